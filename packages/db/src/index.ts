@@ -1,0 +1,5 @@
+export { type CreateDbOptions, createDb, type Database, type DbClient, pingDb, type Schema } from './client';
+export { type ResolvedDatabase, redactUrl, resolveDatabase } from './database';
+export { dataDir, dbEnv, workspaceRoot } from './env';
+export { type MigrationState, migrationStatus, migrationsFolder, runMigrations } from './migrate';
+export * as schema from './schema/index';

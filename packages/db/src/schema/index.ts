@@ -1,0 +1,5 @@
+export * from './auth';
+export * from './enums';
+export * from './tasks';
+export * from './teams';
+export * from './usage';

@@ -1,0 +1,118 @@
+import { sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { users } from './auth';
+import { backendEnum, sessionStateEnum, taskStatusEnum } from './enums';
+import { teams } from './teams';
+
+export const tasks = pgTable(
+  'tasks',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Parent task of a multi-agent tree; null for a top-level task. */
+    parentTaskId: uuid('parent_task_id').references((): AnyPgColumn => tasks.id, {
+      onDelete: 'cascade',
+    }),
+    kind: text('kind').notNull().default('prompt'),
+    title: text('title'),
+    prompt: text('prompt').notNull(),
+    backend: backendEnum('backend').notNull().default('api'),
+    model: text('model').notNull(),
+    fallbackModels: text('fallback_models').array().notNull().default(sql`'{}'::text[]`),
+    /** Backend options: working directory, max turns, allowed tools, system prompt, … */
+    options: jsonb('options').$type<Record<string, unknown>>().notNull().default({}),
+    status: taskStatusEnum('status').notNull().default('queued'),
+    /** Why the task is in its status (e.g. "cancelled by alice", "budget exceeded"). */
+    statusReason: text('status_reason'),
+    priority: integer('priority').notNull().default(0),
+    attempts: integer('attempts').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull().default(3),
+    budgetUsd: numeric('budget_usd', { precision: 14, scale: 6 }),
+    timeoutMs: integer('timeout_ms'),
+    result: text('result'),
+    error: jsonb('error').$type<{ type: string; message: string; [k: string]: unknown }>(),
+    /** The pg-boss job currently carrying this task. */
+    jobId: text('job_id'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    cancelRequestedAt: timestamp('cancel_requested_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('tasks_team_created_idx').on(t.teamId, t.createdAt.desc()),
+    index('tasks_team_status_idx').on(t.teamId, t.status),
+    index('tasks_parent_idx').on(t.parentTaskId),
+    check('tasks_priority_range', sql`${t.priority} between -100 and 100`),
+    check('tasks_attempts_nonnegative', sql`${t.attempts} >= 0`),
+    check('tasks_budget_positive', sql`${t.budgetUsd} is null or ${t.budgetUsd} > 0`),
+    check('tasks_prompt_not_empty', sql`length(${t.prompt}) > 0`),
+  ],
+);
+
+/** Everything that happened in a task, ordered by `seq` within the task. */
+export const taskEvents = pgTable(
+  'task_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    taskId: uuid('task_id')
+      .notNull()
+      .references(() => tasks.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    /** Which attempt of the task produced the event. */
+    attempt: integer('attempt').notNull().default(1),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('task_events_task_seq_key').on(t.taskId, t.seq)],
+);
+
+/** A Claude conversation (API message history or Claude Code session) that can resume anywhere. */
+export const claudeSessions = pgTable(
+  'claude_sessions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    taskId: uuid('task_id').references(() => tasks.id, { onDelete: 'set null' }),
+    backend: backendEnum('backend').notNull(),
+    /** Claude Code's session id, or our conversation id for the API backend. */
+    providerSessionId: text('provider_session_id'),
+    state: sessionStateEnum('state').notNull().default('active'),
+    model: text('model').notNull(),
+    config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
+    messageCount: integer('message_count').notNull().default(0),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
+    cacheReadTokens: integer('cache_read_tokens').notNull().default(0),
+    contextSummary: text('context_summary'),
+    /** Serialized conversation state needed to resume (message history for the API backend). */
+    stateBlob: jsonb('state_blob').$type<unknown>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('claude_sessions_provider_key').on(t.backend, t.providerSessionId),
+    index('claude_sessions_team_idx').on(t.teamId, t.lastUsedAt.desc()),
+  ],
+);

@@ -1,0 +1,94 @@
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  index,
+  integer,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { users } from './auth';
+import { roleEnum } from './enums';
+
+export const teams = pgTable(
+  'teams',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    /** Maximum tasks of this team running at once across the whole fleet. */
+    maxConcurrentTasks: integer('max_concurrent_tasks').notNull().default(4),
+    /** Monthly budget in USD; null means no budget. */
+    monthlyBudgetUsd: numeric('monthly_budget_usd', { precision: 14, scale: 4 }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('teams_slug_key').on(t.slug),
+    check('teams_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{0,62}$'`),
+    check('teams_max_concurrent_positive', sql`${t.maxConcurrentTasks} > 0`),
+  ],
+);
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: roleEnum('role').notNull().default('member'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('memberships_user_idx').on(t.userId)],
+);
+
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    role: roleEnum('role').notNull().default('member'),
+    /** SHA-256 of the invitation token; the token itself only ever lives in the link. */
+    tokenHash: text('token_hash').notNull(),
+    email: text('email'),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    acceptedBy: text('accepted_by').references(() => users.id, { onDelete: 'set null' }),
+    acceptedAt: timestamp('accepted_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('invitations_token_hash_key').on(t.tokenHash), index('invitations_team_idx').on(t.teamId)],
+);
+
+/**
+ * Provider credentials (e.g. an Anthropic API key). Only ciphertext is stored:
+ * AES-256-GCM under a key derived from BATON_SECRET; the console shows the
+ * fingerprint, never the key.
+ */
+export const providerCredentials = pgTable(
+  'provider_credentials',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    provider: text('provider').notNull().default('anthropic'),
+    label: text('label').notNull(),
+    ciphertext: text('ciphertext').notNull(),
+    /** Short, non-reversible identification, e.g. "sk-ant-…a1b2 · 3f9c0d". */
+    fingerprint: text('fingerprint').notNull(),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    rotatedAt: timestamp('rotated_at', { withTimezone: true }),
+  },
+  (t) => [uniqueIndex('provider_credentials_team_label_key').on(t.teamId, t.provider, t.label)],
+);

@@ -1,0 +1,137 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { users } from './auth';
+import { alertMetricEnum, alertStateEnum, backendEnum, usageStatusEnum } from './enums';
+import { claudeSessions, tasks } from './tasks';
+import { teams } from './teams';
+
+/**
+ * One row per model response. `(provider_request_id, message_id)` is unique, so
+ * recording the same response twice (a retry, a re-run, a replayed batch) is a
+ * no-op: insert with ON CONFLICT DO NOTHING.
+ */
+export const usageEvents = pgTable(
+  'usage_events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    providerRequestId: text('provider_request_id').notNull(),
+    /** The response's message id; '' for an error response that carried none. */
+    messageId: text('message_id').notNull().default(''),
+    taskId: uuid('task_id').references(() => tasks.id, { onDelete: 'set null' }),
+    sessionId: uuid('session_id').references(() => claudeSessions.id, { onDelete: 'set null' }),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: text('user_id').references(() => users.id, { onDelete: 'set null' }),
+    provider: text('provider').notNull().default('anthropic'),
+    backend: backendEnum('backend').notNull().default('api'),
+    model: text('model').notNull(),
+    inputTokens: integer('input_tokens').notNull().default(0),
+    outputTokens: integer('output_tokens').notNull().default(0),
+    cacheWrite5mTokens: integer('cache_write_5m_tokens').notNull().default(0),
+    cacheWrite1hTokens: integer('cache_write_1h_tokens').notNull().default(0),
+    cacheReadTokens: integer('cache_read_tokens').notNull().default(0),
+    /** Exact cost in USD (numeric, never floating point). */
+    costUsd: numeric('cost_usd', { precision: 20, scale: 10 }).notNull().default('0'),
+    latencyMs: integer('latency_ms'),
+    ttftMs: integer('ttft_ms'),
+    status: usageStatusEnum('status').notNull().default('ok'),
+    errorType: text('error_type'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('usage_events_request_message_key').on(t.providerRequestId, t.messageId),
+    index('usage_events_team_created_idx').on(t.teamId, t.createdAt),
+    index('usage_events_task_idx').on(t.taskId),
+    check(
+      'usage_events_tokens_nonnegative',
+      sql`${t.inputTokens} >= 0 and ${t.outputTokens} >= 0 and ${t.cacheWrite5mTokens} >= 0 and ${t.cacheWrite1hTokens} >= 0 and ${t.cacheReadTokens} >= 0`,
+    ),
+    check('usage_events_cost_nonnegative', sql`${t.costUsd} >= 0`),
+  ],
+);
+
+/**
+ * Per-million-token prices. A model's price at time T is the row whose
+ * `model_pattern` matches (a glob: `*` for any characters) with the latest
+ * `valid_from <= T`; the most specific pattern (longest) wins ties.
+ */
+export const prices = pgTable(
+  'prices',
+  {
+    id: serial('id').primaryKey(),
+    modelPattern: text('model_pattern').notNull(),
+    validFrom: timestamp('valid_from', { withTimezone: true }).notNull(),
+    inputPerMtok: numeric('input_per_mtok', { precision: 12, scale: 6 }).notNull(),
+    cacheWrite5mPerMtok: numeric('cache_write_5m_per_mtok', { precision: 12, scale: 6 }).notNull(),
+    cacheWrite1hPerMtok: numeric('cache_write_1h_per_mtok', { precision: 12, scale: 6 }).notNull(),
+    cacheReadPerMtok: numeric('cache_read_per_mtok', { precision: 12, scale: 6 }).notNull(),
+    outputPerMtok: numeric('output_per_mtok', { precision: 12, scale: 6 }).notNull(),
+    /** Multiplier applied to batch requests (0.5 = half price). */
+    batchMultiplier: numeric('batch_multiplier', { precision: 6, scale: 4 }).notNull().default('0.5'),
+    note: text('note'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('prices_pattern_valid_from_key').on(t.modelPattern, t.validFrom)],
+);
+
+export const alertRules = pgTable(
+  'alert_rules',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    metric: alertMetricEnum('metric').notNull(),
+    /** Fires when the metric is above (`gt`) or below (`lt`) the threshold. */
+    comparator: text('comparator').notNull().default('gt'),
+    threshold: numeric('threshold', { precision: 20, scale: 6 }).notNull(),
+    windowMinutes: integer('window_minutes').notNull().default(60),
+    enabled: boolean('enabled').notNull().default(true),
+    params: jsonb('params').$type<Record<string, unknown>>().notNull().default({}),
+    createdBy: text('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('alert_rules_team_idx').on(t.teamId),
+    check('alert_rules_comparator', sql`${t.comparator} in ('gt', 'lt')`),
+    check('alert_rules_window_positive', sql`${t.windowMinutes} > 0`),
+  ],
+);
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ruleId: uuid('rule_id')
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    value: numeric('value', { precision: 20, scale: 6 }).notNull(),
+    message: text('message').notNull(),
+    state: alertStateEnum('state').notNull().default('open'),
+    triggeredAt: timestamp('triggered_at', { withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp('resolved_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('alerts_team_triggered_idx').on(t.teamId, t.triggeredAt.desc()),
+  ],
+);

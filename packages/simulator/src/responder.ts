@@ -1,0 +1,211 @@
+import { toolUseId } from './ids.js';
+import type { Block, MessagesRequest } from './messages.js';
+import type { OutputDistribution, ResponseConfig } from './options.js';
+import { fnv1a, type Rng } from './rng.js';
+import type { ScenarioTurn } from './scenario.js';
+import { countText, outputBlockTokens, truncateToTokens } from './tokens.js';
+
+export type StopReason =
+  | 'end_turn'
+  | 'tool_use'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'pause_turn'
+  | 'refusal'
+  | 'model_context_window_exceeded';
+
+/** A fully decided reply, before it is written as JSON or as an SSE stream. */
+export interface PlannedReply {
+  content: Block[];
+  /** Output tokens of each content block (same order). */
+  blockTokens: number[];
+  stopReason: StopReason;
+  stopSequence: string | null;
+  outputTokens: number;
+  ttftMs: number;
+  tokensPerSecond: number;
+}
+
+const WORDS = (
+  'the of and to in is that for it as with was on be by this are or from at an have not ' +
+  'which one all were they can more has but their its will there been also when would new some ' +
+  'time these two may first then do any like my now over such our man me even most made after ' +
+  'only other many before must through back years where much your way well down should because ' +
+  'each just those people how too little state good very make world still own see men work long ' +
+  'get here both between life being under never day same another know while last might us great ' +
+  'old year off come since against go came right used take three system value request token ' +
+  'model answer result simple clear data service queue worker limit window output input stream ' +
+  'because however therefore example detail context summary review design change plan test'
+).split(' ');
+
+function capitalize(w: string): string {
+  return w.charAt(0).toUpperCase() + w.slice(1);
+}
+
+/** Plausible English-looking text of about `target` tokens (by `countText`). */
+export function generateText(rng: Rng, target: number): string {
+  let out = '';
+  let tokens = 0;
+  let sentenceLeft = 0;
+  while (tokens < target) {
+    let piece: string;
+    if (sentenceLeft === 0) {
+      sentenceLeft = rng.int(6, 18);
+      const w = capitalize(WORDS[rng.int(0, WORDS.length - 1)] as string);
+      piece = out.length === 0 ? w : rng.next() < 0.15 ? `\n\n${w}` : ` ${w}`;
+    } else {
+      piece = ` ${WORDS[rng.int(0, WORDS.length - 1)] as string}`;
+    }
+    sentenceLeft--;
+    if (sentenceLeft === 0) piece += '.';
+    else if (rng.next() < 0.06) piece += ',';
+    out += piece;
+    tokens += countText(piece);
+  }
+  return truncateToTokens(out, target);
+}
+
+export function drawLength(d: OutputDistribution, rng: Rng): number {
+  let x: number;
+  switch (d.type) {
+    case 'fixed':
+      x = d.tokens;
+      break;
+    case 'uniform':
+      x = rng.int(d.min, d.max);
+      break;
+    case 'normal':
+      x = d.mean + d.sd * rng.normal();
+      break;
+    case 'lognormal':
+      x = d.median * Math.exp(d.sigma * rng.normal());
+      break;
+  }
+  return Math.max(1, Math.round(x));
+}
+
+/** A stable, opaque-looking thinking signature derived from the thinking text. */
+export function thinkingSignature(thinking: string): string {
+  let h = fnv1a(thinking);
+  let raw = '';
+  for (let i = 0; i < 24; i++) {
+    h = fnv1a(String(i), h);
+    raw += h.toString(16).padStart(8, '0');
+  }
+  return Buffer.from(`sim1${raw}`, 'latin1').toString('base64');
+}
+
+function thinkingEnabled(req: MessagesRequest): boolean {
+  return req.thinking !== undefined && req.thinking.type !== 'disabled';
+}
+
+/** Content for a non-scripted request: optional thinking, then generated text. */
+export function defaultContent(req: MessagesRequest, cfg: ResponseConfig, rng: Rng): Block[] {
+  const blocks: Block[] = [];
+  if (thinkingEnabled(req)) {
+    const budget = req.thinking?.budget_tokens ?? 2048;
+    const n = Math.min(budget, rng.int(16, 64));
+    const thinking = `Let me think about this. ${generateText(rng, n)}`;
+    blocks.push({ type: 'thinking', thinking, signature: thinkingSignature(thinking) });
+  }
+  blocks.push({ type: 'text', text: generateText(rng, drawLength(cfg.outputTokens, rng)) });
+  return blocks;
+}
+
+/** Content of a scripted turn (tool ids generated, signatures filled in). */
+export function scriptedContent(turn: ScenarioTurn): Block[] {
+  return turn.content.map((b): Block => {
+    if (b.type === 'tool_use')
+      return { type: 'tool_use', id: b.id ?? toolUseId(), name: b.name, input: b.input };
+    if (b.type === 'thinking') {
+      return {
+        type: 'thinking',
+        thinking: b.thinking,
+        signature: b.signature ?? thinkingSignature(b.thinking),
+      };
+    }
+    return { type: 'text', text: b.text };
+  });
+}
+
+function firstStop(text: string, stops: string[]): { index: number; seq: string } | undefined {
+  let best: { index: number; seq: string } | undefined;
+  for (const seq of stops) {
+    const i = text.indexOf(seq);
+    if (i >= 0 && (best === undefined || i < best.index)) best = { index: i, seq };
+  }
+  return best;
+}
+
+/**
+ * Applies `stop_sequences` and the output budget to the intended content: text is cut before
+ * the first stop sequence (→ `stop_sequence`), content beyond the budget is truncated or dropped
+ * (→ `max_tokens`, or `model_context_window_exceeded` when the context window was the bound).
+ */
+export function finalizeContent(
+  intended: Block[],
+  naturalStop: StopReason,
+  stopSequences: string[],
+  budget: number,
+  budgetIsContext: boolean,
+): {
+  content: Block[];
+  blockTokens: number[];
+  stopReason: StopReason;
+  stopSequence: string | null;
+  outputTokens: number;
+} {
+  const content: Block[] = [];
+  const blockTokens: number[] = [];
+  let used = 0;
+  let stopReason = naturalStop;
+  let stopSequence: string | null = null;
+  const overBudget: StopReason = budgetIsContext ? 'model_context_window_exceeded' : 'max_tokens';
+  for (const b of intended) {
+    if (b.type === 'text' || b.type === 'thinking') {
+      const key = b.type === 'text' ? 'text' : 'thinking';
+      let text = b[key] as string;
+      let stopHit: string | undefined;
+      if (b.type === 'text' && stopSequences.length > 0) {
+        const s = firstStop(text, stopSequences);
+        if (s) {
+          text = text.slice(0, s.index);
+          stopHit = s.seq;
+        }
+      }
+      let t = countText(text);
+      if (used + t > budget) {
+        text = truncateToTokens(text, budget - used);
+        t = countText(text);
+        if (text.length > 0) {
+          content.push(b.type === 'text' ? { type: 'text', text } : { ...b, thinking: text });
+          blockTokens.push(t);
+        }
+        used += t;
+        stopReason = overBudget;
+        break;
+      }
+      if (text.length > 0 || b.type === 'thinking' || stopHit === undefined) {
+        content.push(b.type === 'text' ? { type: 'text', text } : b);
+        blockTokens.push(t);
+      }
+      used += t;
+      if (stopHit !== undefined) {
+        stopReason = 'stop_sequence';
+        stopSequence = stopHit;
+        break;
+      }
+    } else {
+      const t = outputBlockTokens(b);
+      if (used + t > budget) {
+        stopReason = overBudget;
+        break;
+      }
+      content.push(b);
+      blockTokens.push(t);
+      used += t;
+    }
+  }
+  // The model always emits at least one token.
+  return { content, blockTokens, stopReason, stopSequence, outputTokens: Math.max(1, used) };
+}

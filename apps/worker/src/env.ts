@@ -1,0 +1,21 @@
+import { createEnv } from '@t3-oss/env-core';
+import { z } from 'zod';
+
+/** The worker's environment, validated once at start. */
+export const workerEnv = createEnv({
+  server: {
+    DATABASE_URL: z
+      .string({ error: 'DATABASE_URL is required (baton start / baton worker set it for you)' })
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL'),
+    WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(4020),
+    WORKER_HOST: z.string().default('127.0.0.1'),
+    WORKER_ID: z.string().min(1).optional(),
+    ANTHROPIC_BASE_URL: z.url().optional(),
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  },
+  runtimeEnv: process.env,
+  emptyStringAsUndefined: true,
+});
+
+export type WorkerEnv = typeof workerEnv;

@@ -1,0 +1,29 @@
+import { workerEnv } from './env';
+import { createLogger } from './logger';
+import { startWorker } from './worker';
+
+const logger = createLogger({ level: workerEnv.LOG_LEVEL });
+
+try {
+  const worker = await startWorker({
+    databaseUrl: workerEnv.DATABASE_URL,
+    port: workerEnv.WORKER_PORT,
+    host: workerEnv.WORKER_HOST,
+    workerId: workerEnv.WORKER_ID,
+    logger,
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      worker.stop(signal).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    });
+  }
+} catch (err) {
+  logger.fatal({ err: (err as Error).message }, 'worker failed to start');
+  process.exit(1);
+}

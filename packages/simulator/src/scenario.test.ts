@@ -101,7 +101,9 @@ describe('scenarios', () => {
       }),
     );
     const r = req([{ role: 'user', content: 'x' }]);
-    const texts = [0, 1, 2].map(() => (m.match(r, 0)?.turn?.content[0] as { text: string }).text);
+    const texts = [0, 1, 2].map(
+      () => (m.match(r, 0)?.turn?.content[0] as { text: string } | undefined)?.text,
+    );
     expect(texts).toEqual(['one', 'two', 'one']);
   });
 });

@@ -1,0 +1,44 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { type AppRouter, appRouter } from './root';
+import { createCallerFactory } from './trpc';
+
+export {
+  type Auth,
+  type CreateAuthOptions,
+  createAuth,
+  MAX_PASSWORD_LENGTH,
+  MIN_PASSWORD_LENGTH,
+} from './auth';
+export {
+  DEMO_EMAIL,
+  DEMO_TEAM,
+  type EnsureDemoAccountOptions,
+  ensureDemoAccount,
+  resetDemoPassword,
+  type SetPasswordOptions,
+  setPassword,
+} from './demo';
+export {
+  APP_ERROR_CODES,
+  AppError,
+  type AppErrorCode,
+  type AppErrorMeta,
+  isAppError,
+} from './errors';
+export { ROLES, type Role, roleAtLeast } from './roles';
+export {
+  type AuthSession,
+  type Context,
+  type CreateContextOptions,
+  createTRPCContext,
+  requireTeamRole,
+  type SessionUser,
+  type ZodErrorShape,
+} from './trpc';
+export { type AppRouter, appRouter };
+
+/** Calls procedures directly (server components, tests): `createCaller(await createTRPCContext(...))`. */
+export const createCaller = createCallerFactory(appRouter);
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;

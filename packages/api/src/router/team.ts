@@ -1,0 +1,145 @@
+import { memberships, teams, users } from '@baton/db/schema';
+import { asc, count, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { AppError, isUniqueViolation } from '../errors';
+import { createTRPCRouter, protectedProcedure, teamProcedure } from '../trpc';
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+/** "Platform Team!" → "platform-team". */
+export function slugify(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/g, '');
+}
+
+export const createTeamInput = z.object({
+  name: z
+    .string()
+    .trim()
+    .min(1, 'Enter a team name.')
+    .max(80, 'Keep the name to 80 characters or fewer.'),
+  slug: z
+    .string()
+    .trim()
+    .regex(
+      SLUG_PATTERN,
+      'Use lowercase letters, digits and dashes (start with a letter or digit, at most 63).',
+    )
+    .optional(),
+});
+
+export const updateTeamInput = z.object({
+  name: createTeamInput.shape.name.optional(),
+  maxConcurrentTasks: z
+    .number()
+    .int('Use a whole number.')
+    .min(1, 'At least 1.')
+    .max(1000, 'At most 1000.')
+    .optional(),
+  monthlyBudgetUsd: z
+    .number()
+    .positive('Use a positive amount, or none.')
+    .max(1e9)
+    .nullable()
+    .optional(),
+});
+
+export const teamRouter = createTRPCRouter({
+  /** The teams the signed-in user belongs to, with their role and member count. */
+  list: protectedProcedure.query(async ({ ctx }) => {
+    const memberCount =
+      sql<number>`(select count(*) from ${memberships} m where m.team_id = ${teams.id})`.mapWith(
+        Number,
+      );
+    return ctx.db
+      .select({
+        id: teams.id,
+        name: teams.name,
+        slug: teams.slug,
+        role: memberships.role,
+        memberCount,
+        createdAt: teams.createdAt,
+      })
+      .from(memberships)
+      .innerJoin(teams, eq(teams.id, memberships.teamId))
+      .where(eq(memberships.userId, ctx.session.user.id))
+      .orderBy(asc(teams.name));
+  }),
+
+  get: teamProcedure('viewer').query(async ({ ctx }) => {
+    const [members] = await ctx.db
+      .select({ n: count() })
+      .from(memberships)
+      .where(eq(memberships.teamId, ctx.team.id));
+    return { ...ctx.team, role: ctx.role, memberCount: members?.n ?? 0 };
+  }),
+
+  /** Creates a team; its creator becomes the owner. */
+  create: protectedProcedure.input(createTeamInput).mutation(async ({ ctx, input }) => {
+    const slug = input.slug ?? slugify(input.name);
+    if (!SLUG_PATTERN.test(slug)) {
+      throw new AppError('BAD_REQUEST', 'Choose a slug: the name gives none.', { field: 'slug' });
+    }
+    try {
+      return await ctx.db.transaction(async (tx) => {
+        const [team] = await tx.insert(teams).values({ name: input.name, slug }).returning();
+        await tx
+          .insert(memberships)
+          .values({ teamId: team!.id, userId: ctx.session.user.id, role: 'owner' });
+        return { ...team!, role: 'owner' as const };
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'teams_slug_key')) {
+        throw new AppError('CONFLICT', `The slug "${slug}" is taken.`, { field: 'slug' });
+      }
+      throw err;
+    }
+  }),
+
+  /** Renames a team or changes its limits (admin or owner). */
+  update: teamProcedure('admin')
+    .input(updateTeamInput)
+    .mutation(async ({ ctx, input }) => {
+      const [team] = await ctx.db
+        .update(teams)
+        .set({
+          ...(input.name !== undefined && { name: input.name }),
+          ...(input.maxConcurrentTasks !== undefined && {
+            maxConcurrentTasks: input.maxConcurrentTasks,
+          }),
+          ...(input.monthlyBudgetUsd !== undefined && {
+            monthlyBudgetUsd:
+              input.monthlyBudgetUsd === null ? null : String(input.monthlyBudgetUsd),
+          }),
+          updatedAt: new Date(),
+        })
+        .where(eq(teams.id, ctx.team.id))
+        .returning();
+      return { ...team!, role: ctx.role };
+    }),
+
+  members: teamProcedure('viewer').query(({ ctx }) =>
+    ctx.db
+      .select({
+        userId: users.id,
+        name: users.name,
+        email: users.email,
+        image: users.image,
+        role: memberships.role,
+        joinedAt: memberships.createdAt,
+      })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(eq(memberships.teamId, ctx.team.id))
+      .orderBy(
+        sql`case ${memberships.role} when 'owner' then 0 when 'admin' then 1 when 'member' then 2 else 3 end`,
+        asc(users.name),
+      ),
+  ),
+});

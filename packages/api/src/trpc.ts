@@ -1,0 +1,203 @@
+/**
+ * tRPC setup: context, the one error formatter, and the procedures every
+ * router builds on. Authorization by team lives here (`teamProcedure`) and
+ * nowhere else.
+ */
+import type { Database, DbClient } from '@baton/db';
+import { memberships, type Role, teams } from '@baton/db/schema';
+import { initTRPC, TRPCError } from '@trpc/server';
+import { and, eq } from 'drizzle-orm';
+import superjson from 'superjson';
+import { z } from 'zod';
+import pkg from '../package.json' with { type: 'json' };
+import type { Auth } from './auth';
+import { AppError, isAppError, TRPC_CODE_OF } from './errors';
+import { roleAtLeast } from './roles';
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  email: string;
+  image?: string | null;
+}
+
+export interface AuthSession {
+  user: SessionUser;
+  session: { id: string; expiresAt: Date };
+}
+
+export interface CreateContextOptions {
+  /** The incoming request's headers (cookies carry the session). */
+  headers: Headers;
+  /** The process-wide database client. */
+  client: Pick<DbClient, 'db' | 'pool'>;
+  /** The database URL (used for migration status). */
+  databaseUrl: string;
+  /** Resolves the session from `headers` when `session` is not given. */
+  auth?: Pick<Auth, 'api'>;
+  /** An already known session (tests, server-side callers); `null` = signed out. */
+  session?: AuthSession | null;
+  /** The version reported by `system.health` (default: this package's). */
+  version?: string;
+}
+
+export interface Context {
+  db: Database;
+  pool: DbClient['pool'];
+  databaseUrl: string;
+  headers: Headers;
+  session: AuthSession | null;
+  version: string;
+}
+
+export async function createTRPCContext(opts: CreateContextOptions): Promise<Context> {
+  let session: AuthSession | null = opts.session ?? null;
+  if (opts.session === undefined && opts.auth) {
+    const found = await opts.auth.api.getSession({ headers: opts.headers });
+    session = found
+      ? {
+          user: {
+            id: found.user.id,
+            name: found.user.name,
+            email: found.user.email,
+            image: found.user.image ?? null,
+          },
+          session: { id: found.session.id, expiresAt: found.session.expiresAt },
+        }
+      : null;
+  }
+  return {
+    db: opts.client.db,
+    pool: opts.client.pool,
+    databaseUrl: opts.databaseUrl,
+    headers: opts.headers,
+    session,
+    version: opts.version ?? pkg.version,
+  };
+}
+
+/** A zod error as `{ formErrors, fieldErrors }`, field keys being dotted paths ("options.maxTurns"). */
+export interface ZodErrorShape {
+  formErrors: string[];
+  fieldErrors: Record<string, string[]>;
+}
+
+interface ZodLikeIssue {
+  path: PropertyKey[];
+  message: string;
+}
+
+function asZodError(cause: unknown): { issues: ZodLikeIssue[] } | null {
+  if (cause instanceof z.ZodError) return cause;
+  const c = cause as { name?: unknown; issues?: unknown } | null;
+  if (c && c.name === 'ZodError' && Array.isArray(c.issues)) return c as { issues: ZodLikeIssue[] };
+  return null;
+}
+
+export function flattenZodError(error: { issues: ZodLikeIssue[] }): ZodErrorShape {
+  const out: ZodErrorShape = { formErrors: [], fieldErrors: {} };
+  for (const issue of error.issues) {
+    if (issue.path.length === 0) {
+      out.formErrors.push(issue.message);
+      continue;
+    }
+    const key = issue.path.map(String).join('.');
+    out.fieldErrors[key] ??= [];
+    out.fieldErrors[key].push(issue.message);
+  }
+  return out;
+}
+
+const t = initTRPC.context<Context>().create({
+  transformer: superjson,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const zodError = error.code === 'BAD_REQUEST' ? asZodError(cause) : null;
+    const appError = isAppError(cause) ? { code: cause.code, meta: cause.meta ?? null } : null;
+    const hideInternal =
+      error.code === 'INTERNAL_SERVER_ERROR' && !appError && process.env.NODE_ENV === 'production';
+    return {
+      ...shape,
+      message: zodError
+        ? 'Some fields are invalid.'
+        : hideInternal
+          ? 'Internal server error'
+          : shape.message,
+      data: {
+        ...shape.data,
+        stack: hideInternal ? undefined : shape.data.stack,
+        zodError: zodError ? flattenZodError(zodError) : null,
+        appError,
+      },
+    };
+  },
+});
+
+export const createCallerFactory = t.createCallerFactory;
+export const createTRPCRouter = t.router;
+export const middleware = t.middleware;
+
+/** Converts an `AppError` thrown anywhere below into the matching tRPC error. */
+const domainErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && isAppError(result.error.cause)) {
+    const cause = result.error.cause;
+    throw new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
+  }
+  return result;
+});
+
+/** Anyone, signed in or not. */
+export const publicProcedure = t.procedure.use(domainErrors);
+
+/** A signed-in user; `ctx.session` is non-null. */
+export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+  if (!ctx.session) throw new AppError('UNAUTHORIZED', 'Sign in to continue.');
+  return next({ ctx: { session: ctx.session } });
+});
+
+export interface TeamAccess {
+  team: typeof teams.$inferSelect;
+  role: Role;
+}
+
+/**
+ * The one place that decides whether a user may act in a team: a member with
+ * at least `minimum` role. A team the user does not belong to is reported as
+ * not found, so team ids cannot be probed.
+ */
+export async function requireTeamRole(
+  db: Database,
+  userId: string,
+  teamId: string,
+  minimum: Role,
+): Promise<TeamAccess> {
+  const [row] = await db
+    .select({ team: teams, role: memberships.role })
+    .from(memberships)
+    .innerJoin(teams, eq(teams.id, memberships.teamId))
+    .where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId)))
+    .limit(1);
+  if (!row) throw new AppError('NOT_FOUND', 'Team not found.', { field: 'teamId' });
+  if (!roleAtLeast(row.role, minimum)) {
+    throw new AppError(
+      'FORBIDDEN',
+      `This needs the ${minimum} role or higher in ${row.team.name}; you are ${row.role}.`,
+      { requiredRole: minimum, role: row.role },
+    );
+  }
+  return row;
+}
+
+export const teamInput = z.object({ teamId: z.uuid('Not a valid team id.') });
+
+/**
+ * A procedure acting inside one team: takes `teamId` in its input (merge more
+ * with `.input(...)`) and puts `ctx.team` and `ctx.role` in the context.
+ */
+export function teamProcedure(minimum: Role) {
+  return protectedProcedure.input(teamInput).use(async ({ ctx, input, next }) => {
+    const access = await requireTeamRole(ctx.db, ctx.session.user.id, input.teamId, minimum);
+    return next({ ctx: { team: access.team, role: access.role } });
+  });
+}

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { createDb, type DbClient } from '@baton/db';
+import { memberships, type Role, teams, users } from '@baton/db/schema';
+import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
+import { inject } from 'vitest';
+import { type Auth, createAuth } from '../src/auth';
+import { createCaller } from '../src/index';
+import { type AuthSession, createTRPCContext } from '../src/trpc';
+
+export interface Harness {
+  database: TestDatabase;
+  client: DbClient;
+  auth: Auth;
+  close(): Promise<void>;
+}
+
+export const SECRET = randomBytes(32).toString('hex');
+
+/** A fresh migrated database (real PostgreSQL) with a client and a Better Auth instance. */
+export async function setupHarness(
+  options: { migrate?: boolean; allowSignUp?: boolean } = {},
+): Promise<Harness> {
+  const database = await createTestDatabase(inject('pgAdminUrl'), {
+    migrate: options.migrate ?? true,
+  });
+  const client = createDb(database.url, { max: 4, applicationName: 'baton-api-test' });
+  const auth = createAuth({
+    db: client.db,
+    secret: SECRET,
+    baseURL: 'http://127.0.0.1:3000',
+    allowSignUp: options.allowSignUp ?? false,
+  });
+  return {
+    database,
+    client,
+    auth,
+    close: async () => {
+      await client.close();
+      await database.drop();
+    },
+  };
+}
+
+let userSeq = 0;
+
+/** Inserts a user row directly (routers only need the id; auth tests sign up for real). */
+export async function makeUser(h: Harness, name = `User ${++userSeq}`): Promise<AuthSession> {
+  const id = `u_${randomBytes(8).toString('hex')}`;
+  const email = `${id}@example.test`;
+  await h.client.db.insert(users).values({ id, name, email });
+  return {
+    user: { id, name, email, image: null },
+    session: { id: `s_${id}`, expiresAt: new Date(Date.now() + 3_600_000) },
+  };
+}
+
+export async function makeTeam(
+  h: Harness,
+  slug: string,
+  members: [AuthSession, Role][],
+): Promise<string> {
+  const [team] = await h.client.db
+    .insert(teams)
+    .values({ name: slug.toUpperCase(), slug })
+    .returning();
+  for (const [s, role] of members) {
+    await h.client.db.insert(memberships).values({ teamId: team!.id, userId: s.user.id, role });
+  }
+  return team!.id;
+}
+
+/** A server-side caller acting as `session` (or signed out with null). */
+export async function callerFor(h: Harness, session: AuthSession | null) {
+  const ctx = await createTRPCContext({
+    headers: new Headers(),
+    client: h.client,
+    databaseUrl: h.database.url,
+    session,
+    version: '9.9.9-test',
+  });
+  return createCaller(ctx);
+}
+
+/** The error a promise rejects with (fails the test when it resolves). */
+export async function rejection(
+  p: Promise<unknown>,
+): Promise<Error & { code?: string; cause?: unknown }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error('expected the call to be refused, it succeeded');
+}

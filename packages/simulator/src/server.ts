@@ -565,7 +565,10 @@ class Simulator {
           }
           if (this.closed || res.destroyed) return;
         }
-        res.write(e.text);
+        if (fault) {
+          // Let what precedes a fault reach the client before the connection breaks.
+          await new Promise<void>((resolve) => res.write(e.text, () => resolve()));
+        } else res.write(e.text);
       }
       if (fault && deltas <= faultAfter) {
         // Fewer deltas than `after`: the fault hits just before the end.

@@ -1,0 +1,219 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { dataDir, redactUrl, resolveDatabase, runMigrations } from '@baton/db';
+import { Command } from 'commander';
+import { cliEnv } from '../env';
+import { cliMain, nextBin, repoRoot, webDir, workerMain } from '../paths';
+import { resolveSecret } from '../secret';
+import { type ManagedProcess, PidFile, prefixer, spawnManaged } from '../supervisor';
+import { waitForHttp } from '../wait';
+
+interface StartOptions {
+  webPort: string;
+  workerPort: string;
+  simPort: string;
+  sim?: boolean;
+  web: boolean;
+  worker: boolean;
+  build: boolean;
+}
+
+function port(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name} must be an integer from 1 to 65535, got "${value}"`);
+  return n;
+}
+
+export function startCommand(): Command {
+  return new Command('start')
+    .description(
+      'Run Baton: the database (embedded unless DATABASE_URL is set), the simulator (unless ANTHROPIC_API_KEY is set), a worker and the web console. Ctrl-C stops everything.',
+    )
+    .option('--web-port <port>', 'console port', String(cliEnv.BATON_WEB_PORT))
+    .option('--worker-port <port>', 'worker health/metrics port', String(cliEnv.BATON_WORKER_PORT))
+    .option('--sim-port <port>', 'simulator port', String(cliEnv.BATON_SIM_PORT))
+    .option('--sim', 'run the simulator even when ANTHROPIC_API_KEY is set')
+    .option('--no-sim', 'never run the simulator')
+    .option('--no-web', 'do not run the web console')
+    .option('--no-worker', 'do not run a worker')
+    .option('--no-build', 'do not build the console when its build is missing')
+    .action(async (opts: StartOptions) => {
+      await start(opts);
+    });
+}
+
+async function start(opts: StartOptions) {
+  const useColor = !cliEnv.NO_COLOR && process.stdout.isTTY === true;
+  const say = prefixer('baton', useColor);
+  const print = (line: string) => process.stdout.write(`${say(line)}\n`);
+  const dbLog = prefixer('db', useColor);
+  const webPort = port('web-port', opts.webPort);
+  const workerPort = port('worker-port', opts.workerPort);
+  const simPort = port('sim-port', opts.simPort);
+  const dir = dataDir();
+
+  const pidFile = new PidFile(path.join(dir, 'start.json'));
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  const reaped = await pidFile.reapLeftovers();
+  if (reaped.length) print(`stopped processes left by an earlier run that was killed: ${reaped.join(', ')}`);
+
+  const children: ManagedProcess[] = [];
+  let db: Awaited<ReturnType<typeof resolveDatabase>> | undefined;
+  let shuttingDown: Promise<void> | undefined;
+
+  const shutdown = (why: string, code: number) => {
+    shuttingDown ??= (async () => {
+      print(`stopping (${why})…`);
+      await Promise.all(children.map((c) => c.stop()));
+      if (db) {
+        await db.stop();
+        if (db.source === 'embedded' && !db.embedded?.attached) print('database stopped');
+      }
+      pidFile.clear();
+      print('stopped');
+      process.exit(code);
+    })();
+    return shuttingDown;
+  };
+  let interrupts = 0;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      interrupts++;
+      if (interrupts > 1 && sig === 'SIGINT') {
+        print('second Ctrl-C: killing everything now');
+        for (const c of children) {
+          try {
+            if (c.child.pid) process.kill(-c.child.pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+      }
+      void shutdown(sig, 0);
+    });
+  }
+
+  try {
+    // 1. Database
+    // The server's routine LOG lines are noise here; warnings and errors are shown.
+    const verbose = cliEnv.BATON_VERBOSE === '1';
+    db = await resolveDatabase({
+      log: (line) => {
+        if (verbose || !/\] LOG: {2}/.test(line)) process.stdout.write(`${dbLog(line)}\n`);
+      },
+    });
+    if (db.source === 'external') print(`database: ${redactUrl(db.url)} (DATABASE_URL)`);
+    else
+      print(
+        `database: embedded PostgreSQL on 127.0.0.1:${db.embedded?.port}, data in ${path.relative(repoRoot, db.embedded?.dataDir ?? dir) || '.'}/pg${db.embedded?.attached ? ' (attached to a running server)' : ''}`,
+      );
+    const { applied } = await runMigrations(db.url);
+    print(applied.length ? `applied migrations: ${applied.join(', ')}` : 'migrations: up to date');
+
+    const { secret, source: secretSource } = resolveSecret(dir, cliEnv.BATON_SECRET);
+    if (secretSource === 'generated') print(`generated BATON_SECRET into ${path.relative(repoRoot, dir)}/secret (keep it: it encrypts stored credentials)`);
+
+    // 2. Provider: the simulator unless a real API key is configured.
+    const runSim = opts.sim ?? !cliEnv.ANTHROPIC_API_KEY;
+    const provider: NodeJS.ProcessEnv = {};
+    if (runSim) {
+      const sim = spawnManaged({
+        name: 'sim',
+        command: process.execPath,
+        args: ['--import', 'tsx', cliMain, 'sim', '--port', String(simPort)],
+        cwd: repoRoot,
+        env: process.env,
+        useColor,
+      });
+      children.push(sim);
+      await waitForHttp(`http://127.0.0.1:${simPort}/v1/models`, {
+        timeoutMs: 60_000,
+        exited: sim.exited,
+        headers: { 'x-api-key': 'sk-baton-simulator', 'anthropic-version': '2023-06-01' },
+        okOnly: true,
+      });
+      provider.ANTHROPIC_BASE_URL = `http://127.0.0.1:${simPort}`;
+      provider.ANTHROPIC_API_KEY = 'sk-baton-simulator';
+      print(`simulator: http://127.0.0.1:${simPort} (no ANTHROPIC_API_KEY set)`);
+    } else {
+      print(`provider: ${cliEnv.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com'} with ANTHROPIC_API_KEY`);
+    }
+
+    const childEnv: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...provider,
+      DATABASE_URL: db.url,
+      BATON_SECRET: secret,
+      BATON_DATA_DIR: dir,
+    };
+
+    // 3. Worker
+    if (opts.worker) {
+      const worker = spawnManaged({
+        name: 'worker',
+        command: process.execPath,
+        args: ['--import', 'tsx', workerMain],
+        cwd: path.join(repoRoot, 'apps/worker'),
+        env: { ...childEnv, WORKER_PORT: String(workerPort) },
+        useColor,
+      });
+      children.push(worker);
+      await waitForHttp(`http://127.0.0.1:${workerPort}/healthz`, { timeoutMs: 60_000, exited: worker.exited, okOnly: true });
+      print(`worker: healthy — http://127.0.0.1:${workerPort}/healthz`);
+    }
+
+    // 4. Web console
+    if (opts.web) {
+      if (!existsSync(path.join(webDir, '.next', 'BUILD_ID'))) {
+        if (!opts.build) throw new Error('the console is not built: run `pnpm build` (or drop --no-build)');
+        print('building the console (first start only; takes a minute)…');
+        const build = spawnSync(process.execPath, [nextBin, 'build'], { cwd: webDir, stdio: 'inherit', env: process.env });
+        if (build.status !== 0) throw new Error('the console build failed (see above)');
+      }
+      const web = spawnManaged({
+        name: 'web',
+        command: process.execPath,
+        args: [nextBin, 'start', '-p', String(webPort), '-H', '127.0.0.1'],
+        cwd: webDir,
+        env: { ...childEnv, BATON_PUBLIC_URL: `http://127.0.0.1:${webPort}`, PORT: String(webPort) },
+        useColor,
+      });
+      children.push(web);
+      await waitForHttp(`http://127.0.0.1:${webPort}/`, { timeoutMs: 90_000, exited: web.exited });
+    }
+
+    pidFile.write(Object.fromEntries(children.map((c) => [c.name, c.child.pid])));
+
+    for (const c of children) {
+      void c.exited.then((code) => {
+        if (!shuttingDown) {
+          print(`${c.name} exited unexpectedly (code ${code}); stopping everything`);
+          void shutdown(`${c.name} exited`, 1);
+        }
+      });
+    }
+
+    const lines = [
+      '',
+      'Baton is running.',
+      opts.web ? `  Console     http://127.0.0.1:${webPort}` : undefined,
+      ...(await signInLines(db.url, db.source === 'embedded')),
+      opts.worker ? `  Worker      http://127.0.0.1:${workerPort}/healthz` : undefined,
+      runSim ? `  Simulator   http://127.0.0.1:${simPort}/_sim/stats` : undefined,
+      '  Stop        Ctrl-C',
+      '',
+    ].filter((l): l is string => l !== undefined);
+    for (const l of lines) print(l);
+  } catch (err) {
+    print(`error: ${(err as Error).message}`);
+    await shutdown('start failed', 1);
+  }
+}
+
+/** How to sign in to the console; filled in by the console's auth (see signin.ts). */
+async function signInLines(databaseUrl: string, embedded: boolean): Promise<string[]> {
+  const { demoSignIn } = await import('../signin');
+  return demoSignIn(databaseUrl, embedded);
+}

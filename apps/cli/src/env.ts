@@ -1,0 +1,18 @@
+import { createEnv } from '@t3-oss/env-core';
+import { z } from 'zod';
+
+/** What the CLI reads from the environment (the database package validates its own). */
+export const cliEnv = createEnv({
+  server: {
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    ANTHROPIC_BASE_URL: z.url().optional(),
+    BATON_SECRET: z.string().min(32, 'BATON_SECRET must be at least 32 characters long').optional(),
+    BATON_WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    BATON_WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(4020),
+    BATON_SIM_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
+    NO_COLOR: z.string().optional(),
+    BATON_VERBOSE: z.enum(['0', '1']).optional(),
+  },
+  runtimeEnv: process.env,
+  emptyStringAsUndefined: true,
+});

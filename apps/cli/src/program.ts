@@ -1,0 +1,17 @@
+import { Command } from 'commander';
+import { dbCommand } from './commands/db';
+import { simCommand } from './commands/sim';
+import { startCommand } from './commands/start';
+import { workerCommand } from './commands/worker';
+
+export function createProgram(): Command {
+  const program = new Command('baton')
+    .description('Baton runs Claude work at team scale: a console, a fleet of workers, and one rate-limited integration layer.')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ sortSubcommands: false });
+  program.addCommand(startCommand());
+  program.addCommand(dbCommand());
+  program.addCommand(simCommand());
+  program.addCommand(workerCommand());
+  return program;
+}

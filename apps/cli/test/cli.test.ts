@@ -1,0 +1,60 @@
+import { createTestDatabase } from '@baton/db/testing';
+import { describe, expect, inject, it } from 'vitest';
+import { cleanEnv, runCli } from './helpers';
+
+describe('baton --help', () => {
+  it('lists the commands', async () => {
+    const run = runCli(['--help'], cleanEnv());
+    expect(await run.exited).toBe(0);
+    for (const cmd of ['start', 'db', 'sim', 'worker']) expect(run.output()).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+  });
+
+  it.each([['start'], ['db'], ['db', 'migrate'], ['db', 'status'], ['sim'], ['worker']])(
+    'has --help on %s',
+    async (...cmd) => {
+      const run = runCli([...cmd, '--help'], cleanEnv());
+      expect(await run.exited).toBe(0);
+      expect(run.output()).toMatch(/^Usage: baton /m);
+    },
+  );
+
+  it('rejects an unknown command with a clear message', async () => {
+    const run = runCli(['frobnicate'], cleanEnv());
+    expect(await run.exited).not.toBe(0);
+    expect(run.output()).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('rejects a bad flag value naming the flag', async () => {
+    const run = runCli(['sim', '--rpm', 'lots'], cleanEnv());
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/--rpm must be an integer/);
+  });
+});
+
+describe('baton db', () => {
+  it('reports pending migrations, applies them, then reports up to date', async () => {
+    const db = await createTestDatabase(inject('pgAdminUrl'), { migrate: false });
+    try {
+      const env = cleanEnv({ DATABASE_URL: db.url });
+      const before = runCli(['db', 'status'], env);
+      expect(await before.exited).toBe(0);
+      expect(before.output()).toMatch(/pending {2}0000_init/);
+      expect(before.output()).not.toContain(new URL(db.url).password || '\u0000');
+
+      const migrate = runCli(['db', 'migrate'], env);
+      expect(await migrate.exited).toBe(0);
+      expect(migrate.output()).toMatch(/applied 0000_init/);
+
+      const again = runCli(['db', 'migrate'], env);
+      expect(await again.exited).toBe(0);
+      expect(again.output()).toMatch(/up to date/);
+
+      const status = runCli(['db', 'status', '--json'], env);
+      expect(await status.exited).toBe(0);
+      const json = JSON.parse(status.output()) as { migrations: { applied: boolean }[] };
+      expect(json.migrations.every((m) => m.applied)).toBe(true);
+    } finally {
+      await db.drop();
+    }
+  });
+});

@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanEnv, freePort, pidAlive, postgresPids, runCli } from './helpers';
+
+// `baton start` on embedded defaults: no DATABASE_URL, no API key. The web
+// console is left out here (its build is exercised by the web app's own
+// tests and by .ci/run's smoke run of `pnpm start`).
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'baton-start-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function ports() {
+  return { worker: await freePort(), sim: await freePort() };
+}
+
+function startArgs(p: { worker: number; sim: number }) {
+  return ['start', '--no-web', '--worker-port', String(p.worker), '--sim-port', String(p.sim)];
+}
+
+async function embeddedUrl(output: string): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const meta = JSON.parse(readFileSync(path.join(dataDir, 'embedded-pg.json'), 'utf8')) as {
+    port: number;
+    user: string;
+    password: string;
+  };
+  expect(output).toContain(`embedded PostgreSQL on 127.0.0.1:${meta.port}`);
+  return `postgresql://${meta.user}:${encodeURIComponent(meta.password)}@127.0.0.1:${meta.port}/baton`;
+}
+
+describe('baton start', () => {
+  it('runs database, simulator and worker; Ctrl-C stops them all; a second start finds the data', async () => {
+    const env = cleanEnv({ BATON_DATA_DIR: dataDir });
+    const p = await ports();
+    const run = runCli(startArgs(p), env);
+    await run.waitFor(/Baton is running\./);
+
+    const health = await fetch(`http://127.0.0.1:${p.worker}/healthz`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { checks: { database: { ok: boolean } } }).checks.database.ok).toBe(true);
+    const models = await fetch(`http://127.0.0.1:${p.sim}/v1/models`, {
+      headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
+    });
+    expect(models.status).toBe(200);
+
+    const url = await embeddedUrl(run.output());
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`insert into teams (name, slug) values ('Kept', 'kept-across-restarts')`);
+    await client.end();
+
+    const pgPids = postgresPids(dataDir);
+    expect(pgPids.length).toBeGreaterThan(0);
+
+    run.child.kill('SIGINT');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toMatch(/database stopped/);
+    for (const pid of pgPids) expect(pidAlive(pid)).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${p.worker}/healthz`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${p.sim}/v1/models`)).rejects.toThrow();
+
+    // Second start: same data.
+    const p2 = await ports();
+    const again = runCli(startArgs(p2), env);
+    await again.waitFor(/Baton is running\./);
+    expect(again.output()).toMatch(/migrations: up to date/);
+    const c2 = new pg.Client({ connectionString: await embeddedUrl(again.output()) });
+    await c2.connect();
+    const { rows } = await c2.query(`select name from teams where slug = 'kept-across-restarts'`);
+    await c2.end();
+    expect(rows).toEqual([{ name: 'Kept' }]);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('recovers after being killed with SIGKILL: stops the leftovers and starts cleanly', async () => {
+    const env = cleanEnv({ BATON_DATA_DIR: dataDir });
+    const p = await ports();
+    const run = runCli(startArgs(p), env);
+    await run.waitFor(/Baton is running\./);
+    const orphans = postgresPids(dataDir);
+    run.child.kill('SIGKILL');
+    await run.exited;
+    // The worker, simulator and database outlive a SIGKILLed parent…
+    expect((await fetch(`http://127.0.0.1:${p.worker}/healthz`)).status).toBe(200);
+
+    // …and the next start stops them before starting its own.
+    const again = runCli(startArgs(p), env);
+    await again.waitFor(/Baton is running\./);
+    expect(again.output()).toMatch(/stopped processes left by an earlier run/);
+    for (const pid of orphans) expect(pidAlive(pid)).toBe(false);
+    expect((await fetch(`http://127.0.0.1:${p.worker}/healthz`)).status).toBe(200);
+    again.child.kill('SIGINT');
+    expect(await again.exited).toBe(0);
+    expect(postgresPids(dataDir)).toEqual([]);
+  });
+
+  it('refuses to start twice on the same data directory', async () => {
+    const env = cleanEnv({ BATON_DATA_DIR: dataDir });
+    const first = runCli(startArgs(await ports()), env);
+    await first.waitFor(/Baton is running\./);
+    const second = runCli(startArgs(await ports()), env);
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/already running from this checkout/);
+    first.child.kill('SIGINT');
+    expect(await first.exited).toBe(0);
+  });
+});

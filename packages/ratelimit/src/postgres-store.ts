@@ -1,0 +1,261 @@
+import { type Amounts, DIMENSIONS, type Dimension } from './limits.js';
+import type {
+  RateLimitStore,
+  ReserveRequest,
+  ReserveResult,
+  ScopeSnapshot,
+  SyncRequest,
+} from './store.js';
+
+/** The part of `pg.Pool` (or `pg.Client`) the store uses. */
+export interface Queryable {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+export interface PostgresStoreOptions {
+  /** Table name (functions are named after it). Default `baton_ratelimit_buckets`. */
+  table?: string;
+  /** Create the table and functions on first use (idempotent). Default true. */
+  autoMigrate?: boolean;
+}
+
+export interface PostgresStore extends RateLimitStore {
+  /** Creates (or updates) the table and its functions; safe to call concurrently and repeatedly. */
+  migrate(): Promise<void>;
+  readonly table: string;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,40}$/;
+
+/**
+ * The schema: one row per scope with the four buckets as parallel arrays (index = dimension:
+ * requests, inputTokens, outputTokens, tokens; NULL capacity = no bucket). Every operation is one
+ * call of a PL/pgSQL function that locks the row (`FOR UPDATE`), refills from the database's
+ * `clock_timestamp()`, checks, writes and returns — one statement, atomic, no lost updates.
+ */
+export function schemaSql(table: string): string {
+  const t = table;
+  const load = `
+  insert into ${t} (scope, capacity, level, updated_at)
+    values (p_scope, array[null,null,null,null]::float8[], array[null,null,null,null]::float8[], clock_timestamp())
+    on conflict (scope) do nothing;
+  select * into r from ${t} where scope = p_scope for update;
+  v_now := greatest(clock_timestamp(), r.updated_at);
+  caps := r.capacity;
+  lv := ${t}_refill(r.capacity, r.level, extract(epoch from (v_now - r.updated_at)) * 1000);`;
+  const store = `
+  update ${t} set capacity = caps, level = lv, updated_at = v_now, paused_until = pu where scope = p_scope;`;
+  const ret = `
+  return query select caps, lv, (extract(epoch from v_now) * 1000)::float8,
+    case when pu is null or pu <= v_now then 0::float8 else (extract(epoch from pu) * 1000)::float8 end;`;
+  const decl = `declare r record; v_now timestamptz; caps float8[]; lv float8[]; pu timestamptz; i int;`;
+  const snap = 'capacity float8[], level float8[], now_ms float8, paused_until_ms float8';
+  return `
+select pg_advisory_xact_lock(hashtext('baton_ratelimit_schema:${t}'));
+create table if not exists ${t} (
+  scope text primary key,
+  capacity float8[] not null,
+  level float8[] not null,
+  updated_at timestamptz not null,
+  paused_until timestamptz
+);
+create or replace function ${t}_refill(caps float8[], lv float8[], elapsed_ms float8)
+returns float8[] language plpgsql immutable as $$
+declare i int; res float8[] := lv;
+begin
+  for i in 1..4 loop
+    if caps[i] is not null then
+      res[i] := greatest(lv[i], least(caps[i], lv[i] + greatest(elapsed_ms, 0) * caps[i] / 60000.0));
+    end if;
+  end loop;
+  return res;
+end $$;
+create or replace function ${t}_reserve(p_scope text, p_amounts float8[], p_caps float8[])
+returns table(ok boolean, wait_ms float8, limited_by int, oversize int, ${snap})
+language plpgsql as $$
+${decl} a float8; w float8 := 0; wi float8; lim int := 0; ovs int := 0; pms float8;
+begin${load}
+  pu := r.paused_until;
+  for i in 1..4 loop
+    if caps[i] is null and p_caps[i] is not null then
+      caps[i] := p_caps[i];
+      lv[i] := p_caps[i];
+    end if;
+    a := coalesce(p_amounts[i], 0);
+    if caps[i] is not null and a > 0 and lv[i] < a then
+      if a > caps[i] then
+        wi := 'Infinity'::float8;
+        if ovs = 0 then ovs := i; end if;
+      else
+        wi := (a - lv[i]) / (caps[i] / 60000.0);
+      end if;
+      if wi > w then w := wi; lim := i; end if;
+    end if;
+  end loop;
+  pms := case when pu is null then 0 else extract(epoch from (pu - v_now)) * 1000 end;
+  if ovs = 0 and pms > 0 and pms >= w then w := pms; lim := 5; end if;
+  if w = 0 and ovs = 0 then
+    for i in 1..4 loop
+      a := coalesce(p_amounts[i], 0);
+      if caps[i] is not null and a > 0 then lv[i] := lv[i] - a; end if;
+    end loop;
+  end if;${store}
+  return query select (w = 0 and ovs = 0), w, lim, ovs, caps, lv, (extract(epoch from v_now) * 1000)::float8,
+    case when pu is null or pu <= v_now then 0::float8 else (extract(epoch from pu) * 1000)::float8 end;
+end $$;
+create or replace function ${t}_adjust(p_scope text, p_deltas float8[])
+returns table(${snap}) language plpgsql as $$
+${decl} d float8;
+begin${load}
+  pu := r.paused_until;
+  for i in 1..4 loop
+    d := coalesce(p_deltas[i], 0);
+    if caps[i] is not null and d <> 0 then
+      if d > 0 then lv[i] := lv[i] - d; else lv[i] := least(caps[i], lv[i] - d); end if;
+    end if;
+  end loop;${store}${ret}
+end $$;
+create or replace function ${t}_sync(p_scope text, p_caps float8[], p_targets float8[])
+returns table(${snap}) language plpgsql as $$
+${decl}
+begin${load}
+  pu := r.paused_until;
+  for i in 1..4 loop
+    if p_caps[i] is not null and p_caps[i] > 0 then
+      if caps[i] is null then
+        lv[i] := p_caps[i];
+      else
+        lv[i] := p_caps[i] - (caps[i] - lv[i]);
+      end if;
+      caps[i] := p_caps[i];
+    end if;
+    if caps[i] is not null and p_targets[i] is not null then
+      lv[i] := least(lv[i], p_targets[i]);
+    end if;
+  end loop;${store}${ret}
+end $$;
+create or replace function ${t}_pause(p_scope text, p_ms float8)
+returns table(${snap}) language plpgsql as $$
+${decl}
+begin${load}
+  pu := greatest(coalesce(r.paused_until, v_now), v_now + make_interval(secs => greatest(p_ms, 0) / 1000.0));${store}${ret}
+end $$;
+create or replace function ${t}_snapshot(p_scope text)
+returns table(${snap}) language plpgsql stable as $$
+declare r record; v_now timestamptz;
+begin
+  select * into r from ${t} where scope = p_scope;
+  if not found then return; end if;
+  v_now := greatest(clock_timestamp(), r.updated_at);
+  return query select r.capacity,
+    ${t}_refill(r.capacity, r.level, extract(epoch from (v_now - r.updated_at)) * 1000),
+    (extract(epoch from v_now) * 1000)::float8,
+    case when r.paused_until is null or r.paused_until <= v_now then 0::float8
+      else (extract(epoch from r.paused_until) * 1000)::float8 end;
+end $$;
+`;
+}
+
+const LIMITED_BY: Array<ReserveResult['limitedBy']> = [
+  undefined,
+  'requests',
+  'inputTokens',
+  'outputTokens',
+  'tokens',
+  'pause',
+];
+
+function toArray(a: Amounts | undefined): Array<number | null> {
+  return DIMENSIONS.map((d) => {
+    const v = a?.[d];
+    return v === undefined ? null : v;
+  });
+}
+
+interface SnapRow {
+  capacity: Array<number | null>;
+  level: Array<number | null>;
+  now_ms: number;
+  paused_until_ms: number;
+}
+
+function toSnapshot(row: SnapRow): ScopeSnapshot {
+  const buckets: ScopeSnapshot['buckets'] = {};
+  DIMENSIONS.forEach((d: Dimension, i) => {
+    const capacity = row.capacity[i];
+    const level = row.level[i];
+    if (capacity !== null && capacity !== undefined && level !== null && level !== undefined) {
+      buckets[d] = { capacity, level };
+    }
+  });
+  return { now: Number(row.now_ms), pausedUntil: Number(row.paused_until_ms), buckets };
+}
+
+/**
+ * Buckets in PostgreSQL, shared by any number of processes on any number of machines. The
+ * clock is the database's `clock_timestamp()`, so machines' clocks do not matter.
+ */
+export function postgresStore(pool: Queryable, options: PostgresStoreOptions = {}): PostgresStore {
+  const table = options.table ?? 'baton_ratelimit_buckets';
+  if (!IDENT.test(table)) {
+    throw new TypeError(`table must be a lower-case SQL identifier (${IDENT}), got "${table}"`);
+  }
+  let ready: Promise<void> | undefined;
+  const migrate = () => {
+    ready ??= pool.query(schemaSql(table)).then(
+      () => undefined,
+      (e: unknown) => {
+        ready = undefined;
+        throw e;
+      },
+    );
+    return ready;
+  };
+  const autoMigrate = options.autoMigrate !== false;
+  const call = async (fn: string, params: unknown[]): Promise<SnapRow[]> => {
+    if (autoMigrate) await migrate();
+    const placeholders = params.map((_, i) => `$${i + 1}`).join(', ');
+    const res = await pool.query(`select * from ${table}_${fn}(${placeholders})`, params);
+    return res.rows as SnapRow[];
+  };
+  const one = async (fn: string, params: unknown[]): Promise<ScopeSnapshot> => {
+    const [row] = await call(fn, params);
+    if (!row) throw new Error(`${table}_${fn} returned no row`);
+    return toSnapshot(row);
+  };
+
+  return {
+    table,
+    migrate,
+    async reserve(scope, request: ReserveRequest): Promise<ReserveResult> {
+      const [row] = (await call('reserve', [
+        scope,
+        toArray(request.amounts),
+        toArray(request.capacity),
+      ])) as Array<
+        SnapRow & { ok: boolean; wait_ms: number; limited_by: number; oversize: number }
+      >;
+      if (!row) throw new Error(`${table}_reserve returned no row`);
+      const result: ReserveResult = {
+        ok: row.ok,
+        waitMs: Number(row.wait_ms),
+        snapshot: toSnapshot(row),
+      };
+      const limitedBy = LIMITED_BY[row.limited_by];
+      if (limitedBy) result.limitedBy = limitedBy;
+      if (row.oversize > 0) {
+        result.oversize = DIMENSIONS[row.oversize - 1];
+        result.waitMs = Number.POSITIVE_INFINITY;
+      }
+      return result;
+    },
+    adjust: (scope, deltas) => one('adjust', [scope, toArray(deltas)]),
+    sync: (scope, request: SyncRequest) =>
+      one('sync', [scope, toArray(request.capacity), toArray(request.target)]),
+    pause: (scope, ms) => one('pause', [scope, ms]),
+    async snapshot(scope) {
+      const [row] = await call('snapshot', [scope]);
+      return row ? toSnapshot(row) : undefined;
+    },
+  };
+}

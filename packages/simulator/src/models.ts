@@ -29,7 +29,7 @@ const K = 1000;
  * 5-series Opus/Fable/Mythos).
  */
 export const MODELS: readonly ModelInfo[] = [
-  m('claude-opus-5-5', [], 'Claude Opus 5.5', 'opus', 200 * K, 128 * K, 512, '2026-09-09'),
+  m('claude-opus-5-5', [], 'Claude Opus 5.5', 'opus', 1000 * K, 128 * K, 512, '2026-09-09'),
   m('claude-sonnet-5-5', [], 'Claude Sonnet 5.5', 'sonnet', 200 * K, 128 * K, 1024, '2026-09-09'),
   m('claude-haiku-5-5', [], 'Claude Haiku 5.5', 'haiku', 200 * K, 64 * K, 2048, '2026-09-09'),
   m('claude-fable-5-2', [], 'Claude Fable 5.2', 'fable', 200 * K, 128 * K, 512, '2026-08-12'),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createDb, type DbClient } from '@baton/db';
 import { memberships, type Role, teams, users } from '@baton/db/schema';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
+import type {} from '@baton/db/vitest-global-setup';
 import { inject } from 'vitest';
 import { type Auth, createAuth } from '../src/auth';
 import { createCaller } from '../src/index';

@@ -10,29 +10,42 @@ module.exports = {
       comment:
         '@baton/core and @baton/ratelimit are installed by other repositories: they never import the database package, Next.js, the API or the apps.',
       severity: 'error',
-      from: { path: '^packages/(core|ratelimit)/src' },
+      from: {
+        path: '^packages/(core|ratelimit)/src',
+        pathNot: '\\.(test|bench)\\.ts$|/testing/|/bench/',
+      },
       to: {
         path: [
           '^packages/(db|api|simulator)/',
           '^apps/',
           '(^|/)node_modules/(next|@baton/db|@baton/api|@baton/web|@baton/worker|@baton/cli|drizzle-orm|pg-boss)/',
+          // the same packages when they are not even installed where the import is
+          '^(next|@baton/(db|api|web|worker|cli)|drizzle-orm|pg-boss)(/|$)',
         ],
         dependencyTypesNot: ['type-only'],
       },
     },
     {
       name: 'ratelimit-imports-no-workspace-package',
-      comment: '@baton/ratelimit depends on nothing in the workspace (its tests may use the simulator).',
+      comment:
+        '@baton/ratelimit depends on nothing in the workspace (its tests may use the simulator).',
       severity: 'error',
       from: { path: '^packages/ratelimit/src', pathNot: '\\.(test|bench)\\.ts$|/testing/|/bench/' },
       to: { path: ['^packages/(?!ratelimit/)', '^apps/', '(^|/)node_modules/@baton/'] },
     },
     {
       name: 'core-imports-only-ratelimit',
-      comment: '@baton/core may use @baton/ratelimit and nothing else from the workspace (tests may use the simulator).',
+      comment:
+        '@baton/core may use @baton/ratelimit and nothing else from the workspace (tests may use the simulator).',
       severity: 'error',
       from: { path: '^packages/core/src', pathNot: '\\.(test|bench)\\.ts$|/testing/|/bench/' },
-      to: { path: ['^packages/(?!core/|ratelimit/)', '^apps/', '(^|/)node_modules/@baton/(?!ratelimit)'] },
+      to: {
+        path: [
+          '^packages/(?!core/|ratelimit/)',
+          '^apps/',
+          '(^|/)node_modules/@baton/(?!ratelimit)',
+        ],
+      },
     },
     {
       name: 'simulator-imports-nothing',
@@ -45,7 +58,13 @@ module.exports = {
       name: 'db-imports-no-app-or-api',
       severity: 'error',
       from: { path: '^packages/db/src' },
-      to: { path: ['^packages/(api|core|simulator)/', '^apps/', '(^|/)node_modules/(next|@baton/(api|web|worker|cli))/'] },
+      to: {
+        path: [
+          '^packages/(api|core|simulator)/',
+          '^apps/',
+          '(^|/)node_modules/(next|@baton/(api|web|worker|cli))/',
+        ],
+      },
     },
     {
       name: 'api-never-imports-apps-or-next',
@@ -81,11 +100,18 @@ module.exports = {
       name: 'worker-never-imports-web-or-api',
       severity: 'error',
       from: { path: '^apps/worker/src' },
-      to: { path: ['^apps/(web|cli)/', '^packages/api/', '(^|/)node_modules/(next|@baton/(web|api|cli))/'] },
+      to: {
+        path: [
+          '^apps/(web|cli)/',
+          '^packages/api/',
+          '(^|/)node_modules/(next|@baton/(web|api|cli))/',
+        ],
+      },
     },
     {
       name: 'web-never-imports-worker-or-core-runtime',
-      comment: 'The console reaches the fleet through the database and the shared job contract, never by importing the worker.',
+      comment:
+        'The console reaches the fleet through the database and the shared job contract, never by importing the worker.',
       severity: 'error',
       from: { path: '^apps/web/src' },
       to: { path: ['^apps/(worker|cli)/', '(^|/)node_modules/@baton/(worker|cli)/'] },
@@ -103,7 +129,7 @@ module.exports = {
     tsPreCompilationDeps: true,
     combinedDependencies: true,
     preserveSymlinks: false,
-    tsConfig: { fileName: 'tooling/typescript/base.json' },
+    tsConfig: { fileName: 'tooling/lint/tsconfig.depcruise.json' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],

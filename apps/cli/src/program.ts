@@ -6,7 +6,9 @@ import { workerCommand } from './commands/worker';
 
 export function createProgram(): Command {
   const program = new Command('baton')
-    .description('Baton runs Claude work at team scale: a console, a fleet of workers, and one rate-limited integration layer.')
+    .description(
+      'Baton runs Claude work at team scale: a console, a fleet of workers, and one rate-limited integration layer.',
+    )
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ sortSubcommands: false });
   program.addCommand(startCommand());

@@ -7,7 +7,10 @@ import path from 'node:path';
  * set, one is generated into the data directory on first run (mode 0600) and
  * reused after.
  */
-export function resolveSecret(dataDir: string, fromEnv: string | undefined): { secret: string; source: 'env' | 'file' | 'generated' } {
+export function resolveSecret(
+  dataDir: string,
+  fromEnv: string | undefined,
+): { secret: string; source: 'env' | 'file' | 'generated' } {
   if (fromEnv) {
     if (fromEnv.length < 32) throw new Error('BATON_SECRET must be at least 32 characters long');
     return { secret: fromEnv, source: 'env' };

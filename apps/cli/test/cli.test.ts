@@ -6,7 +6,8 @@ describe('baton --help', () => {
   it('lists the commands', async () => {
     const run = runCli(['--help'], cleanEnv());
     expect(await run.exited).toBe(0);
-    for (const cmd of ['start', 'db', 'sim', 'worker']) expect(run.output()).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
+    for (const cmd of ['start', 'db', 'sim', 'worker'])
+      expect(run.output()).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
   });
 
   it.each([['start'], ['db'], ['db', 'migrate'], ['db', 'status'], ['sim'], ['worker']])(

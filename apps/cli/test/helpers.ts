@@ -35,7 +35,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Run {
   };
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   return {
     child,
     output: () => out,
@@ -68,7 +70,14 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Run {
 /** The environment without anything that would point Baton at an existing database or provider. */
 export function cleanEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of ['DATABASE_URL', 'ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'BATON_SECRET', 'BATON_DATA_DIR']) delete env[k];
+  for (const k of [
+    'DATABASE_URL',
+    'ANTHROPIC_API_KEY',
+    'ANTHROPIC_BASE_URL',
+    'BATON_SECRET',
+    'BATON_DATA_DIR',
+  ])
+    delete env[k];
   return { ...env, ...extra };
 }
 

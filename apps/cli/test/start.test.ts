@@ -39,7 +39,9 @@ describe('baton start', () => {
 
     const health = await fetch(`http://127.0.0.1:${p.worker}/healthz`);
     expect(health.status).toBe(200);
-    expect(((await health.json()) as { checks: { database: { ok: boolean } } }).checks.database.ok).toBe(true);
+    expect(
+      ((await health.json()) as { checks: { database: { ok: boolean } } }).checks.database.ok,
+    ).toBe(true);
     const models = await fetch(`http://127.0.0.1:${p.sim}/v1/models`, {
       headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
     });

@@ -12,7 +12,9 @@ export const workerEnv = createEnv({
     WORKER_ID: z.string().min(1).optional(),
     ANTHROPIC_BASE_URL: z.url().optional(),
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
-    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info'),
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,

@@ -24,7 +24,10 @@ async function runChecks(checks: Record<string, Check>, timeoutMs: number) {
         const result = await Promise.race([
           check(),
           new Promise<CheckResult>((resolve) => {
-            timer = setTimeout(() => resolve({ ok: false, error: `timed out after ${timeoutMs} ms` }), timeoutMs);
+            timer = setTimeout(
+              () => resolve({ ok: false, error: `timed out after ${timeoutMs} ms` }),
+              timeoutMs,
+            );
           }),
         ]);
         return [name, result] as const;
@@ -49,7 +52,10 @@ export async function startHealthServer(options: {
   host: string;
   liveness: Record<string, Check>;
   readiness: Record<string, Check>;
-  extraRoutes?: Record<string, (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>>;
+  extraRoutes?: Record<
+    string,
+    (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>
+  >;
   info?: () => Record<string, unknown>;
   timeoutMs?: number;
 }): Promise<HealthServer> {
@@ -65,7 +71,10 @@ export async function startHealthServer(options: {
           ...options.info?.(),
           checks: result.checks,
         });
-        res.writeHead(result.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        res.writeHead(result.ok ? 200 : 503, {
+          'content-type': 'application/json',
+          'cache-control': 'no-store',
+        });
         res.end(body);
         return;
       }
@@ -75,7 +84,12 @@ export async function startHealthServer(options: {
         return;
       }
       res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: 'not found', routes: ['/healthz', '/readyz', ...Object.keys(options.extraRoutes ?? {})] }));
+      res.end(
+        JSON.stringify({
+          error: 'not found',
+          routes: ['/healthz', '/readyz', ...Object.keys(options.extraRoutes ?? {})],
+        }),
+      );
     } catch (err) {
       res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: (err as Error).message }));

@@ -27,7 +27,9 @@ describe('worker', () => {
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
-      const { rows } = await c.query<{ n: number }>('select count(*)::int as n from drizzle.__drizzle_migrations');
+      const { rows } = await c.query<{ n: number }>(
+        'select count(*)::int as n from drizzle.__drizzle_migrations',
+      );
       expect(rows[0]!.n).toBeGreaterThanOrEqual(2);
     } finally {
       await c.end();
@@ -37,7 +39,10 @@ describe('worker', () => {
   it('answers /healthz with the database connected', async () => {
     const res = await fetch(`${worker.healthUrl}/healthz`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; checks: { database: { ok: boolean; latencyMs: number } } };
+    const body = (await res.json()) as {
+      status: string;
+      checks: { database: { ok: boolean; latencyMs: number } };
+    };
     expect(body.status).toBe('ok');
     expect(body.checks.database.ok).toBe(true);
     expect(body.checks.database.latencyMs).toBeGreaterThanOrEqual(0);

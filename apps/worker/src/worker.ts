@@ -42,7 +42,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     host: options.host,
     liveness: { database: dbCheck },
     readiness: { database: dbCheck },
-    info: () => ({ workerId: id, startedAt: startedAt.toISOString(), uptimeS: Math.round(process.uptime()) }),
+    info: () => ({
+      workerId: id,
+      startedAt: startedAt.toISOString(),
+      uptimeS: Math.round(process.uptime()),
+    }),
   });
   log.info({ url: health.url }, 'worker ready');
 

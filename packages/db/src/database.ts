@@ -1,5 +1,5 @@
-import { dataDir, dbEnv } from './env';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded';
+import { dataDir, dbEnv } from './env';
 
 export interface ResolvedDatabase {
   url: string;

@@ -62,7 +62,12 @@ describe('embedded PostgreSQL', () => {
     const dir = tempDir();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, '../test/fixtures/embedded-owner.ts'), dir],
+      [
+        '--import',
+        'tsx',
+        path.join(import.meta.dirname, '../test/fixtures/embedded-owner.ts'),
+        dir,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const ready = await new Promise<string>((resolve, reject) => {
@@ -74,7 +79,9 @@ describe('embedded PostgreSQL', () => {
       child.once('exit', (code) => reject(new Error(`owner exited early (${code})`)));
     });
     expect(ready).toMatch(/READY \d+/);
-    const orphanPid = Number(readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const orphanPid = Number(
+      readFileSync(path.join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     // The owner is gone; its server is still running, holding the lock.
@@ -110,7 +117,12 @@ describe('embedded PostgreSQL', () => {
     const dir = tempDir();
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, '../test/fixtures/embedded-owner.ts'), dir],
+      [
+        '--import',
+        'tsx',
+        path.join(import.meta.dirname, '../test/fixtures/embedded-owner.ts'),
+        dir,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
@@ -120,7 +132,9 @@ describe('embedded PostgreSQL', () => {
       });
       const attached = await startEmbeddedPostgres({ dataDir: dir, ephemeral: true });
       expect(attached.attached).toBe(true);
-      expect(await query(attached.url, 'select count(*)::int as n from marker')).toEqual([{ n: 1 }]);
+      expect(await query(attached.url, 'select count(*)::int as n from marker')).toEqual([
+        { n: 1 },
+      ]);
       await attached.stop(); // a no-op: the owner keeps running
       expect(await query(attached.url, 'select 1 as one')).toEqual([{ one: 1 }]);
     } finally {

@@ -1,10 +1,18 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /**
@@ -320,7 +328,9 @@ export async function startEmbeddedPostgres(
     }
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`embedded postgres did not accept connections within 60 s:\n${output.join('\n')}`);
+      throw new Error(
+        `embedded postgres did not accept connections within 60 s:\n${output.join('\n')}`,
+      );
     }
     await sleep(100);
   }

@@ -1,4 +1,11 @@
-export { type CreateDbOptions, createDb, type Database, type DbClient, pingDb, type Schema } from './client';
+export {
+  type CreateDbOptions,
+  createDb,
+  type Database,
+  type DbClient,
+  pingDb,
+  type Schema,
+} from './client';
 export { type ResolvedDatabase, redactUrl, resolveDatabase } from './database';
 export { dataDir, dbEnv, workspaceRoot } from './env';
 export { type MigrationState, migrationStatus, migrationsFolder, runMigrations } from './migrate';

@@ -17,7 +17,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function pgError(sql: string, params: unknown[] = []): Promise<{ code?: string; constraint?: string }> {
+async function pgError(
+  sql: string,
+  params: unknown[] = [],
+): Promise<{ code?: string; constraint?: string }> {
   try {
     await client.query(sql, params);
   } catch (err) {
@@ -43,7 +46,11 @@ describe('migrations', () => {
   });
 
   it('are safe to run from several processes at once', async () => {
-    const results = await Promise.all([runMigrations(db.url), runMigrations(db.url), runMigrations(db.url)]);
+    const results = await Promise.all([
+      runMigrations(db.url),
+      runMigrations(db.url),
+      runMigrations(db.url),
+    ]);
     expect(results.flatMap((r) => r.applied)).toEqual([]);
   });
 
@@ -51,7 +58,9 @@ describe('migrations', () => {
     const { rows } = await client.query<{ model_pattern: string; input: string; output: string }>(
       `select model_pattern, input_per_mtok::text as input, output_per_mtok::text as output from prices order by model_pattern`,
     );
-    const byPattern = Object.fromEntries(rows.map((r) => [r.model_pattern, [Number(r.input), Number(r.output)]]));
+    const byPattern = Object.fromEntries(
+      rows.map((r) => [r.model_pattern, [Number(r.input), Number(r.output)]]),
+    );
     expect(byPattern['claude-opus-5*']).toEqual([5, 25]);
     expect(byPattern['claude-sonnet-4*']).toEqual([3, 15]);
     expect(byPattern['claude-sonnet-5*']).toEqual([2, 10]);
@@ -134,14 +143,25 @@ describe('constraints', () => {
       [teamId],
     );
     const id = task.rows[0]!.id;
-    await client.query(`insert into task_events (task_id, seq, type) values ($1, 1, 'started'), ($1, 2, 'text')`, [id]);
-    const err = await pgError(`insert into task_events (task_id, seq, type) values ($1, 2, 'dup')`, [id]);
+    await client.query(
+      `insert into task_events (task_id, seq, type) values ($1, 1, 'started'), ($1, 2, 'text')`,
+      [id],
+    );
+    const err = await pgError(
+      `insert into task_events (task_id, seq, type) values ($1, 2, 'dup')`,
+      [id],
+    );
     expect(err.code).toBe('23505');
   });
 
   it('reject empty prompts, bad slugs and negative token counts', async () => {
-    expect((await pgError(`insert into tasks (team_id, prompt, model) values ($1, '', 'm')`, [teamId])).code).toBe('23514');
-    expect((await pgError(`insert into teams (name, slug) values ('X', 'Not A Slug')`)).code).toBe('23514');
+    expect(
+      (await pgError(`insert into tasks (team_id, prompt, model) values ($1, '', 'm')`, [teamId]))
+        .code,
+    ).toBe('23514');
+    expect((await pgError(`insert into teams (name, slug) values ('X', 'Not A Slug')`)).code).toBe(
+      '23514',
+    );
     expect(
       (
         await pgError(

@@ -40,7 +40,11 @@ export async function runMigrations(url: string): Promise<{ applied: string[] }>
     const before = await appliedSet(client);
     await migrate(drizzle(client), { migrationsFolder });
     const after = await appliedSet(client);
-    return { applied: journal().filter((e) => after.has(e.when) && !before.has(e.when)).map((e) => e.tag) };
+    return {
+      applied: journal()
+        .filter((e) => after.has(e.when) && !before.has(e.when))
+        .map((e) => e.tag),
+    };
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await client.end();
@@ -64,7 +68,11 @@ export async function migrationStatus(url: string): Promise<MigrationState[]> {
   await client.connect();
   try {
     const applied = await appliedSet(client);
-    return journal().map((e) => ({ tag: e.tag, createdAt: new Date(e.when), applied: applied.has(e.when) }));
+    return journal().map((e) => ({
+      tag: e.tag,
+      createdAt: new Date(e.when),
+      applied: applied.has(e.when),
+    }));
   } finally {
     await client.end();
   }

@@ -1,11 +1,18 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startEmbeddedPostgres } from './embedded';
 import { dbEnv } from './env';
 import { runMigrations } from './migrate';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** URL of the test PostgreSQL server's maintenance database (see vitest-global-setup.ts). */
+    pgAdminUrl: string;
+  }
+}
 
 /**
  * Test support: one PostgreSQL server per test run, one fresh database per

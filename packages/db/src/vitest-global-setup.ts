@@ -1,12 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startTestPostgres } from './testing';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    pgAdminUrl: string;
-  }
-}
-
 /** Vitest globalSetup: one PostgreSQL server for the whole run (see testing.ts). */
 export default async function setup(project: TestProject) {
   const server = await startTestPostgres();

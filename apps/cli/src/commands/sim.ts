@@ -3,18 +3,26 @@ import { Command } from 'commander';
 
 export function simCommand(): Command {
   return new Command('sim')
-    .description('Run the local Anthropic Messages API simulator (the default provider without ANTHROPIC_API_KEY).')
+    .description(
+      'Run the local Anthropic Messages API simulator (the default provider without ANTHROPIC_API_KEY).',
+    )
     .option('--port <port>', 'port to listen on', '4010')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--rpm <n>', 'requests per minute per API key and model class')
     .option('--itpm <n>', 'input tokens per minute (cache reads exempt)')
     .option('--otpm <n>', 'output tokens per minute')
     .option('--scenario <file>', 'JSON or YAML scenario file scripting the responses')
-    .option('--faults <spec>', 'faults to inject, e.g. "overloaded:0.1,reset-mid:every=20" (see packages/simulator/README.md)')
+    .option(
+      '--faults <spec>',
+      'faults to inject, e.g. "overloaded:0.1,reset-mid:every=20" (see packages/simulator/README.md)',
+    )
     .option('--seed <n>', 'random seed for generated text and probabilistic faults')
     .option('--ttft-ms <ms>', 'time to first token')
     .option('--tps <n>', 'output tokens per second (0 = as fast as possible)')
-    .option('--output-tokens <dist>', 'output length distribution, e.g. "fixed:50" or "uniform:20-400"')
+    .option(
+      '--output-tokens <dist>',
+      'output length distribution, e.g. "fixed:50" or "uniform:20-400"',
+    )
     .option('--api-key <key...>', 'accept only these API keys (default: any non-empty key)')
     .action(async (flags: Record<string, string | string[] | undefined>) => {
       const options = simulatorOptionsFromFlags({

@@ -21,7 +21,8 @@ interface StartOptions {
 
 function port(name: string, value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name} must be an integer from 1 to 65535, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new Error(`--${name} must be an integer from 1 to 65535, got "${value}"`);
   return n;
 }
 
@@ -57,7 +58,8 @@ async function start(opts: StartOptions) {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(dir, { recursive: true });
   const reaped = await pidFile.reapLeftovers();
-  if (reaped.length) print(`stopped processes left by an earlier run that was killed: ${reaped.join(', ')}`);
+  if (reaped.length)
+    print(`stopped processes left by an earlier run that was killed: ${reaped.join(', ')}`);
 
   const children: ManagedProcess[] = [];
   let db: Awaited<ReturnType<typeof resolveDatabase>> | undefined;
@@ -113,7 +115,10 @@ async function start(opts: StartOptions) {
     print(applied.length ? `applied migrations: ${applied.join(', ')}` : 'migrations: up to date');
 
     const { secret, source: secretSource } = resolveSecret(dir, cliEnv.BATON_SECRET);
-    if (secretSource === 'generated') print(`generated BATON_SECRET into ${path.relative(repoRoot, dir)}/secret (keep it: it encrypts stored credentials)`);
+    if (secretSource === 'generated')
+      print(
+        `generated BATON_SECRET into ${path.relative(repoRoot, dir)}/secret (keep it: it encrypts stored credentials)`,
+      );
 
     // 2. Provider: the simulator unless a real API key is configured.
     const runSim = opts.sim ?? !cliEnv.ANTHROPIC_API_KEY;
@@ -138,7 +143,9 @@ async function start(opts: StartOptions) {
       provider.ANTHROPIC_API_KEY = 'sk-baton-simulator';
       print(`simulator: http://127.0.0.1:${simPort} (no ANTHROPIC_API_KEY set)`);
     } else {
-      print(`provider: ${cliEnv.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com'} with ANTHROPIC_API_KEY`);
+      print(
+        `provider: ${cliEnv.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com'} with ANTHROPIC_API_KEY`,
+      );
     }
 
     const childEnv: NodeJS.ProcessEnv = {
@@ -160,16 +167,25 @@ async function start(opts: StartOptions) {
         useColor,
       });
       children.push(worker);
-      await waitForHttp(`http://127.0.0.1:${workerPort}/healthz`, { timeoutMs: 60_000, exited: worker.exited, okOnly: true });
+      await waitForHttp(`http://127.0.0.1:${workerPort}/healthz`, {
+        timeoutMs: 60_000,
+        exited: worker.exited,
+        okOnly: true,
+      });
       print(`worker: healthy — http://127.0.0.1:${workerPort}/healthz`);
     }
 
     // 4. Web console
     if (opts.web) {
       if (!existsSync(path.join(webDir, '.next', 'BUILD_ID'))) {
-        if (!opts.build) throw new Error('the console is not built: run `pnpm build` (or drop --no-build)');
+        if (!opts.build)
+          throw new Error('the console is not built: run `pnpm build` (or drop --no-build)');
         print('building the console (first start only; takes a minute)…');
-        const build = spawnSync(process.execPath, [nextBin, 'build'], { cwd: webDir, stdio: 'inherit', env: process.env });
+        const build = spawnSync(process.execPath, [nextBin, 'build'], {
+          cwd: webDir,
+          stdio: 'inherit',
+          env: process.env,
+        });
         if (build.status !== 0) throw new Error('the console build failed (see above)');
       }
       const web = spawnManaged({
@@ -177,7 +193,11 @@ async function start(opts: StartOptions) {
         command: process.execPath,
         args: [nextBin, 'start', '-p', String(webPort), '-H', '127.0.0.1'],
         cwd: webDir,
-        env: { ...childEnv, BATON_PUBLIC_URL: `http://127.0.0.1:${webPort}`, PORT: String(webPort) },
+        env: {
+          ...childEnv,
+          BATON_PUBLIC_URL: `http://127.0.0.1:${webPort}`,
+          PORT: String(webPort),
+        },
         useColor,
       });
       children.push(web);

@@ -15,9 +15,17 @@ export function workerCommand(): Command {
         throw new Error(`--port must be an integer from 0 to 65535, got "${opts.port}"`);
       }
       const logger = createLogger({ level: opts.logLevel });
-      const db = await resolveDatabase({ log: (line) => logger.debug({ component: 'postgres' }, line) });
+      const db = await resolveDatabase({
+        log: (line) => logger.debug({ component: 'postgres' }, line),
+      });
       logger.info({ database: redactUrl(db.url), source: db.source }, 'database');
-      const worker = await startWorker({ databaseUrl: db.url, port, host: opts.host, workerId: opts.id, logger });
+      const worker = await startWorker({
+        databaseUrl: db.url,
+        port,
+        host: opts.host,
+        workerId: opts.id,
+        logger,
+      });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

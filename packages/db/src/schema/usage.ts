@@ -82,7 +82,9 @@ export const prices = pgTable(
     cacheReadPerMtok: numeric('cache_read_per_mtok', { precision: 12, scale: 6 }).notNull(),
     outputPerMtok: numeric('output_per_mtok', { precision: 12, scale: 6 }).notNull(),
     /** Multiplier applied to batch requests (0.5 = half price). */
-    batchMultiplier: numeric('batch_multiplier', { precision: 6, scale: 4 }).notNull().default('0.5'),
+    batchMultiplier: numeric('batch_multiplier', { precision: 6, scale: 4 })
+      .notNull()
+      .default('0.5'),
     note: text('note'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -131,7 +133,5 @@ export const alerts = pgTable(
     triggeredAt: timestamp('triggered_at', { withTimezone: true }).notNull().defaultNow(),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
   },
-  (t) => [
-    index('alerts_team_triggered_idx').on(t.teamId, t.triggeredAt.desc()),
-  ],
+  (t) => [index('alerts_team_triggered_idx').on(t.teamId, t.triggeredAt.desc())],
 );

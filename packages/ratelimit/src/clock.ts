@@ -32,12 +32,21 @@ interface Timer {
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-export function manualClock(start = 0): ManualClock {
+export interface ManualClockOptions {
+  /** Resolves when asynchronous work outside the clock (e.g. database calls) has finished. */
+  idle?: () => Promise<void>;
+}
+
+export function manualClock(start = 0, options: ManualClockOptions = {}): ManualClock {
   let now = start;
   let seq = 0;
   const timers = new Set<Timer>();
   const flush = async () => {
     for (let i = 0; i < 20; i++) await tick();
+    if (options.idle) {
+      await options.idle();
+      for (let i = 0; i < 20; i++) await tick();
+    }
   };
   return {
     now: () => now,

@@ -433,7 +433,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
     return new Promise<Reservation>((resolve, reject) => {
       const q = queueOf(scope);
       let cancelDeadline: (() => void) | undefined;
-      const onAbort = () => fail(q, w, new AbortedError(o.signal?.reason));
+      const onAbort = () => {
+        fail(q, w, new AbortedError(o.signal?.reason));
+        kick(scope);
+      };
       const w: Waiter = {
         scope,
         amounts: { ...reservation.charged },
@@ -451,10 +454,10 @@ export function createLimiter(options: LimiterOptions): Limiter {
       };
       o.signal?.addEventListener('abort', onAbort, { once: true });
       if (deadline !== undefined && Number.isFinite(deadline)) {
-        cancelDeadline = clock.setTimer(
-          () => fail(q, w, new DeadlineError(deadline, Number.NaN)),
-          deadline - now,
-        );
+        cancelDeadline = clock.setTimer(() => {
+          fail(q, w, new DeadlineError(deadline, Number.NaN));
+          kick(scope);
+        }, deadline - now);
       }
       const enq: { team?: string; priority?: Priority } = {};
       if (o.team !== undefined) enq.team = o.team;
@@ -583,18 +586,28 @@ export function createLimiter(options: LimiterOptions): Limiter {
     async rateLimited(target, info) {
       const r = typeof target === 'string' ? undefined : (target as MutableReservation);
       const scope = typeof target === 'string' ? target : target.scope;
-      if (r) await limiter.release(r);
+      // The server did not admit the request: it is no longer in flight, and its capacity is
+      // returned only once the scope is paused, so no waiter slips through in between.
+      let refund: Amounts = {};
+      if (r && !r.done) {
+        untrack(r);
+        refund = negate(r.charged);
+        r.charged = {};
+      }
       if (isSpendLimit(info.status ?? 429, info.headers, info.message)) {
         const error = new SpendLimitError(scope, info.message ?? 'spend limit reached');
         spendLimited.set(scope, error);
         const q = queues.get(scope);
         if (q) for (const w of q.queue.items()) fail(q, w, error);
+        remember(scope, await store.adjust(scope, refund));
         return { final: true, error };
       }
       if (info.headers) await limiter.calibrate(scope, info.headers);
       const retryAfterMs = parseRetryAfter(info.headers, clock.now());
       const pauseMs = Math.max(retryAfterMs ?? 0, backoffOf(scope).failure());
       remember(scope, await store.pause(scope, pauseMs));
+      remember(scope, await store.adjust(scope, refund));
+      kick(scope);
       return { final: false, pauseMs, retryAfterMs };
     },
 

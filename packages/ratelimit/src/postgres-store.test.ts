@@ -1,8 +1,11 @@
 import { createTestDatabase } from '@baton/db/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { manualClock } from './clock.js';
 import { postgresStore } from './postgres-store.js';
+import { describeLimiterContract } from './testing/limiter-contract.js';
 import { describeStoreContract } from './testing/store-contract.js';
+import { trackedStore } from './testing/tracked-store.js';
 
 let db: { url: string; drop(): Promise<void> };
 let pool: pg.Pool;
@@ -32,6 +35,30 @@ describeStoreContract('postgres', async () => {
         [ms],
       );
     },
+    slackMs: 3_000,
+  };
+});
+
+describeLimiterContract('the PostgreSQL store', async () => {
+  const table = `rl_limiter_${n++}`;
+  const pgStore = postgresStore(pool, { table });
+  await pgStore.migrate();
+  const { store, idle } = trackedStore(pgStore);
+  const clock = manualClock(Date.now(), { idle });
+  return {
+    store,
+    clock,
+    // The database's time moves first (timestamps rewritten), then the limiter's timers fire.
+    advance: async (ms) => {
+      await idle();
+      await pool.query(
+        `update ${table} set updated_at = updated_at - make_interval(secs => $1::float8 / 1000),
+           paused_until = paused_until - make_interval(secs => $1::float8 / 1000)`,
+        [ms],
+      );
+      await clock.advance(ms);
+    },
+    flush: () => clock.flush(),
     slackMs: 3_000,
   };
 });

@@ -79,11 +79,14 @@ async function start(opts: StartOptions) {
     })();
     return shuttingDown;
   };
-  let interrupts = 0;
+  // A terminal's Ctrl-C may reach us twice at once (directly and relayed by
+  // the tsx/pnpm wrappers); only a second press a moment later forces.
+  let firstInterrupt = 0;
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
-      interrupts++;
-      if (interrupts > 1 && sig === 'SIGINT') {
+      const now = Date.now();
+      if (!firstInterrupt) firstInterrupt = now;
+      else if (sig === 'SIGINT' && now - firstInterrupt > 1000) {
         print('second Ctrl-C: killing everything now');
         for (const c of children) {
           try {

@@ -178,8 +178,18 @@ export class RateLimiter {
   }
 }
 
+const rfcCache = new Map<number, string>();
+
+/** RFC 3339 at whole seconds (rounded up); memoised since many requests share a second. */
 function rfc3339(ms: number): string {
-  return new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+  const sec = Math.ceil(ms / 1000);
+  let s = rfcCache.get(sec);
+  if (s === undefined) {
+    if (rfcCache.size > 256) rfcCache.clear();
+    s = new Date(sec * 1000).toISOString().replace('.000Z', 'Z');
+    rfcCache.set(sec, s);
+  }
+  return s;
 }
 
 /** `anthropic-ratelimit-*` headers describing the buckets' state. */

@@ -42,6 +42,18 @@ function capitalize(w: string): string {
   return w.charAt(0).toUpperCase() + w.slice(1);
 }
 
+const pieceCache = new Map<string, number>();
+
+/** Token count of a generated piece; pieces start at a boundary, so counts add up. */
+function pieceTokens(piece: string): number {
+  let n = pieceCache.get(piece);
+  if (n === undefined) {
+    n = countText(piece);
+    pieceCache.set(piece, n);
+  }
+  return n;
+}
+
 /** Plausible English-looking text of about `target` tokens (by `countText`). */
 export function generateText(rng: Rng, target: number): string {
   let out = '';
@@ -60,9 +72,9 @@ export function generateText(rng: Rng, target: number): string {
     if (sentenceLeft === 0) piece += '.';
     else if (rng.next() < 0.06) piece += ',';
     out += piece;
-    tokens += countText(piece);
+    tokens += pieceTokens(piece);
   }
-  return truncateToTokens(out, target);
+  return tokens > target ? truncateToTokens(out, target) : out;
 }
 
 export function drawLength(d: OutputDistribution, rng: Rng): number {

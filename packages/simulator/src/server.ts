@@ -323,12 +323,17 @@ class Simulator {
       stats.add(key, r.model, 'requests');
       const headers: Headers = { 'request-id': rid };
       const buckets = this.limiter.get(key, model.modelClass, now);
-      rateLimitHeaders(buckets, now, headers);
+      // Rate-limit headers go on every /v1/messages answer; error paths before admission need
+      // them now, the success path sets them after admission.
+      const early = () => {
+        rateLimitHeaders(buckets, now, headers);
+        return headers;
+      };
       if (r.maxTokens > model.maxOutput) {
         throw new SimError(
           'invalid_request_error',
           `max_tokens: ${r.maxTokens} > ${model.maxOutput}, which is the maximum allowed number of output tokens for ${model.id}`,
-          headers,
+          early(),
         );
       }
       const prompt = analyzeOrThrow(r, r.cacheBreakpoints > 0);
@@ -336,7 +341,7 @@ class Simulator {
         throw new SimError(
           'request_too_large',
           `prompt is too long: ${prompt.total} tokens > ${model.contextWindow} maximum`,
-          headers,
+          early(),
         );
       }
       const pick = this.scenario?.match(r, assistantTurns(r));
@@ -349,7 +354,7 @@ class Simulator {
         try {
           fault = parseFaultRule(faultHeader, 'x-sim-fault');
         } catch (e) {
-          throw new SimError('invalid_request_error', (e as Error).message, headers);
+          throw new SimError('invalid_request_error', (e as Error).message, early());
         }
       } else if (turn?.fault) {
         fault = parseFaultRule(turn.fault);
@@ -364,16 +369,16 @@ class Simulator {
             req.socket.destroy();
             return;
           case 'overloaded':
-            throw new SimError('overloaded_error', 'Overloaded', headers);
+            throw new SimError('overloaded_error', 'Overloaded', early());
           case 'api-error':
-            throw new SimError('api_error', 'Internal server error', headers);
+            throw new SimError('api_error', 'Internal server error', early());
           case 'gateway-timeout':
             await this.sleep(fault.ms ?? 0);
             if (fault.body === 'html') {
               this.send(res, 504, { 'request-id': rid }, GATEWAY_TIMEOUT_HTML, 'text/html');
               return;
             }
-            throw new SimError('timeout_error', 'Request timed out', headers);
+            throw new SimError('timeout_error', 'Request timed out', early());
           case 'slow-first-byte':
             await this.sleep(fault.ms ?? 2000);
             if (this.closed || res.destroyed) return;
@@ -453,11 +458,15 @@ class Simulator {
           usage.cache_creation.ephemeral_5m_input_tokens +
             usage.cache_creation.ephemeral_1h_input_tokens;
       }
-      stats.add(key, r.model, 'inputTokens', usage.input_tokens);
-      stats.add(key, r.model, 'cacheWrite5mTokens', usage.cache_creation.ephemeral_5m_input_tokens);
-      stats.add(key, r.model, 'cacheWrite1hTokens', usage.cache_creation.ephemeral_1h_input_tokens);
-      stats.add(key, r.model, 'cacheReadTokens', usage.cache_read_input_tokens);
-      stats.add(key, r.model, 'outputTokens', usage.output_tokens);
+      stats.usage(
+        key,
+        r.model,
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_creation.ephemeral_5m_input_tokens,
+        usage.cache_creation.ephemeral_1h_input_tokens,
+        usage.cache_read_input_tokens,
+      );
       if (this.log) {
         this.log(
           `${rid} model=${r.model} stream=${r.stream} turns=${assistantTurns(r)} scenario=${pick ? `${pick.scenario.name}#${pick.turnIndex}${turn ? '' : '(default)'}` : '-'} in=${usage.input_tokens} out=${usage.output_tokens} stop=${reply.stopReason}`,

@@ -82,6 +82,30 @@ export class StatsCollector {
     this.totals[name] += n;
   }
 
+  /** Adds the token counters of one admitted response (one lookup for the hot path). */
+  usage(
+    key: string,
+    model: string,
+    input: number,
+    output: number,
+    w5m: number,
+    w1h: number,
+    read: number,
+  ): void {
+    const c = this.cell(key, model);
+    const t = this.totals;
+    c.inputTokens += input;
+    t.inputTokens += input;
+    c.outputTokens += output;
+    t.outputTokens += output;
+    c.cacheWrite5mTokens += w5m;
+    t.cacheWrite5mTokens += w5m;
+    c.cacheWrite1hTokens += w1h;
+    t.cacheWrite1hTokens += w1h;
+    c.cacheReadTokens += read;
+    t.cacheReadTokens += read;
+  }
+
   fault(key: string, model: string, kind: FaultKind): void {
     this.add(key, model, 'faults');
     this.faultsByKind[kind] = (this.faultsByKind[kind] ?? 0) + 1;

@@ -520,10 +520,11 @@ export function createLimiter(options: LimiterOptions): Limiter {
         difference.tokens = next.tokens - (r.charged.tokens ?? 0);
         r.charged = next;
       }
+      const final = usage.outputTokens !== undefined && !r.done;
+      if (final) untrack(r);
       const snap = remember(r.scope, await store.adjust(r.scope, difference));
-      if (usage.outputTokens !== undefined && !r.done) {
-        untrack(r);
-        estimator.observe(r.kind, usage.outputTokens);
+      if (final) {
+        estimator.observe(r.kind, usage.outputTokens as number);
         backoffOf(r.scope).success();
       }
       if (DIMENSIONS.some((d) => (difference[d] ?? 0) < 0)) kick(r.scope);
@@ -567,14 +568,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
         }
         if (s.remaining === undefined) continue;
         let offset = 0;
-        if (r && !r.done) {
+        if (r) {
           const local = r.charged[d] ?? 0;
           const serverCharge =
             opts.serverCharged?.[d] ??
             (d === 'outputTokens' && r.serverOutput !== undefined ? r.serverOutput : local);
           offset = serverCharge - local;
-        } else if (r && opts.serverCharged?.[d] !== undefined) {
-          offset = (opts.serverCharged[d] ?? 0) - (r.charged[d] ?? 0);
         }
         targetLevels[d] = s.remaining + offset - (pendingAfter[d] ?? 0);
         any = true;

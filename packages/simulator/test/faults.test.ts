@@ -190,3 +190,46 @@ describe('configured fault schedules', () => {
     }
   });
 });
+
+describe('scripted turns with faults and delays', () => {
+  it('applies a turn fault, and paces a turn by ttft_ms and tokens_per_second', async () => {
+    const f = await sim({
+      scenario: {
+        name: 'flaky',
+        turn_by: 'sequence',
+        turns: [
+          { content: [{ type: 'text', text: 'never sent' }], fault: 'overloaded' },
+          {
+            content: [
+              { type: 'text', text: 'A paced answer with several words in it for streaming.' },
+            ],
+            ttft_ms: 150,
+            tokens_per_second: 100,
+          },
+        ],
+      },
+    });
+    try {
+      const c = client(f);
+      const p = { ...params, messages: [{ role: 'user' as const, content: '[[scenario:flaky]]' }] };
+      const e = await failure(c.messages.create(p));
+      expect(e).toBeInstanceOf(Anthropic.OverloadedError);
+      const t0 = Date.now();
+      const stream = c.messages.stream(p);
+      let firstDeltaAt = 0;
+      stream.on('text', () => {
+        firstDeltaAt ||= Date.now();
+      });
+      const msg = await stream.finalMessage();
+      expect(msg.content).toEqual([
+        { type: 'text', text: 'A paced answer with several words in it for streaming.' },
+      ]);
+      // ttft 150 ms, then ~12 tokens at 100 tok/s (~120 ms) after the first chunk.
+      expect(firstDeltaAt - t0).toBeGreaterThanOrEqual(140);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(140 + 50);
+      expect(f.stats().totals.faultsByKind).toEqual({ overloaded: 1 });
+    } finally {
+      await f.close();
+    }
+  });
+});

@@ -1,0 +1,113 @@
+import { sql } from 'drizzle-orm';
+import { fromDrizzle, PgBoss } from 'pg-boss';
+import type { Database } from './client';
+import { JOBS, type RunTaskPayload, runTaskPayload } from './jobs';
+import { tasks } from './schema/tasks';
+
+export { PgBoss };
+
+export interface QueuePolicy {
+  /** Attempts after the first before a task's job is dead-lettered (default 2). */
+  retryLimit: number;
+  /** Seconds before the first retry; doubled each time, with jitter (default 5). */
+  retryDelaySeconds: number;
+  /** Longest a job may run without finishing (default 2 h). */
+  expireInSeconds: number;
+  /** A worker that stops heartbeating this long has its job retried elsewhere (min 10). */
+  heartbeatSeconds: number;
+}
+
+export const DEFAULT_QUEUE_POLICY: QueuePolicy = {
+  retryLimit: 2,
+  retryDelaySeconds: 5,
+  expireInSeconds: 2 * 60 * 60,
+  heartbeatSeconds: 15,
+};
+
+/** pg-boss on Baton's database (its own `pgboss` schema), with Baton's queues created. */
+export async function createBoss(
+  url: string,
+  options: {
+    policy?: Partial<QueuePolicy>;
+    applicationName?: string;
+    max?: number;
+    supervise?: boolean;
+  } = {},
+): Promise<PgBoss> {
+  const policy = { ...DEFAULT_QUEUE_POLICY, ...options.policy };
+  const boss = new PgBoss({
+    connectionString: url,
+    schema: 'pgboss',
+    application_name: options.applicationName ?? 'baton-queue',
+    max: options.max ?? 4,
+    useListenNotify: true,
+    supervise: options.supervise ?? true,
+  });
+  await boss.start();
+  await boss.createQueue(JOBS.taskDeadLetter, {
+    retentionSeconds: 30 * 24 * 3600,
+    deleteAfterSeconds: 0,
+  });
+  await boss.createQueue(JOBS.runTask, {
+    retryLimit: policy.retryLimit,
+    retryDelay: policy.retryDelaySeconds,
+    retryBackoff: true,
+    retryDelayMax: 300,
+    expireInSeconds: policy.expireInSeconds,
+    heartbeatSeconds: policy.heartbeatSeconds,
+    deadLetter: JOBS.taskDeadLetter,
+    notify: true,
+  });
+  return boss;
+}
+
+/**
+ * Group tier naming for per-team quotas: a team whose quota is N runs its jobs
+ * in tier `quota-N`, and workers allow N concurrent jobs per group in that
+ * tier, so the quota holds across every worker on every machine.
+ */
+export const MAX_TEAM_QUOTA = 64;
+export function quotaTier(maxConcurrent: number): string {
+  return `quota-${Math.max(1, Math.min(MAX_TEAM_QUOTA, Math.floor(maxConcurrent)))}`;
+}
+export function quotaTiers(): Record<string, number> {
+  return Object.fromEntries(
+    Array.from({ length: MAX_TEAM_QUOTA }, (_, i) => [`quota-${i + 1}`, i + 1]),
+  );
+}
+
+export type NewTask = typeof tasks.$inferInsert;
+
+/**
+ * Inserts a task and its job in ONE transaction: either both exist or
+ * neither does. Returns the task row (with its job id).
+ */
+export async function submitTask(
+  db: Database,
+  boss: PgBoss,
+  input: NewTask & { teamQuota?: number },
+  options: { requestedBy?: string } = {},
+) {
+  const { teamQuota, ...values } = input;
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(tasks).values(values).returning();
+    if (!row) throw new Error('task insert returned nothing');
+    const payload: RunTaskPayload = runTaskPayload.parse({
+      taskId: row.id,
+      teamId: row.teamId,
+      requestedBy: options.requestedBy,
+    });
+    const jobId = await boss.send(JOBS.runTask, payload, {
+      db: fromDrizzle(tx, sql),
+      priority: row.priority,
+      group: { id: row.teamId, tier: quotaTier(teamQuota ?? 4) },
+    });
+    if (!jobId) throw new Error(`the queue refused task ${row.id}`);
+    const [withJob] = await tx
+      .update(tasks)
+      .set({ jobId })
+      .where(sql`${tasks.id} = ${row.id}`)
+      .returning();
+    return withJob ?? row;
+  });
+}

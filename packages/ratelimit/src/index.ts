@@ -6,6 +6,18 @@ export {
   DEFAULT_BACKOFF,
 } from './backoff.js';
 export {
+  activeBlock,
+  type BlockProjection,
+  type BurnRate,
+  burnRate,
+  DEFAULT_BLOCK_HOURS,
+  identifyBlocks,
+  projectBlock,
+  type TokenCounts,
+  type UsageBlock,
+  type UsageRecord,
+} from './blocks.js';
+export {
   type Bucket,
   fullBucket,
   msUntilFull,
@@ -94,6 +106,7 @@ export {
   WINDOW_MS,
 } from './limits.js';
 export { type MemoryStoreOptions, memoryStore } from './memory-store.js';
+export { demandPerMinute, drainTime, type LimitView, type Prediction, predict } from './predict.js';
 export { keyId, modelClass, scopeOf } from './scope.js';
 export type {
   BucketView,
@@ -103,3 +116,4 @@ export type {
   ScopeSnapshot,
   SyncRequest,
 } from './store.js';
+export { type Suggestion, type SuggestionKind, type SuggestOptions, suggest } from './suggest.js';

@@ -15,7 +15,7 @@ import {
   toFaultSpec,
   toScenarioSet,
 } from './options.js';
-import { type Buckets, RateLimiter, rateLimitHeaders, resolveLimits } from './ratelimit.js';
+import { RateLimiter, rateLimitHeaders, resolveLimits } from './ratelimit.js';
 import {
   defaultContent,
   finalizeContent,
@@ -30,6 +30,7 @@ import { errorEvent, messageJson, PING, streamEvents, type Usage, usageJson } fr
 import { analyzePrompt, ImageError } from './tokens.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const PING_INTERVAL_MS = 10_000;
 
 export interface RunningSimulator {
   /** Base URL, e.g. `http://127.0.0.1:4010` (use as `ANTHROPIC_BASE_URL`). */
@@ -568,9 +569,9 @@ class Simulator {
           deltas++;
           if (first) {
             first = false;
-            await this.sleep(reply.ttftMs);
+            await this.sleepWithPings(res, reply.ttftMs);
           } else if (reply.tokensPerSecond > 0) {
-            await this.sleep((e.tokens / reply.tokensPerSecond) * 1000);
+            await this.sleepWithPings(res, (e.tokens / reply.tokensPerSecond) * 1000);
           }
           if (this.closed || res.destroyed) return;
         }
@@ -588,6 +589,18 @@ class Simulator {
     } finally {
       settle();
     }
+  }
+
+  /** Waits, sending a `ping` event every 10 s of a long wait (as the real API keeps streams alive). */
+  private async sleepWithPings(res: ServerResponse, ms: number): Promise<void> {
+    let left = ms;
+    while (left > PING_INTERVAL_MS) {
+      await this.sleep(PING_INTERVAL_MS);
+      left -= PING_INTERVAL_MS;
+      if (this.closed || res.destroyed) return;
+      res.write(PING.text);
+    }
+    await this.sleep(left);
   }
 
   private streamFault(res: ServerResponse, fault: FaultRule): void {
@@ -647,11 +660,6 @@ class Simulator {
     } else {
       throw new SimError('not_found_error', `Not Found: ${method} ${path}`);
     }
-  }
-
-  /** The buckets of a key and model class (exposed for tests). */
-  buckets(key: string, cls: Parameters<RateLimiter['get']>[1]): Buckets {
-    return this.limiter.get(key, cls, Date.now());
   }
 }
 

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningSimulator } from '../src/index.js';
+import { countText, type RunningSimulator } from '../src/index.js';
 import { client, expectError, raw, sim } from './helpers.js';
 
 const params = {
@@ -191,6 +191,9 @@ describe('configured fault schedules', () => {
   });
 });
 
+const PACED =
+  'A paced answer with enough words in it that it streams out as several separate text deltas, each one waiting for its share of the configured tokens per second.';
+
 describe('scripted turns with faults and delays', () => {
   it('applies a turn fault, and paces a turn by ttft_ms and tokens_per_second', async () => {
     const f = await sim({
@@ -200,9 +203,7 @@ describe('scripted turns with faults and delays', () => {
         turns: [
           { content: [{ type: 'text', text: 'never sent' }], fault: 'overloaded' },
           {
-            content: [
-              { type: 'text', text: 'A paced answer with several words in it for streaming.' },
-            ],
+            content: [{ type: 'text', text: PACED }],
             ttft_ms: 150,
             tokens_per_second: 100,
           },
@@ -221,12 +222,11 @@ describe('scripted turns with faults and delays', () => {
         firstDeltaAt ||= Date.now();
       });
       const msg = await stream.finalMessage();
-      expect(msg.content).toEqual([
-        { type: 'text', text: 'A paced answer with several words in it for streaming.' },
-      ]);
-      // ttft 150 ms, then ~12 tokens at 100 tok/s (~120 ms) after the first chunk.
+      expect(msg.content).toEqual([{ type: 'text', text: PACED }]);
+      // The first delta comes after ttft (150 ms); the remaining ≥ 30 tokens at 100 tok/s take ≥ 300 ms more.
       expect(firstDeltaAt - t0).toBeGreaterThanOrEqual(140);
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(140 + 50);
+      expect(countText(PACED.slice(48))).toBeGreaterThanOrEqual(30);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(150 + 280);
       expect(f.stats().totals.faultsByKind).toEqual({ overloaded: 1 });
     } finally {
       await f.close();

@@ -322,6 +322,26 @@ describe('@anthropic-ai/sdk against the simulator', () => {
     expect(onSonnet.usage.cache_creation_input_tokens).toBeGreaterThan(2048);
   });
 
+  it('generated replies are reproducible for a seed', async () => {
+    const texts: string[] = [];
+    for (const seed of [5, 5, 6]) {
+      const x = await sim({ response: { seed } });
+      try {
+        const m = await client(x).messages.create({
+          model: 'claude-opus-4-5',
+          max_tokens: 1000,
+          messages: [{ role: 'user', content: 'x' }],
+        });
+        texts.push(m.content[0]?.type === 'text' ? m.content[0].text : '');
+      } finally {
+        await x.close();
+      }
+    }
+    expect(texts[0]?.length).toBeGreaterThan(20);
+    expect(texts[0]).toBe(texts[1]);
+    expect(texts[0]).not.toBe(texts[2]);
+  });
+
   it('lists and retrieves models', async () => {
     const ids: string[] = [];
     for await (const m of c.models.list({ limit: 5 })) ids.push(m.id);

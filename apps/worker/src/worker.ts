@@ -1,7 +1,12 @@
 import os from 'node:os';
 import { createDb, pingDb, runMigrations } from '@baton/db';
+import { createBoss, DEFAULT_QUEUE_POLICY, type PgBoss, type QueuePolicy } from '@baton/db/queue';
+import { CancelWatcher } from './cancel';
+import { EventWriter } from './events';
+import { createExecutor, type Executor } from './executor';
 import { startHealthServer } from './health';
 import type { Logger } from './logger';
+import type { TaskRunner } from './runner';
 
 export interface WorkerOptions {
   databaseUrl: string;
@@ -11,6 +16,16 @@ export interface WorkerOptions {
   logger: Logger;
   /** Apply pending migrations before taking work (default true). */
   migrate?: boolean;
+  /** Runs the tasks. Without one the worker serves health only and takes no jobs. */
+  runner?: TaskRunner;
+  /** Tasks run at once by this worker (default 8). */
+  concurrency?: number;
+  /** Default task timeout (default 30 min). */
+  defaultTimeoutMs?: number;
+  /** Queue retry/heartbeat policy. */
+  queue?: Partial<QueuePolicy>;
+  /** How long SIGTERM waits for running tasks before requeueing them (default 30 s). */
+  drainMs?: number;
 }
 
 export interface RunningWorker {
@@ -37,11 +52,43 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const latencyMs = await pingDb(client.pool);
     return { ok: true, latencyMs: Math.round(latencyMs * 100) / 100 };
   };
+  let boss: PgBoss | undefined;
+  let executor: Executor | undefined;
+  let cancels: CancelWatcher | undefined;
+  const events = new EventWriter(client.pool, {
+    onError: (err) => log.warn({ err: err.message }, 'writing task events failed; retrying'),
+  });
+  if (options.runner) {
+    const policy = { ...DEFAULT_QUEUE_POLICY, ...options.queue };
+    boss = await createBoss(options.databaseUrl, { policy, applicationName: `baton-queue:${id}` });
+    boss.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+    cancels = new CancelWatcher(options.databaseUrl, client.pool, {
+      onError: (err) => log.warn({ err: err.message }, 'cancel listener error'),
+    });
+    await cancels.start();
+    executor = createExecutor({
+      boss,
+      pool: client.pool,
+      events,
+      cancels,
+      runner: options.runner,
+      logger: log,
+      concurrency: options.concurrency ?? 8,
+      retryLimit: policy.retryLimit,
+      defaultTimeoutMs: options.defaultTimeoutMs ?? 30 * 60_000,
+    });
+    await executor.start();
+  }
+  const queueCheck = async () => {
+    if (!boss) return { ok: true, note: 'no runner: not taking jobs' };
+    const q = await boss.getQueue('baton-task-run');
+    return { ok: q !== null, active: executor?.active() ?? 0 };
+  };
   const health = await startHealthServer({
     port: options.port,
     host: options.host,
     liveness: { database: dbCheck },
-    readiness: { database: dbCheck },
+    readiness: { database: dbCheck, queue: queueCheck },
     info: () => ({
       workerId: id,
       startedAt: startedAt.toISOString(),
@@ -57,6 +104,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     stop: (reason = 'stop requested') => {
       stopping ??= (async () => {
         log.info({ reason }, 'worker stopping');
+        await executor?.stop(options.drainMs ?? 30_000);
+        await events.flush().catch(() => undefined);
+        await cancels?.stop();
+        await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
+        await options.runner?.close?.();
         await health.close();
         await client.close();
         log.info('worker stopped');

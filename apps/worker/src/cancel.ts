@@ -1,0 +1,156 @@
+import { CHANNELS } from '@baton/db/jobs';
+import pg from 'pg';
+
+export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'budget';
+
+export class TaskAbort extends Error {
+  constructor(
+    readonly reason: AbortReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TaskAbort';
+  }
+}
+
+/**
+ * Knows the AbortController of every task this worker runs, and aborts one
+ * when its cancellation is requested: woken by NOTIFY on `baton_task_cancel`,
+ * with a poll of `tasks.cancel_requested_at` as a floor for notifications
+ * lost while the database connection was down.
+ */
+export class CancelWatcher {
+  private controllers = new Map<string, AbortController>();
+  private listener: pg.Client | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly url: string,
+    private readonly pool: pg.Pool,
+    private readonly options: { pollMs?: number; onError?: (err: Error) => void } = {},
+  ) {}
+
+  async start(): Promise<void> {
+    await this.listen();
+    this.pollTimer = setInterval(() => void this.poll(), this.options.pollMs ?? 2000);
+    this.pollTimer.unref();
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed) return;
+    const client = new pg.Client({
+      connectionString: this.url,
+      application_name: 'baton-worker-cancel',
+    });
+    client.on('notification', (msg) => {
+      if (msg.payload) this.abort(msg.payload, new TaskAbort('cancelled', 'cancelled on request'));
+    });
+    client.on('error', (err) => {
+      this.options.onError?.(err);
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      setTimeout(
+        () => void this.listen().catch((e: Error) => this.options.onError?.(e)),
+        1000,
+      ).unref();
+    });
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNELS.taskCancel}`);
+      this.listener = client;
+    } catch (err) {
+      this.options.onError?.(err as Error);
+      await client.end().catch(() => undefined);
+      setTimeout(
+        () => void this.listen().catch((e: Error) => this.options.onError?.(e)),
+        1000,
+      ).unref();
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.controllers.size === 0) return;
+    try {
+      const { rows } = await this.pool.query<{ id: string }>(
+        'select id from tasks where id = any($1::uuid[]) and cancel_requested_at is not null',
+        [[...this.controllers.keys()]],
+      );
+      for (const r of rows) this.abort(r.id, new TaskAbort('cancelled', 'cancelled on request'));
+    } catch (err) {
+      this.options.onError?.(err as Error);
+    }
+  }
+
+  register(taskId: string, controller: AbortController) {
+    this.controllers.set(taskId, controller);
+  }
+
+  unregister(taskId: string) {
+    this.controllers.delete(taskId);
+  }
+
+  abort(taskId: string, reason: TaskAbort) {
+    const c = this.controllers.get(taskId);
+    if (c && !c.signal.aborted) c.abort(reason);
+  }
+
+  abortAll(reason: TaskAbort) {
+    for (const id of this.controllers.keys()) this.abort(id, reason);
+  }
+
+  get running(): number {
+    return this.controllers.size;
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.listener?.end().catch(() => undefined);
+  }
+}
+
+/** Asks for a task's cancellation: marks it, cancels a queued one at once, and wakes the worker running it. */
+export async function requestCancel(
+  pool: pg.Pool,
+  taskId: string,
+  reason: string,
+): Promise<'cancelled' | 'requested' | 'already-finished' | 'not-found'> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query<{ status: string }>(
+      'select status from tasks where id = $1 for update',
+      [taskId],
+    );
+    const status = rows[0]?.status;
+    if (!status) {
+      await client.query('rollback');
+      return 'not-found';
+    }
+    if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)) {
+      await client.query('rollback');
+      return 'already-finished';
+    }
+    if (status === 'queued') {
+      await client.query(
+        `update tasks set status = 'cancelled', status_reason = $2, cancel_requested_at = now(), finished_at = now(), updated_at = now() where id = $1`,
+        [taskId, reason],
+      );
+    } else {
+      await client.query(
+        'update tasks set cancel_requested_at = coalesce(cancel_requested_at, now()), status_reason = $2, updated_at = now() where id = $1',
+        [taskId, reason],
+      );
+    }
+    await client.query('select pg_notify($1, $2)', [CHANNELS.taskCancel, taskId]);
+    await client.query('select pg_notify($1, $2)', [CHANNELS.taskEvents, taskId]);
+    await client.query('commit');
+    return status === 'queued' ? 'cancelled' : 'requested';
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

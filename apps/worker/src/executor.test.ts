@@ -1,0 +1,221 @@
+import { createDb, type DbClient } from '@baton/db';
+import { JOBS } from '@baton/db/jobs';
+import { createBoss, type PgBoss, submitTask } from '@baton/db/queue';
+import { teams } from '@baton/db/schema';
+import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { requestCancel } from './cancel';
+import { createLogger } from './logger';
+import type { RunContext, TaskRunner } from './runner';
+import { type RunningWorker, startWorker } from './worker';
+
+// The executor's lifecycle with a scripted runner: the prompt says what the
+// attempt does. (The production runner, through @baton/core, is tested
+// end to end against the simulator elsewhere.)
+const attemptsSeen = new Map<string, number>();
+const scripted: TaskRunner = {
+  async run(ctx: RunContext) {
+    const n = (attemptsSeen.get(ctx.task.id) ?? 0) + 1;
+    attemptsSeen.set(ctx.task.id, n);
+    const [kind] = ctx.task.prompt.split(' ');
+    const usage = (id: string) =>
+      ctx.recordUsage({
+        providerRequestId: `req_${id}`,
+        messageId: `msg_${id}`,
+        backend: 'api',
+        model: ctx.task.model,
+        inputTokens: 10,
+        outputTokens: 5,
+        cacheWrite5mTokens: 0,
+        cacheWrite1hTokens: 0,
+        cacheReadTokens: 0,
+        costUsd: '0.000105',
+        status: 'ok',
+      });
+    switch (kind) {
+      case 'ok':
+        ctx.emit({ type: 'text', data: { text: 'hel' } });
+        ctx.emit({ type: 'text', data: { text: 'lo' } });
+        usage(`${ctx.task.id}-1`);
+        usage(`${ctx.task.id}-1`); // the same response twice: counted once
+        return { result: 'hello' };
+      case 'flaky':
+        usage(`${ctx.task.id}-${n}`);
+        if (n === 1)
+          throw Object.assign(new Error('overloaded'), {
+            code: 'ModelOverloaded',
+            retryable: true,
+          });
+        return { result: `ok after ${n}` };
+      case 'fatal':
+        throw Object.assign(new Error('invalid x-api-key'), {
+          code: 'AuthenticationFailure',
+          retryable: false,
+        });
+      case 'hang':
+        await new Promise((_, reject) => {
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
+        });
+        return { result: 'unreachable' };
+      default:
+        throw new Error(`unknown script ${kind}`);
+    }
+  },
+};
+
+let tdb: TestDatabase;
+let client: DbClient;
+let boss: PgBoss;
+let worker: RunningWorker;
+let teamId: string;
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(inject('pgAdminUrl'));
+  client = createDb(tdb.url);
+  const [team] = await client.db.insert(teams).values({ name: 'Exec', slug: 'exec' }).returning();
+  teamId = team!.id;
+  worker = await startWorker({
+    databaseUrl: tdb.url,
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger({ level: 'silent' }),
+    runner: scripted,
+    concurrency: 4,
+    queue: { retryLimit: 2, retryDelaySeconds: 1 },
+  });
+  boss = await createBoss(tdb.url, { supervise: false });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await boss?.stop({ graceful: false });
+  await client?.close();
+  await tdb?.drop();
+});
+
+async function submit(prompt: string, extra: { timeoutMs?: number } = {}) {
+  return submitTask(client.db, boss, { teamId, prompt, model: 'claude-sonnet-4-5', ...extra });
+}
+
+async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function terminal(id: string) {
+  return waitFor(async () => {
+    const { rows } = await client.pool.query(
+      `select status, status_reason, attempts, result, error from tasks where id = $1 and status in ('succeeded','failed','cancelled','timed_out')`,
+      [id],
+    );
+    return rows[0] as
+      | {
+          status: string;
+          status_reason: string | null;
+          attempts: number;
+          result: string | null;
+          error: { type: string } | null;
+        }
+      | undefined;
+  });
+}
+
+describe('executor', () => {
+  it('runs a task to success: events in order, usage recorded once', async () => {
+    const task = await submit('ok');
+    const done = await terminal(task.id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 1, result: 'hello' });
+    const { rows: events } = await client.pool.query(
+      'select seq, type, data from task_events where task_id = $1 order by seq',
+      [task.id],
+    );
+    expect(events.map((e) => e.type)).toEqual(['attempt_started', 'text', 'text', 'result']);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+    const { rows: usage } = await client.pool.query(
+      'select input_tokens, output_tokens, cost_usd::text from usage_events where task_id = $1',
+      [task.id],
+    );
+    expect(usage).toEqual([{ input_tokens: 10, output_tokens: 5, cost_usd: '0.0001050000' }]);
+  });
+
+  it('retries a retryable failure and keeps both attempts in one event sequence', async () => {
+    const task = await submit('flaky');
+    const done = await terminal(task.id);
+    expect(done).toMatchObject({ status: 'succeeded', attempts: 2, result: 'ok after 2' });
+    const { rows } = await client.pool.query(
+      'select seq, attempt, type from task_events where task_id = $1 order by seq',
+      [task.id],
+    );
+    expect(rows.map((r) => `${r.attempt}:${r.type}`)).toEqual([
+      '1:attempt_started',
+      '1:error',
+      '2:attempt_started',
+      '2:result',
+    ]);
+    const { rows: usage } = await client.pool.query(
+      'select count(*)::int as n from usage_events where task_id = $1',
+      [task.id],
+    );
+    expect(usage[0].n).toBe(2); // two real responses, one per attempt
+  });
+
+  it('fails fast on a non-retryable error and dead-letters the job', async () => {
+    const task = await submit('fatal');
+    const done = await terminal(task.id);
+    expect(done.status).toBe('failed');
+    expect(done.attempts).toBe(1);
+    expect(done.error?.type).toBe('AuthenticationFailure');
+    const dead = await waitFor(async () => {
+      const jobs = await boss.findJobs<{ taskId: string }>(JOBS.taskDeadLetter, {
+        data: { taskId: task.id },
+      } as never);
+      return jobs.length ? jobs : undefined;
+    });
+    expect(dead[0]?.data.taskId).toBe(task.id);
+  });
+
+  it('cancels a running task within seconds', async () => {
+    const task = await submit('hang');
+    await waitFor(async () => {
+      const { rows } = await client.pool.query(
+        `select 1 from tasks where id = $1 and status = 'running'`,
+        [task.id],
+      );
+      return rows[0];
+    });
+    const t0 = Date.now();
+    expect(await requestCancel(client.pool, task.id, 'cancelled by test')).toBe('requested');
+    const done = await terminal(task.id);
+    expect(done.status).toBe('cancelled');
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('cancels a queued task at once', async () => {
+    await worker.stop();
+    const task = await submit('ok');
+    expect(await requestCancel(client.pool, task.id, 'never mind')).toBe('cancelled');
+    expect((await terminal(task.id)).status).toBe('cancelled');
+    expect(await requestCancel(client.pool, task.id, 'again')).toBe('already-finished');
+    worker = await startWorker({
+      databaseUrl: tdb.url,
+      port: 0,
+      host: '127.0.0.1',
+      logger: createLogger({ level: 'silent' }),
+      runner: scripted,
+      concurrency: 4,
+      queue: { retryLimit: 2, retryDelaySeconds: 1 },
+    });
+  });
+
+  it('times a task out', async () => {
+    const task = await submit('hang', { timeoutMs: 500 });
+    const done = await terminal(task.id);
+    expect(done.status).toBe('timed_out');
+    expect(done.error?.type).toBe('SessionTimeout');
+  });
+});

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { dbCommand } from './commands/db';
+import { demoPasswordCommand } from './commands/demo';
 import { simCommand } from './commands/sim';
 import { startCommand } from './commands/start';
+import { taskCommand } from './commands/task';
 import { workerCommand } from './commands/worker';
 
 export function createProgram(): Command {
@@ -15,5 +17,7 @@ export function createProgram(): Command {
   program.addCommand(dbCommand());
   program.addCommand(simCommand());
   program.addCommand(workerCommand());
+  program.addCommand(taskCommand());
+  program.addCommand(demoPasswordCommand());
   return program;
 }

@@ -1,10 +1,9 @@
 import { createDb, type DbClient } from '@baton/db';
 import { JOBS } from '@baton/db/jobs';
-import { createBoss, type PgBoss, submitTask } from '@baton/db/queue';
+import { createBoss, type PgBoss, requestCancel, submitTask } from '@baton/db/queue';
 import { teams } from '@baton/db/schema';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { requestCancel } from './cancel';
 import { createLogger } from './logger';
 import type { RunContext, TaskRunner } from './runner';
 import { type RunningWorker, startWorker } from './worker';

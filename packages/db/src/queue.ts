@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
+import type pg from 'pg';
 import { fromDrizzle, PgBoss } from 'pg-boss';
 import type { Database } from './client';
-import { JOBS, type RunTaskPayload, runTaskPayload } from './jobs';
+import { CHANNELS, JOBS, type RunTaskPayload, runTaskPayload } from './jobs';
 import { tasks } from './schema/tasks';
 
 export { PgBoss };
@@ -110,4 +111,119 @@ export async function submitTask(
       .returning();
     return withJob ?? row;
   });
+}
+
+/** Asks for a task's cancellation: marks it, cancels a queued one at once, and wakes the worker running it. */
+export async function requestCancel(
+  pool: pg.Pool,
+  taskId: string,
+  reason: string,
+): Promise<'cancelled' | 'requested' | 'already-finished' | 'not-found'> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query<{ status: string }>(
+      'select status from tasks where id = $1 for update',
+      [taskId],
+    );
+    const status = rows[0]?.status;
+    if (!status) {
+      await client.query('rollback');
+      return 'not-found';
+    }
+    if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)) {
+      await client.query('rollback');
+      return 'already-finished';
+    }
+    if (status === 'queued') {
+      await client.query(
+        `update tasks set status = 'cancelled', status_reason = $2, cancel_requested_at = now(), finished_at = now(), updated_at = now() where id = $1`,
+        [taskId, reason],
+      );
+    } else {
+      await client.query(
+        'update tasks set cancel_requested_at = coalesce(cancel_requested_at, now()), status_reason = $2, updated_at = now() where id = $1',
+        [taskId, reason],
+      );
+    }
+    await client.query('select pg_notify($1, $2)', [CHANNELS.taskCancel, taskId]);
+    await client.query('select pg_notify($1, $2)', [CHANNELS.taskEvents, taskId]);
+    await client.query('commit');
+    return status === 'queued' ? 'cancelled' : 'requested';
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Re-drives a finished task (failed, cancelled, timed out — e.g. from the
+ * dead-letter queue): back to queued with a new job, in one transaction, and
+ * its dead-lettered jobs removed. A running or queued task is left alone.
+ */
+export async function redriveTask(
+  pool: pg.Pool,
+  boss: PgBoss,
+  taskId: string,
+  options: { requestedBy?: string; teamQuota?: number } = {},
+): Promise<
+  { status: 'requeued'; jobId: string } | { status: 'not-found' | 'not-finished' | 'succeeded' }
+> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query<{ status: string; team_id: string; priority: number }>(
+      'select status, team_id, priority from tasks where id = $1 for update',
+      [taskId],
+    );
+    const task = rows[0];
+    if (!task) {
+      await client.query('rollback');
+      return { status: 'not-found' };
+    }
+    if (task.status === 'succeeded') {
+      await client.query('rollback');
+      return { status: 'succeeded' };
+    }
+    if (!['failed', 'cancelled', 'timed_out'].includes(task.status)) {
+      await client.query('rollback');
+      return { status: 'not-finished' };
+    }
+    const payload = runTaskPayload.parse({
+      taskId,
+      teamId: task.team_id,
+      requestedBy: options.requestedBy,
+      redrive: true,
+    });
+    const db = {
+      executeSql: (text: string, values?: unknown[]) => client.query(text, values as unknown[]),
+    };
+    const jobId = await boss.send(JOBS.runTask, payload, {
+      db,
+      priority: task.priority,
+      group: { id: task.team_id, tier: quotaTier(options.teamQuota ?? 4) },
+    });
+    if (!jobId) throw new Error(`the queue refused task ${taskId}`);
+    await client.query(
+      `update tasks set status = 'queued', status_reason = $2, error = null, finished_at = null,
+              cancel_requested_at = null, job_id = $3, updated_at = now() where id = $1`,
+      [taskId, `re-driven${options.requestedBy ? ` by ${options.requestedBy}` : ''}`, jobId],
+    );
+    await client.query('select pg_notify($1, $2)', [CHANNELS.taskEvents, taskId]);
+    await client.query('commit');
+    const dead = await boss.findJobs<{ taskId: string }>(JOBS.taskDeadLetter, { data: { taskId } });
+    if (dead.length)
+      await boss.deleteJob(
+        JOBS.taskDeadLetter,
+        dead.map((j) => j.id),
+      );
+    return { status: 'requeued', jobId };
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }

@@ -1,4 +1,3 @@
-import { simulatorOptionsFromFlags, startSimulator } from '@baton/simulator';
 import { Command } from 'commander';
 
 export function simCommand(): Command {
@@ -25,6 +24,7 @@ export function simCommand(): Command {
     )
     .option('--api-key <key...>', 'accept only these API keys (default: any non-empty key)')
     .action(async (flags: Record<string, string | string[] | undefined>) => {
+      const { simulatorOptionsFromFlags, startSimulator } = await import('@baton/simulator');
       const options = simulatorOptionsFromFlags({
         port: flags.port as string,
         host: flags.host as string,

@@ -222,7 +222,14 @@ async function start(opts: StartOptions) {
       '',
       'Baton is running.',
       opts.web ? `  Console     http://127.0.0.1:${webPort}` : undefined,
-      ...(await signInLines(db.url, db.source === 'embedded')),
+      ...(opts.web
+        ? await (await import('../signin')).demoSignIn({
+            databaseUrl: db.url,
+            secret,
+            baseURL: `http://127.0.0.1:${webPort}`,
+            embedded: db.source === 'embedded',
+          })
+        : []),
       opts.worker ? `  Worker      http://127.0.0.1:${workerPort}/healthz` : undefined,
       runSim ? `  Simulator   http://127.0.0.1:${simPort}/_sim/stats` : undefined,
       '  Stop        Ctrl-C',
@@ -233,10 +240,4 @@ async function start(opts: StartOptions) {
     print(`error: ${(err as Error).message}`);
     await shutdown('start failed', 1);
   }
-}
-
-/** How to sign in to the console; filled in by the console's auth (see signin.ts). */
-async function signInLines(databaseUrl: string, embedded: boolean): Promise<string[]> {
-  const { demoSignIn } = await import('../signin');
-  return demoSignIn(databaseUrl, embedded);
 }

@@ -1,5 +1,4 @@
 import { redactUrl, resolveDatabase } from '@baton/db';
-import { createLogger, startWorker } from '@baton/worker';
 import { Command } from 'commander';
 
 export function workerCommand(): Command {
@@ -14,6 +13,7 @@ export function workerCommand(): Command {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new Error(`--port must be an integer from 0 to 65535, got "${opts.port}"`);
       }
+      const { createLogger, startWorker } = await import('@baton/worker');
       const logger = createLogger({ level: opts.logLevel });
       const db = await resolveDatabase({
         log: (line) => logger.debug({ component: 'postgres' }, line),

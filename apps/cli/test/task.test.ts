@@ -1,0 +1,98 @@
+import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { cleanEnv, runCli } from './helpers';
+
+// The task commands against a database with no worker running: what is
+// queued stays queued, so each command's effect is observable.
+let db: TestDatabase;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  const c = new pg.Client({ connectionString: db.url });
+  await c.connect();
+  await c.query(`insert into teams (name, slug) values ('Demo', 'demo'), ('Other', 'other')`);
+  await c.end();
+  env = cleanEnv({ DATABASE_URL: db.url });
+});
+afterAll(async () => db?.drop());
+
+async function cli(...args: string[]) {
+  const run = runCli(args, env);
+  const code = await run.exited;
+  return { code, out: run.output() };
+}
+
+describe('baton task', () => {
+  let id: string;
+
+  it('submits a task to the demo team by default', async () => {
+    const r = await cli(
+      'task',
+      'submit',
+      'write a haiku',
+      '--model',
+      'claude-haiku-4-5',
+      '--priority',
+      '7',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const task = JSON.parse(r.out) as {
+      id: string;
+      team: string;
+      status: string;
+      model: string;
+      usage: { requests: number };
+      costUsd: string;
+    };
+    expect(task).toMatchObject({
+      team: 'demo',
+      status: 'queued',
+      model: 'claude-haiku-4-5',
+      usage: { requests: 0 },
+      costUsd: '0',
+    });
+    id = task.id;
+  });
+
+  it('rejects bad input with a message naming the option', async () => {
+    expect((await cli('task', 'submit', 'x', '--backend', 'gpt')).out).toMatch(
+      /--backend must be api or claude-code/,
+    );
+    expect((await cli('task', 'submit', 'x', '--priority', '500')).out).toMatch(
+      /--priority must be an integer from -100 to 100/,
+    );
+    expect((await cli('task', 'submit', 'x', '--team', 'nope')).out).toMatch(/no team "nope"/);
+    expect((await cli('task', 'list', '--status', 'exploded')).out).toMatch(
+      /--status must be one of/,
+    );
+  });
+
+  it('lists and shows it', async () => {
+    const list = await cli('task', 'list', '--team', 'demo', '--json');
+    expect((JSON.parse(list.out) as { id: string }[]).map((t) => t.id)).toContain(id);
+    const show = await cli('task', 'show', id, '--json');
+    expect(JSON.parse(show.out)).toMatchObject({
+      id,
+      status: 'queued',
+      prompt: 'write a haiku',
+      events: [],
+    });
+  });
+
+  it('cancels a queued task, then re-drives it', async () => {
+    expect((await cli('task', 'cancel', id)).out).toMatch(`cancelled ${id}`);
+    expect((await cli('task', 'cancel', id)).out).toMatch('had already finished');
+    const retry = await cli('task', 'retry', id);
+    expect(retry.code).toBe(0);
+    expect(retry.out).toMatch(`requeued ${id}`);
+    const show = JSON.parse((await cli('task', 'show', id, '--json')).out) as {
+      status: string;
+      statusReason: string;
+    };
+    expect(show).toMatchObject({ status: 'queued', statusReason: 're-driven by cli' });
+    expect((await cli('task', 'retry', id)).out).toMatch('is still queued or running');
+  });
+});

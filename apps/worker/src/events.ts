@@ -67,6 +67,11 @@ export class EventWriter {
     return this.flushing;
   }
 
+  /** How many batch writes failed (and were retried) so far, for metrics. */
+  get writeFailures(): number {
+    return this.failures;
+  }
+
   /** Forget a finished task's counter. */
   close(taskId: string) {
     this.seqs.delete(taskId);

@@ -1,0 +1,132 @@
+import type { ErrorCode } from './errors.js';
+import type { UsageRecord } from './usage.js';
+
+/** An error as events carry it (plain data, serialisable). */
+export interface EventError {
+  code: ErrorCode;
+  message: string;
+  status?: number | undefined;
+  requestId?: string | undefined;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
+
+export type StopReason =
+  | 'end_turn'
+  | 'max_tokens'
+  | 'stop_sequence'
+  | 'tool_use'
+  | 'refusal'
+  | 'pause_turn'
+  | 'max_turns'
+  | 'budget'
+  | 'aborted'
+  | 'error'
+  | (string & {});
+
+/** The final outcome of one run (one user turn, with all its model responses and tool calls). */
+export interface RunResult {
+  backend: 'api' | 'claude-code';
+  /** The text of the last assistant response. */
+  text: string;
+  stopReason: StopReason;
+  /** Model responses in this run. */
+  turns: number;
+  /** The model that produced the last response. */
+  model: string;
+  /** Exact cost of the run, decimal USD. */
+  costUsd: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  /** Claude Code session id (claude-code backend). */
+  sessionId?: string | undefined;
+  durationMs: number;
+  error?: EventError | undefined;
+}
+
+/** One event stream for both backends. */
+export type BatonEvent =
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; thinking: string }
+  | { type: 'tool_call'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; id: string; name: string; content: string; isError: boolean }
+  | { type: 'usage'; usage: UsageRecord }
+  | { type: 'retry'; attempt: number; delayMs: number; model: string; error: EventError }
+  | { type: 'fallback'; from: string; to: string; reason: ErrorCode | 'breaker-open' }
+  | { type: 'compaction'; savedTokens: number; beforeTokens: number; afterTokens: number }
+  | { type: 'breaker'; provider: string; model: string; state: BreakerState }
+  | { type: 'session'; sessionId: string; resumed: boolean; warm: boolean }
+  | { type: 'error'; error: EventError }
+  | { type: 'result'; result: RunResult };
+
+export type EventListener = (event: BatonEvent) => void;
+
+/**
+ * A single-consumer async queue: producers `push`, the consumer iterates. `end` finishes the
+ * iteration; `fail` makes it throw after the buffered events.
+ */
+export class Channel<T> implements AsyncIterable<T> {
+  private readonly buffer: T[] = [];
+  private waiting: ((r: IteratorResult<T>) => void) | undefined;
+  private waitingReject: ((e: unknown) => void) | undefined;
+  private done = false;
+  private error: unknown;
+  private failed = false;
+
+  push(value: T): void {
+    if (this.done) return;
+    const w = this.waiting;
+    if (w) {
+      this.waiting = undefined;
+      this.waitingReject = undefined;
+      w({ value, done: false });
+    } else this.buffer.push(value);
+  }
+
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    const w = this.waiting;
+    this.waiting = undefined;
+    this.waitingReject = undefined;
+    w?.({ value: undefined, done: true });
+  }
+
+  fail(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.failed = true;
+    this.error = error;
+    const r = this.waitingReject;
+    this.waiting = undefined;
+    this.waitingReject = undefined;
+    r?.(error);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return {
+      next: () => {
+        const v = this.buffer.shift();
+        if (v !== undefined) return Promise.resolve({ value: v, done: false });
+        if (this.done) {
+          if (this.failed) {
+            this.failed = false;
+            return Promise.reject(this.error);
+          }
+          return Promise.resolve({ value: undefined, done: true });
+        }
+        return new Promise((resolve, reject) => {
+          this.waiting = resolve;
+          this.waitingReject = reject;
+        });
+      },
+      return: () => {
+        this.done = true;
+        this.buffer.length = 0;
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}

@@ -1,0 +1,159 @@
+import { DelegateBackoff, handleWhen, type IRetryBackoffContext, retry } from 'cockatiel';
+import { type BreakerRegistry, isBreakerRejection } from './breaker.js';
+import {
+  AbortError,
+  BatonError,
+  type ErrorCode,
+  isAbort,
+  ServiceUnavailableError,
+} from './errors.js';
+import type { BatonEvent } from './events.js';
+import { retryDelayMs, type Strategies } from './strategy.js';
+
+export interface AttemptContext {
+  /** The model this attempt calls. */
+  model: string;
+  /** 0 for the first attempt on this model. */
+  attempt: number;
+  /** The error of the previous attempt on this model: recover from it first (e.g. compact). */
+  previousError: BatonError | undefined;
+  signal: AbortSignal | undefined;
+}
+
+export interface RecoveryOptions {
+  provider: string;
+  /** The primary model first, then its fallbacks in order. */
+  models: readonly string[];
+  strategies: Strategies;
+  breakers: BreakerRegistry;
+  emit: (event: BatonEvent) => void;
+  signal?: AbortSignal | undefined;
+  random?: () => number;
+}
+
+/** Sleeps `ms`, or rejects with AbortError when the signal fires. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new AbortError(signal.reason));
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(new AbortError(signal?.reason));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+const eventError = (e: BatonError) => ({
+  code: e.code,
+  message: e.message,
+  status: e.status,
+  requestId: e.requestId,
+});
+
+/**
+ * Runs `fn` with the error strategies (cockatiel retry), a circuit breaker per model (cockatiel
+ * circuit breaker) and the fallback chain: a model whose breaker is open, or that stays
+ * overloaded after its retries, hands over to the next model. Every retry, fallback and breaker
+ * change is emitted as an event.
+ */
+export async function withRecovery<T>(
+  options: RecoveryOptions,
+  fn: (ctx: AttemptContext) => Promise<T>,
+): Promise<{ value: T; model: string }> {
+  const { provider, models, strategies, breakers, emit, signal } = options;
+  const random = options.random ?? Math.random;
+  if (models.length === 0) throw new RangeError('withRecovery: no model');
+  const unsubscribe = breakers.subscribe((e) => {
+    if (e.provider === provider && models.includes(e.model)) emit({ type: 'breaker', ...e });
+  });
+  try {
+    for (let i = 0; i < models.length; i++) {
+      const model = models[i] as string;
+      const next = models[i + 1];
+      const breaker = breakers.get(provider, model);
+      if (breaker.rejecting && next !== undefined) {
+        emit({ type: 'fallback', from: model, to: next, reason: 'breaker-open' });
+        continue;
+      }
+      const counts = new Map<ErrorCode, number>();
+      let previousError: BatonError | undefined;
+      let pendingDelay = 0;
+      let retries = 0;
+      const policy = retry(
+        handleWhen((e) => {
+          if (!(e instanceof BatonError)) return false;
+          const s = strategies[e.code];
+          if (!s.retryable) return false;
+          const n = (counts.get(e.code) ?? 0) + 1;
+          counts.set(e.code, n);
+          return n < s.attempts;
+        }),
+        {
+          maxAttempts: 1_000,
+          // The delay is computed here but slept (abortably) at the start of the next attempt:
+          // cockatiel's own delay cannot be cancelled.
+          backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => {
+            const err = 'error' in ctx.result ? (ctx.result.error as BatonError) : undefined;
+            if (err) {
+              previousError = err;
+              const s = strategies[err.code];
+              pendingDelay = retryDelayMs(s, counts.get(err.code) ?? 1, err, random);
+              retries++;
+              emit({
+                type: 'retry',
+                attempt: retries,
+                delayMs: pendingDelay,
+                model,
+                error: eventError(err),
+              });
+            }
+            return 0;
+          }),
+        },
+      );
+      try {
+        const value = await policy.execute(async ({ attempt }) => {
+          if (pendingDelay > 0) {
+            const d = pendingDelay;
+            pendingDelay = 0;
+            await sleep(d, signal);
+          }
+          if (signal?.aborted) throw new AbortError(signal.reason);
+          return breaker.execute(() => fn({ model, attempt, previousError, signal }), signal);
+        }, signal);
+        return { value, model };
+      } catch (e) {
+        if (isAbort(e) || signal?.aborted) throw e instanceof AbortError ? e : new AbortError(e);
+        if (isBreakerRejection(e)) {
+          if (next !== undefined) {
+            emit({ type: 'fallback', from: model, to: next, reason: 'breaker-open' });
+            continue;
+          }
+          throw new ServiceUnavailableError(
+            `circuit open for ${provider}/${model}: calls are refused until it half-opens`,
+            { model, cause: e },
+          );
+        }
+        if (
+          e instanceof BatonError &&
+          next !== undefined &&
+          strategies[e.code].recovery === 'fallback-model'
+        ) {
+          emit({ type: 'fallback', from: model, to: next, reason: e.code });
+          continue;
+        }
+        throw e;
+      }
+    }
+    throw new ServiceUnavailableError(
+      `every model of the chain is unavailable: ${models.join(' → ')}`,
+    );
+  } finally {
+    unsubscribe();
+  }
+}

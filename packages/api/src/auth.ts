@@ -2,7 +2,7 @@
  * Authentication: Better Auth (email + password) on Baton's own tables. The
  * console mounts `auth.handler` at /api/auth/*; servers call `auth.api.*`.
  */
-import type { Database } from '@baton/db';
+import type { Database } from '@baton/db/client';
 import { authAccounts, authSessions, authVerifications, users } from '@baton/db/schema';
 import { type BetterAuthPlugin, betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';

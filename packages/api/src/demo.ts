@@ -3,7 +3,7 @@
  * defaults) generates the password, prints it once, and Better Auth stores
  * only its hash: no password is ever written in code or docs.
  */
-import type { Database } from '@baton/db';
+import type { Database } from '@baton/db/client';
 import { authAccounts, authSessions, memberships, teams, users } from '@baton/db/schema';
 import { and, eq, sql } from 'drizzle-orm';
 import { type Auth, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from './auth';

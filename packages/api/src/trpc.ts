@@ -3,7 +3,7 @@
  * router builds on. Authorization by team lives here (`teamProcedure`) and
  * nowhere else.
  */
-import type { Database, DbClient } from '@baton/db';
+import type { Database, DbClient } from '@baton/db/client';
 import { memberships, type Role, teams } from '@baton/db/schema';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { and, eq } from 'drizzle-orm';

@@ -1,0 +1,5 @@
+import { OverviewSkeleton } from '@/components/overview/overview';
+
+export default function Loading() {
+  return <OverviewSkeleton />;
+}

@@ -1,0 +1,5 @@
+import { TeamTasksSkeleton } from '@/components/tasks/team-tasks';
+
+export default function Loading() {
+  return <TeamTasksSkeleton />;
+}

@@ -1,0 +1,29 @@
+import 'server-only';
+import { createEnv } from '@t3-oss/env-core';
+import { z } from 'zod';
+
+/**
+ * The console's environment, validated on first use at run time. `next build`
+ * runs without a database or secret, so validation is skipped while building;
+ * every page that reads these is dynamic.
+ */
+const building =
+  process.env.npm_lifecycle_event === 'build' ||
+  process.env.NEXT_PHASE === 'phase-production-build';
+
+export const env = createEnv({
+  server: {
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL'),
+    BATON_SECRET: z.string().min(32, 'BATON_SECRET must be at least 32 characters long'),
+    BATON_PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
+    BATON_ALLOW_SIGNUP: z
+      .enum(['true', 'false'])
+      .default('false')
+      .transform((v) => v === 'true'),
+  },
+  runtimeEnv: process.env,
+  emptyStringAsUndefined: true,
+  skipValidation: building,
+});

@@ -272,7 +272,9 @@ export function classifyError(err: unknown, ctx: ClassifyContext = {}): BatonErr
     });
   }
   if (err instanceof Error) {
-    const sys = (err as NodeJS.ErrnoException).code;
+    const sys =
+      (err as NodeJS.ErrnoException).code ??
+      ((err as { cause?: NodeJS.ErrnoException }).cause?.code as string | undefined);
     if (sys === 'ENOENT' && /spawn|claude|executable/i.test(err.message)) {
       return new CliNotFoundError(`Claude Code executable not found: ${err.message}`, {
         cause: err,
@@ -283,7 +285,8 @@ export function classifyError(err: unknown, ctx: ClassifyContext = {}): BatonErr
       sys === 'ECONNREFUSED' ||
       sys === 'ETIMEDOUT' ||
       sys === 'EPIPE' ||
-      sys === 'UND_ERR_SOCKET'
+      sys === 'UND_ERR_SOCKET' ||
+      (err instanceof TypeError && err.message === 'terminated')
     ) {
       return new NetworkTimeoutError(`network failure (${sys}): ${err.message}`, {
         cause: err,

@@ -217,4 +217,14 @@ describe('executor', () => {
     expect(done.status).toBe('timed_out');
     expect(done.error?.type).toBe('SessionTimeout');
   });
+
+  it('exposes Prometheus metrics for what it ran', async () => {
+    const task = await submit('ok');
+    await terminal(task.id);
+    const text = await (await fetch(`${worker.healthUrl}/metrics`)).text();
+    expect(text).toMatch(/baton_tasks_finished_total\{status="succeeded"\} [1-9]/);
+    expect(text).toMatch(/baton_tokens_total\{model="claude-sonnet-4-5",kind="input"\} [1-9]\d*/);
+    expect(text).toMatch(/baton_queue_depth\{state="queued"\} \d+/);
+    expect(text).toMatch(/baton_worker_process_resident_memory_bytes/);
+  });
 });

@@ -6,6 +6,7 @@ import { EventWriter } from './events';
 import { createExecutor, type Executor } from './executor';
 import { startHealthServer } from './health';
 import type { Logger } from './logger';
+import { createMetrics } from './metrics';
 import type { TaskRunner } from './runner';
 
 export interface WorkerOptions {
@@ -52,6 +53,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const latencyMs = await pingDb(client.pool);
     return { ok: true, latencyMs: Math.round(latencyMs * 100) / 100 };
   };
+  const metrics = createMetrics();
   let boss: PgBoss | undefined;
   let executor: Executor | undefined;
   let cancels: CancelWatcher | undefined;
@@ -76,6 +78,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       concurrency: options.concurrency ?? 8,
       retryLimit: policy.retryLimit,
       defaultTimeoutMs: options.defaultTimeoutMs ?? 30 * 60_000,
+      onTaskFinished: (status, ms) => metrics.taskFinished(status, ms),
+      onUsage: (records) => metrics.usage(records),
     });
     await executor.start();
   }
@@ -94,6 +98,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       startedAt: startedAt.toISOString(),
       uptimeS: Math.round(process.uptime()),
     }),
+    extraRoutes: {
+      '/metrics': async (_req, res) => {
+        metrics.running.set(executor?.active() ?? 0);
+        if (boss) {
+          const q = await boss.getQueue('baton-task-run').catch(() => null);
+          if (q) {
+            metrics.queueDepth.set({ state: 'queued' }, q.queuedCount ?? 0);
+            metrics.queueDepth.set({ state: 'active' }, q.activeCount ?? 0);
+            metrics.queueDepth.set({ state: 'deferred' }, q.deferredCount ?? 0);
+          }
+        }
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        res.end(await metrics.registry.metrics());
+      },
+    },
   });
   log.info({ url: health.url }, 'worker ready');
 

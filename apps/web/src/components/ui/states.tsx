@@ -1,5 +1,6 @@
 'use client';
 
+import type { ZodErrorShape } from '@baton/api';
 import { TRPCClientError } from '@trpc/client';
 import type { ReactNode } from 'react';
 import { AlertIcon, InboxIcon, RefreshIcon } from './icons';
@@ -35,7 +36,9 @@ export function errorMessage(error: unknown): string {
     const status = (error.data as { httpStatus?: number } | undefined)?.httpStatus;
     if (status === 401) return 'Your session has ended. Sign in again.';
     if (!status && /fetch/i.test(error.message)) return 'Cannot reach the server.';
-    return error.message;
+    const zod = (error.data as { zodError?: ZodErrorShape | null } | undefined)?.zodError;
+    const first = zod ? (Object.values(zod.fieldErrors)[0]?.[0] ?? zod.formErrors[0]) : undefined;
+    return first ?? error.message;
   }
   if (error instanceof Error) return error.message;
   return 'Something went wrong.';

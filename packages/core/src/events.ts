@@ -1,4 +1,5 @@
 import type { ErrorCode } from './errors.js';
+import type { TokenCounts } from './pricing.js';
 import type { UsageRecord } from './usage.js';
 
 /** An error as events carry it (plain data, serialisable). */
@@ -44,6 +45,10 @@ export interface RunResult {
   sessionId?: string | undefined;
   durationMs: number;
   error?: EventError | undefined;
+  /** Claude Code: the totals its `result` message reported… */
+  reportedUsage?: TokenCounts | undefined;
+  /** …and whether the per-response usage adds up to them. */
+  usageMatchesReport?: boolean | undefined;
 }
 
 /** One event stream for both backends. */

@@ -1,0 +1,202 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { RunningSimulator } from '@baton/simulator';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createClaudeCodeBackend } from './claude-code-backend.js';
+import { buildClaudeCodeEnv } from './claude-code-env.js';
+import { newSessionState } from './session.js';
+import { createSessionGate } from './session-gate.js';
+import { KEY, recorder, sim } from './testing/sim.js';
+import { memoryUsageSink, sumUsage } from './usage.js';
+
+const MODEL = 'claude-opus-5-5';
+let s: RunningSimulator;
+let home: string;
+let cwd: string;
+
+beforeAll(async () => {
+  home = mkdtempSync(join(tmpdir(), 'baton-core-cc-home-'));
+  cwd = mkdtempSync(join(tmpdir(), 'baton-core-cc-cwd-'));
+  s = await sim({
+    scenario: {
+      scenarios: [
+        {
+          name: 'cc-write',
+          turns: [
+            {
+              content: [
+                { type: 'text', text: 'Writing the file.' },
+                {
+                  type: 'tool_use',
+                  name: 'Write',
+                  input: {
+                    file_path: join(cwd, 'fact.txt'),
+                    content: 'The code word is heliotrope.\n',
+                  },
+                },
+              ],
+              usage: { output_tokens: 30 },
+            },
+            {
+              content: [{ type: 'text', text: 'Done: fact.txt written.' }],
+              usage: { output_tokens: 12 },
+            },
+            // The resumed session's answer (its transcript has two assistant turns already).
+            {
+              content: [{ type: 'text', text: 'The code word was heliotrope.' }],
+              usage: { output_tokens: 9 },
+            },
+          ],
+        },
+        {
+          name: 'cc-stall',
+          turns: [
+            {
+              content: [{ type: 'text', text: 'starting a long answer that never ends' }],
+              fault: 'stall:after=1',
+            },
+          ],
+        },
+      ],
+    },
+  });
+});
+afterAll(async () => {
+  await s.close();
+  rmSync(home, { recursive: true, force: true });
+  rmSync(cwd, { recursive: true, force: true });
+});
+beforeEach(() => s.reset());
+
+describe('claude-code environment', () => {
+  it('is built from an allow-list: no inherited secrets or CLAUDE_CODE_* settings', () => {
+    const env = buildClaudeCodeEnv({
+      baseURL: 'http://127.0.0.1:1',
+      apiKey: 'sk-x',
+      home: '/tmp/h',
+      parent: {
+        PATH: '/bin',
+        LANG: 'C.UTF-8',
+        HOME: '/root',
+        AWS_SECRET_ACCESS_KEY: 'leak',
+        DATABASE_URL: 'postgres://secret',
+        CLAUDE_CODE_USE_BEDROCK: '1',
+        ANTHROPIC_AUTH_TOKEN: 'leak',
+      },
+    });
+    expect(env).toEqual({
+      PATH: '/bin',
+      LANG: 'C.UTF-8',
+      HOME: '/tmp/h',
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:1',
+      ANTHROPIC_API_KEY: 'sk-x',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_AUTOUPDATER: '1',
+      CLAUDE_AGENT_SDK_CLIENT_APP: 'baton-core/0.1.0',
+    });
+  });
+});
+
+describe('claude-code backend against the real Claude Code and the simulator', () => {
+  it('writes a file, reports usage matching the simulator, and resumes by session id from a fresh backend', async () => {
+    const usage = memoryUsageSink();
+    const gate = createSessionGate({ maxConcurrent: 1, budgetUsd: '5' });
+    const b1 = createClaudeCodeBackend({
+      baseURL: s.url,
+      apiKey: KEY,
+      home,
+      usageSink: usage,
+      gate,
+    });
+    const state = newSessionState({
+      conversationId: 'cc1',
+      backend: 'claude-code',
+      model: MODEL,
+      cwd,
+    });
+    const ev = recorder();
+    const r = await b1.run(state, {
+      prompt: 'Write the fact to fact.txt. [[scenario:cc-write]]',
+      allowedTools: ['Write', 'Read'],
+      maxTurns: 5,
+      maxBudgetUsd: 1,
+      onEvent: ev.on,
+    }).result;
+    expect(r.stopReason).toBe('end_turn');
+    expect(r.text).toBe('Done: fact.txt written.');
+    expect(readFileSync(join(cwd, 'fact.txt'), 'utf8')).toBe('The code word is heliotrope.\n');
+    expect(ev.of('session')[0]).toMatchObject({ resumed: false });
+    expect(ev.of('tool_call').map((e) => e.name)).toEqual(['Write']);
+    expect(ev.of('tool_result')).toHaveLength(1);
+    expect(r.sessionId).toMatch(/[0-9a-f-]{36}/);
+    expect(state.claudeSessionId).toBe(r.sessionId);
+    // Usage: one record per model response, summing to what the simulator counted, matching the result.
+    const st = s.stats().totals;
+    const t = sumUsage(usage.records);
+    expect(t.outputTokens).toBe(st.outputTokens);
+    expect(t.inputTokens).toBe(st.inputTokens);
+    expect(t.cacheReadTokens).toBe(st.cacheReadTokens);
+    expect(t.cacheWrite5mTokens + t.cacheWrite1hTokens).toBe(
+      st.cacheWrite5mTokens + st.cacheWrite1hTokens,
+    );
+    expect(r.usageMatchesReport).toBe(true);
+    expect(usage.records.length).toBe(st.admitted);
+    expect(usage.records.every((u) => u.backend === 'claude-code' && u.costUsd !== null)).toBe(
+      true,
+    );
+    expect(gate.active).toBe(0);
+    expect(Number(gate.remainingUsd)).toBeCloseTo(5 - Number(r.costUsd), 9);
+    b1.close();
+
+    // A fresh backend (another worker) resumes the session by id from the saved state.
+    const b2 = createClaudeCodeBackend({ baseURL: s.url, apiKey: KEY, home, usageSink: usage });
+    const restored = structuredClone(state);
+    const ev2 = recorder();
+    const r2 = await b2.run(restored, {
+      prompt: 'What was the code word? [[scenario:cc-write]]',
+      allowedTools: ['Write', 'Read'],
+      maxTurns: 3,
+      onEvent: ev2.on,
+    }).result;
+    expect(ev2.of('session')[0]).toMatchObject({ resumed: true });
+    expect(r2.text).toBe('The code word was heliotrope.');
+    b2.close();
+  }, 90_000);
+
+  it('ends a stalled session with the watchdog and reports SessionTimeout', async () => {
+    const b = createClaudeCodeBackend({ baseURL: s.url, apiKey: KEY, home, watchdogMs: 3_000 });
+    const state = newSessionState({
+      conversationId: 'cc2',
+      backend: 'claude-code',
+      model: MODEL,
+      cwd,
+    });
+    const ev = recorder();
+    const err = await b
+      .run(state, { prompt: 'Go. [[scenario:cc-stall]]', maxTurns: 2, onEvent: ev.on })
+      .result.catch((e) => e);
+    expect(err.code).toBe('SessionTimeout');
+    expect(ev.of('result')).toHaveLength(0);
+    expect(ev.of('error')[0]?.error.code).toBe('SessionTimeout');
+    b.close();
+  }, 60_000);
+
+  it('reports a missing executable as CliNotFound', async () => {
+    const b = createClaudeCodeBackend({
+      baseURL: s.url,
+      apiKey: KEY,
+      home,
+      pathToClaudeCodeExecutable: join(cwd, 'no-such-claude'),
+    });
+    const state = newSessionState({
+      conversationId: 'cc3',
+      backend: 'claude-code',
+      model: MODEL,
+      cwd,
+    });
+    const err = await b.run(state, { prompt: 'hi' }).result.catch((e) => e);
+    expect(err.code).toBe('CliNotFound');
+    expect(existsSync(join(cwd, 'no-such-claude'))).toBe(false);
+  }, 30_000);
+});

@@ -1,0 +1,471 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  type McpServerConfig,
+  type PermissionMode,
+  type Options as QueryOptions,
+  query,
+  type SDKMessage,
+  type SDKResultMessage,
+  startup,
+  type WarmQuery,
+} from '@anthropic-ai/claude-agent-sdk';
+import type { Run } from './api-backend.js';
+import { buildClaudeCodeEnv } from './claude-code-env.js';
+import {
+  AbortError,
+  BatonError,
+  batonError,
+  CliNotFoundError,
+  classifyError,
+  codeOfClaudeCodeError,
+  isAbort,
+  SessionTimeoutError,
+} from './errors.js';
+import { type BatonEvent, Channel, type EventListener, type RunResult } from './events.js';
+import { defaultPriceTable, formatUsd, type PriceTable, parseUsd } from './pricing.js';
+import type { RateGate } from './rate-gate.js';
+import { addTokens, type SessionState, zeroTokens } from './session.js';
+import { createSessionGate, type SessionGate } from './session-gate.js';
+import {
+  tokenCounts,
+  totalTokens,
+  type UsageRecord,
+  type UsageSink,
+  usageRecord,
+} from './usage.js';
+
+export interface ClaudeCodeBackendOptions {
+  provider?: string;
+  /** `ANTHROPIC_BASE_URL` for the process. */
+  baseURL?: string;
+  apiKey?: string;
+  /** A fixed HOME; default: a fresh temporary HOME per session (removed on `close`). */
+  home?: string;
+  /** Variables added to the built environment (see `buildClaudeCodeEnv`). */
+  env?: Record<string, string>;
+  pathToClaudeCodeExecutable?: string;
+  /** Default `acceptEdits` (`bypassPermissions` is refused by Claude Code as root). */
+  permissionMode?: PermissionMode;
+  /** Ends a session whose message stream is silent this long. Default 120 000 ms. */
+  watchdogMs?: number;
+  /** Admission: concurrency and budget. Default: 4 at once, no budget. */
+  gate?: SessionGate;
+  /** Charges the usage Claude Code reports to the shared rate limits. */
+  rateGate?: RateGate;
+  prices?: PriceTable;
+  usageSink?: UsageSink;
+}
+
+export interface ClaudeCodeRunInput {
+  prompt: string;
+  /** Working directory (default: the session's `cwd`). */
+  cwd?: string;
+  allowedTools?: string[];
+  disallowedTools?: string[];
+  maxTurns?: number;
+  maxBudgetUsd?: number;
+  model?: string;
+  fallbackModel?: string;
+  mcpServers?: Record<string, McpServerConfig>;
+  permissionMode?: PermissionMode;
+  /** Resume this Claude Code session (default: the conversation's). */
+  resume?: string;
+  /** With resume: continue in a new session id, leaving the original untouched. */
+  forkSession?: boolean;
+  appendSystemPrompt?: string;
+  signal?: AbortSignal;
+  onEvent?: EventListener;
+}
+
+export interface ClaudeCodeBackend {
+  readonly kind: 'claude-code';
+  run(state: SessionState, input: ClaudeCodeRunInput): Run;
+  /**
+   * Starts the Claude Code process of a conversation ahead of its next run (the SDK's
+   * `startup()`): the next `run` with the same options skips the spawn and initialisation.
+   */
+  prewarm(
+    state: SessionState,
+    input?: Omit<ClaudeCodeRunInput, 'prompt' | 'signal' | 'onEvent'>,
+  ): Promise<void>;
+  /** True when a prewarmed process waits for this conversation. */
+  isWarm(conversationId: string): boolean;
+  /** Discards a conversation's warm process and temporary HOME. */
+  release(conversationId: string): void;
+  close(): void;
+}
+
+interface Warm {
+  key: string;
+  warm: WarmQuery;
+  abort: AbortController;
+}
+
+/** Claude Code headless through @anthropic-ai/claude-agent-sdk, as one more backend. */
+export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}): ClaudeCodeBackend {
+  const provider = options.provider ?? 'anthropic';
+  const gate = options.gate ?? createSessionGate();
+  const prices = options.prices ?? defaultPriceTable();
+  const watchdogMs = options.watchdogMs ?? 120_000;
+  const homes = new Map<string, string>();
+  const warms = new Map<string, Warm>();
+
+  const homeOf = (conversationId: string): string => {
+    if (options.home) return options.home;
+    let h = homes.get(conversationId);
+    if (!h) {
+      h = mkdtempSync(join(tmpdir(), 'baton-cc-home-'));
+      homes.set(conversationId, h);
+    }
+    return h;
+  };
+
+  const buildOptions = (
+    state: SessionState,
+    input: Omit<ClaudeCodeRunInput, 'prompt' | 'signal' | 'onEvent'>,
+    abort: AbortController,
+  ): QueryOptions => {
+    const cwd = input.cwd ?? state.cwd;
+    const resume = input.resume ?? state.claudeSessionId;
+    const o: QueryOptions = {
+      abortController: abort,
+      env: buildClaudeCodeEnv({
+        baseURL: options.baseURL,
+        apiKey: options.apiKey,
+        home: homeOf(state.conversationId),
+        extra: options.env,
+      }),
+      model: input.model ?? state.config.model,
+      permissionMode: input.permissionMode ?? options.permissionMode ?? 'acceptEdits',
+      settingSources: [],
+      // Raw stream events carry the final output tokens of each response (message_delta).
+      includePartialMessages: true,
+    };
+    if (cwd) o.cwd = cwd;
+    const fallback = input.fallbackModel ?? state.config.fallbackModels[0];
+    if (fallback && fallback !== o.model) o.fallbackModel = fallback;
+    if (input.allowedTools) o.allowedTools = input.allowedTools;
+    if (input.disallowedTools) o.disallowedTools = input.disallowedTools;
+    if (input.maxTurns !== undefined) o.maxTurns = input.maxTurns;
+    if (input.maxBudgetUsd !== undefined) o.maxBudgetUsd = input.maxBudgetUsd;
+    if (input.mcpServers) o.mcpServers = input.mcpServers;
+    if (resume) o.resume = resume;
+    if (resume && input.forkSession) o.forkSession = true;
+    if (input.appendSystemPrompt ?? state.system)
+      o.systemPrompt = {
+        type: 'preset',
+        preset: 'claude_code',
+        append: (input.appendSystemPrompt ?? state.system) as string,
+      };
+    if (options.pathToClaudeCodeExecutable)
+      o.pathToClaudeCodeExecutable = options.pathToClaudeCodeExecutable;
+    return o;
+  };
+
+  const keyOf = (o: QueryOptions) =>
+    JSON.stringify({
+      ...o,
+      abortController: undefined,
+      env: undefined,
+      mcpServers: Object.keys(o.mcpServers ?? {}),
+    });
+
+  async function execute(
+    state: SessionState,
+    input: ClaudeCodeRunInput,
+    emit: (e: BatonEvent) => void,
+  ): Promise<RunResult> {
+    const t0 = performance.now();
+    const signal = input.signal;
+    if (signal?.aborted) throw new AbortError(signal.reason);
+    const admission = await gate.admit({
+      reserveUsd: input.maxBudgetUsd !== undefined ? input.maxBudgetUsd.toFixed(6) : undefined,
+      signal,
+    });
+    let cost = 0n;
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new Error('Claude Code watchdog'));
+    }, watchdogMs);
+    const qo = buildOptions(state, input, abort);
+    const resumed = qo.resume !== undefined;
+    // A prewarmed process serves this run if it was started with the same options.
+    const w = warms.get(state.conversationId);
+    let warm = false;
+    let q: ReturnType<typeof query>;
+    if (w && w.key === keyOf(qo)) {
+      warms.delete(state.conversationId);
+      signal?.addEventListener('abort', () => w.abort.abort(), { once: true });
+      q = w.warm.query(input.prompt);
+      warm = true;
+      // The watchdog must be able to end the warm process too.
+      abort.signal.addEventListener('abort', () => w.abort.abort(), { once: true });
+    } else {
+      if (w) discardWarm(state.conversationId);
+      q = query({ prompt: input.prompt, options: qo });
+    }
+    // Usage per model response, deduplicated by message id + request id (the largest wins).
+    const usage = new Map<
+      string,
+      {
+        messageId: string;
+        requestId: string | null;
+        model: string;
+        raw: Parameters<typeof tokenCounts>[0];
+      }
+    >();
+    let result: SDKResultMessage | undefined;
+    let sessionId: string | undefined;
+    let lastText = '';
+    let assistantError: string | undefined;
+    // Final usage per message id from the raw stream (assistant messages carry message_start's).
+    const streamUsage = new Map<string, { model: string; raw: Record<string, unknown> }>();
+    let streamMsgId: string | undefined;
+    try {
+      for await (const m of q as AsyncIterable<SDKMessage>) {
+        timer.refresh();
+        if (m.type === 'system' && m.subtype === 'init') {
+          sessionId = m.session_id;
+          state.claudeSessionId = sessionId;
+          emit({ type: 'session', sessionId, resumed, warm });
+        } else if (m.type === 'stream_event') {
+          if (m.parent_tool_use_id) continue;
+          const ev = m.event;
+          if (ev.type === 'message_start') {
+            streamMsgId = ev.message.id;
+            const raw = { ...(ev.message.usage as object) } as Record<string, unknown>;
+            streamUsage.set(streamMsgId, { model: ev.message.model, raw });
+          } else if (ev.type === 'message_delta' && streamMsgId) {
+            const cur = streamUsage.get(streamMsgId);
+            if (cur)
+              for (const [k, v] of Object.entries(ev.usage as object))
+                if (v !== null && v !== undefined) cur.raw[k] = v;
+          }
+        } else if (m.type === 'assistant') {
+          if (m.error) assistantError = m.error;
+          const msg = m.message;
+          const text: string[] = [];
+          for (const b of msg.content) {
+            if (b.type === 'text') {
+              text.push(b.text);
+              emit({ type: 'text', text: b.text });
+            } else if (b.type === 'thinking') emit({ type: 'thinking', thinking: b.thinking });
+            else if (b.type === 'tool_use')
+              emit({ type: 'tool_call', id: b.id, name: b.name, input: b.input });
+          }
+          if (text.length > 0) lastText = text.join('');
+          if (msg.id && msg.usage && !m.parent_tool_use_id) {
+            const requestId = m.request_id ?? null;
+            const key = `${requestId ?? '-'}:${msg.id}`;
+            const prev = usage.get(key);
+            const raw = msg.usage as Parameters<typeof tokenCounts>[0];
+            if (!prev || totalTokens(tokenCounts(raw)) > totalTokens(tokenCounts(prev.raw)))
+              usage.set(key, { messageId: msg.id, requestId, model: msg.model, raw });
+          }
+        } else if (m.type === 'user') {
+          const content = m.message.content;
+          if (Array.isArray(content)) {
+            for (const b of content) {
+              if (typeof b === 'object' && b && (b as { type?: string }).type === 'tool_result') {
+                const tr = b as { tool_use_id: string; content?: unknown; is_error?: boolean };
+                const c = tr.content;
+                const text =
+                  typeof c === 'string'
+                    ? c
+                    : Array.isArray(c)
+                      ? c
+                          .map((x: { type?: string; text?: string }) =>
+                            x.type === 'text' ? x.text : `[${x.type}]`,
+                          )
+                          .join('\n')
+                      : '';
+                emit({
+                  type: 'tool_result',
+                  id: tr.tool_use_id,
+                  name: '',
+                  content: text,
+                  isError: Boolean(tr.is_error),
+                });
+              }
+            }
+          }
+        } else if (m.type === 'result') {
+          result = m;
+        }
+      }
+    } catch (e) {
+      if (timedOut) {
+        throw new SessionTimeoutError(
+          `Claude Code was silent for ${watchdogMs} ms: the session was ended`,
+          {
+            cause: e,
+          },
+        );
+      }
+      if (isAbort(e) || signal?.aborted) throw new AbortError(e);
+      const msg = (e as Error)?.message ?? '';
+      if (/ENOENT|not found|no such file|executable/i.test(msg) && !result)
+        throw new CliNotFoundError(`Claude Code could not be started: ${msg}`, { cause: e });
+      throw classifyError(e);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      // Record what was used even when the session failed: those requests were made.
+      const records: UsageRecord[] = [];
+      for (const u of usage.values()) {
+        const streamed = streamUsage.get(u.messageId);
+        if (streamed && totalTokens(tokenCounts(streamed.raw)) > totalTokens(tokenCounts(u.raw)))
+          u.raw = streamed.raw;
+      }
+      for (const u of usage.values()) {
+        const counts = tokenCounts(u.raw);
+        const rec = usageRecord(
+          {
+            ...counts,
+            provider,
+            backend: 'claude-code',
+            requestId: u.requestId,
+            messageId: u.messageId,
+            model: u.model,
+            requestedModel: qo.model ?? u.model,
+            conversationId: state.conversationId,
+            sessionId: sessionId ?? null,
+          },
+          prices,
+        );
+        records.push(rec);
+        if (rec.costUsd) cost += parseUsd(rec.costUsd);
+        addTokens(state.usage, counts);
+        state.turns++;
+        emit({ type: 'usage', usage: rec });
+        try {
+          const p = options.usageSink?.record(rec);
+          if (p) p.catch(() => {});
+        } catch {}
+        options.rateGate?.charge(u.model, counts, options.apiKey).catch(() => {});
+      }
+      state.costUsd = formatUsd(parseUsd(state.costUsd) + cost);
+      state.updatedAt = new Date().toISOString();
+      gate.settle(admission, formatUsd(cost));
+    }
+    if (timedOut)
+      throw new SessionTimeoutError(
+        `Claude Code was silent for ${watchdogMs} ms: the session was ended`,
+      );
+    if (!result) {
+      if (signal?.aborted) throw new AbortError(signal.reason);
+      throw batonError('Unknown', 'Claude Code ended without a result');
+    }
+    state.messageCount += 2;
+    const totals = zeroTokens();
+    for (const u of usage.values()) addTokens(totals, tokenCounts(u.raw));
+    const reported = tokenCounts(result.usage as Parameters<typeof tokenCounts>[0]);
+    const base = {
+      backend: 'claude-code' as const,
+      text: result.subtype === 'success' ? result.result : lastText,
+      turns: result.num_turns,
+      model: [...usage.values()].at(-1)?.model ?? qo.model ?? '',
+      costUsd: formatUsd(cost),
+      inputTokens: totals.inputTokens,
+      outputTokens: totals.outputTokens,
+      cacheReadTokens: totals.cacheReadTokens,
+      cacheWriteTokens: totals.cacheWrite5mTokens + totals.cacheWrite1hTokens,
+      sessionId: result.session_id,
+      durationMs: performance.now() - t0,
+      reportedUsage: reported,
+      usageMatchesReport:
+        reported.inputTokens === totals.inputTokens &&
+        reported.outputTokens === totals.outputTokens &&
+        reported.cacheReadTokens === totals.cacheReadTokens,
+    };
+    state.claudeSessionId = result.session_id;
+    if (result.subtype === 'success' && !result.is_error)
+      return { ...base, stopReason: result.stop_reason ?? 'end_turn' };
+    if (result.subtype === 'error_max_turns') return { ...base, stopReason: 'max_turns' };
+    if (result.subtype === 'error_max_budget_usd') return { ...base, stopReason: 'budget' };
+    const errors =
+      'errors' in result
+        ? result.errors.join('; ')
+        : result.subtype === 'success'
+          ? result.result
+          : '';
+    const status = (result as { api_error_status?: number | null }).api_error_status ?? undefined;
+    const code = assistantError ? codeOfClaudeCodeError(assistantError) : 'Unknown';
+    throw batonError(
+      code,
+      `Claude Code failed (${result.subtype}): ${errors || assistantError || 'no detail'}`,
+      {
+        status: status ?? undefined,
+      },
+    );
+  }
+
+  function discardWarm(conversationId: string): void {
+    const w = warms.get(conversationId);
+    if (!w) return;
+    warms.delete(conversationId);
+    try {
+      w.warm.close();
+    } catch {}
+    w.abort.abort();
+  }
+
+  return {
+    kind: 'claude-code',
+    run(state, input) {
+      const channel = new Channel<BatonEvent>();
+      const listener = input.onEvent;
+      const emit = (e: BatonEvent) => {
+        channel.push(e);
+        if (listener) listener(e);
+      };
+      const result = execute(state, input, emit).then(
+        (r) => {
+          emit({ type: 'result', result: r });
+          channel.end();
+          return r;
+        },
+        (e: unknown) => {
+          const err = e instanceof BatonError || e instanceof AbortError ? e : classifyError(e);
+          if (err instanceof BatonError)
+            emit({
+              type: 'error',
+              error: { code: err.code, message: err.message, status: err.status },
+            });
+          channel.fail(err);
+          throw err;
+        },
+      );
+      result.catch(() => {});
+      return { result, [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator]() };
+    },
+    async prewarm(state, input = {}) {
+      discardWarm(state.conversationId);
+      const abort = new AbortController();
+      const o = buildOptions(state, input, abort);
+      const key = keyOf(o);
+      const warm = await startup({ options: o });
+      warms.set(state.conversationId, { key, warm, abort });
+    },
+    isWarm: (id) => warms.has(id),
+    release(conversationId) {
+      discardWarm(conversationId);
+      const h = homes.get(conversationId);
+      if (h) {
+        homes.delete(conversationId);
+        rmSync(h, { recursive: true, force: true });
+      }
+    },
+    close() {
+      for (const id of [...warms.keys()]) discardWarm(id);
+      for (const h of homes.values()) rmSync(h, { recursive: true, force: true });
+      homes.clear();
+    },
+  };
+}

@@ -195,6 +195,8 @@ export function createExecutor(o: ExecutorOptions): Executor {
           localConcurrency: o.concurrency,
           groupConcurrency: { default: 4, tiers: quotaTiers() },
           pollingIntervalSeconds: 2,
+          // NOTIFY wakes workers for new jobs; retries and recovered jobs are found by this poll.
+          notifyPollingIntervalSeconds: 2,
           perJobResults: true,
           includeMetadata: false,
         },

@@ -25,6 +25,7 @@ import {
   type Limits,
   requestAmounts,
   type Usage,
+  WINDOW_MS,
 } from './limits.js';
 import type { RateLimitStore, ReserveResult, ScopeSnapshot } from './store.js';
 
@@ -547,10 +548,6 @@ export function createLimiter(options: LimiterOptions): Limiter {
       const server = parseRateLimitHeaders(headers);
       const capacity: Amounts = {};
       const targetLevels: Amounts = {};
-      let pendingAfter: Amounts = {};
-      for (const other of inFlight.get(scope)?.values() ?? []) {
-        if (!r || other.id > r.id) pendingAfter = addAmounts(pendingAfter, other.charged);
-      }
       let any = false;
       for (const d of DIMENSIONS) {
         if (
@@ -575,7 +572,15 @@ export function createLimiter(options: LimiterOptions): Limiter {
             (d === 'outputTokens' && r.serverOutput !== undefined ? r.serverOutput : local);
           offset = serverCharge - local;
         }
-        targetLevels[d] = s.remaining + offset - (pendingAfter[d] ?? 0);
+        // The server wrote `remaining` when it admitted the request — at the earliest when we
+        // sent it. Credit the refill since then, or every re-sync would discard that refill.
+        const cap = s.limit ?? capacityOf(scope, d);
+        const credit = r && cap ? (cap / WINDOW_MS) * Math.max(0, clock.now() - r.acquiredAt) : 0;
+        // An upper bound of where we should be: our own in-flight requests are not subtracted
+        // (the server may or may not have seen them), so a re-sync only lowers a level when the
+        // server has less than we would have even if it had seen none of them — capacity that
+        // others sharing the key used. It never double-counts our own requests.
+        targetLevels[d] = s.remaining + offset + credit;
         any = true;
       }
       if (!any) return undefined;

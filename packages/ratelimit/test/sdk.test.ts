@@ -11,7 +11,7 @@ import {
 } from '../src/index.js';
 
 const KEY = 'sk-ratelimit-test';
-const MODEL = 'claude-sonnet-4-5';
+const MODEL = 'claude-sonnet-5';
 let sim: RunningSimulator | undefined;
 
 afterEach(async () => {

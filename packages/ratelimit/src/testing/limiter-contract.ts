@@ -152,7 +152,7 @@ export function describeLimiterContract(name: string, make: () => Promise<Limite
     );
 
     it(
-      're-syncs from headers: lower server levels win, in-flight requests sent later are accounted for',
+      're-syncs from headers: lower server levels and learned limits win, higher levels do not',
       withLimiter(
         {
           limits: {

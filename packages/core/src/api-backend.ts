@@ -648,23 +648,40 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
   };
 }
 
-/** A summarizer that asks a cheaper model through the api backend (usage is recorded as usual). */
+/**
+ * A summarizer that asks a cheaper model through the api backend (its usage is recorded as
+ * usual). A transcript longer than `maxTranscriptChars` is summarized chunk by chunk, each chunk
+ * together with the summary so far, so nothing early is lost and no request is too large.
+ */
 export function apiSummarizer(
   backend: ApiBackend,
-  options: { model?: string; fallbackModels?: string[]; maxTokens?: number } = {},
+  options: {
+    model?: string;
+    fallbackModels?: string[];
+    maxTokens?: number;
+    maxTranscriptChars?: number;
+  } = {},
 ): Summarizer {
+  const maxChars = options.maxTranscriptChars ?? 400_000;
   return {
     async summarize(r) {
-      const out = await backend.complete({
-        model: options.model ?? 'claude-haiku-4-5',
-        ...(options.fallbackModels ? { fallbackModels: options.fallbackModels } : {}),
-        system: SUMMARIZER_SYSTEM,
-        messages: [{ role: 'user', content: summarizerPrompt(r) }],
-        maxTokens: options.maxTokens ?? 1024,
-        conversationId: r.conversationId,
-        ...(r.signal ? { signal: r.signal } : {}),
-      });
-      return out.text;
+      let summary = r.previousSummary;
+      const t = r.transcript;
+      for (let i = 0; i < t.length || i === 0; i += maxChars) {
+        const chunk = t.slice(i, i + maxChars);
+        const transcript = summary ? `Summary so far: ${summary}\n\n${chunk}` : chunk;
+        const out = await backend.complete({
+          model: options.model ?? 'claude-haiku-4-5',
+          ...(options.fallbackModels ? { fallbackModels: options.fallbackModels } : {}),
+          system: SUMMARIZER_SYSTEM,
+          messages: [{ role: 'user', content: summarizerPrompt({ ...r, transcript }) }],
+          maxTokens: options.maxTokens ?? 1024,
+          conversationId: r.conversationId,
+          ...(r.signal ? { signal: r.signal } : {}),
+        });
+        summary = out.text;
+      }
+      return summary ?? '';
     },
   };
 }

@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // Every React client component ("use client") must live where the boundary
-// rules can see it: apps/web/src/components/**, apps/web/src/trpc/react.tsx or
-// a file named *.client.tsx. dependency-cruiser then guarantees that none of
+// rules can see it: apps/web/src/components/**, apps/web/src/trpc/react.tsx,
+// a file named *.client.tsx, or a route's error.tsx / global-error.tsx (Next
+// requires those to be client components in place). dependency-cruiser then guarantees that none of
 // them imports server code. Usage: node check-client-files.mjs [root]
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const root = path.resolve(process.argv[2] ?? '.');
 const webSrc = path.join(root, 'apps/web/src');
-const allowed = /^apps\/web\/src\/(components\/|trpc\/react\.tsx$|.*\.client\.tsx?$)/;
+const allowed =
+  /^apps\/web\/src\/(components\/|trpc\/react\.tsx$|.*\.client\.tsx?$|app\/(.*\/)?(error|global-error)\.tsx$)/;
 
 function* walk(dir) {
   let entries;

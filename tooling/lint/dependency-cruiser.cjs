@@ -78,7 +78,9 @@ module.exports = {
       comment:
         'Browser code (apps/web/src/components, apps/web/src/trpc/react.tsx, every file marked "use client") never imports server code: the database, the API implementation, secrets or Node built-ins. Type-only imports are fine.',
       severity: 'error',
-      from: { path: '^apps/web/src/(components/|trpc/react\\.tsx|.*\\.client\\.tsx?$)' },
+      from: {
+        path: '^apps/web/src/(components/|trpc/react\\.tsx|.*\\.client\\.tsx?$|app/.*error\\.tsx$)',
+      },
       to: {
         path: [
           '^apps/web/src/server/',
@@ -93,7 +95,9 @@ module.exports = {
     {
       name: 'client-no-node-builtins',
       severity: 'error',
-      from: { path: '^apps/web/src/(components/|trpc/react\\.tsx|.*\\.client\\.tsx?$)' },
+      from: {
+        path: '^apps/web/src/(components/|trpc/react\\.tsx|.*\\.client\\.tsx?$|app/.*error\\.tsx$)',
+      },
       to: { dependencyTypes: ['core'] },
     },
     {

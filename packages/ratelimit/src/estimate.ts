@@ -86,10 +86,9 @@ export type FetchLike = (input: string | URL | Request, init?: RequestInit) => P
 /** Anything with the SDK's `messages.countTokens(params)`. */
 export interface CountTokensClient {
   messages: {
-    countTokens(
-      params: Record<string, unknown>,
-      options?: { signal?: AbortSignal },
-    ): Promise<{ input_tokens: number }>;
+    // `never`: any client whose params type accepts a Messages request body (the SDK's
+    // MessageCountTokensParams) fits; the body passed is the request's count_tokens subset.
+    countTokens(params: never, options?: never): PromiseLike<{ input_tokens: number }>;
   };
 }
 
@@ -129,8 +128,8 @@ export function countTokensCounter(
     return {
       async count(request, opts) {
         const res = await client.messages.countTokens(
-          countTokensBody(request),
-          opts?.signal ? { signal: opts.signal } : undefined,
+          countTokensBody(request) as never,
+          (opts?.signal ? { signal: opts.signal } : undefined) as never,
         );
         return res.input_tokens;
       },

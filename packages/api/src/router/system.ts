@@ -1,22 +1,7 @@
 // A subpath import: the package root also loads the embedded server, which bundlers cannot trace.
 import { pingDb } from '@baton/db/client';
+import { migrationStatus } from '@baton/db/migrate';
 import { createTRPCRouter, protectedProcedure } from '../trpc';
-
-type MigrationStatusFn = typeof import('@baton/db/migrate').migrationStatus;
-
-/**
- * `@baton/db/migrate` finds its SQL files relative to its own source
- * (`new URL('../drizzle', import.meta.url)`), which a bundler such as Next's
- * Turbopack cannot follow. So it is imported at run time, by Node, from the
- * workspace package (Node 24 runs its TypeScript source), never bundled.
- */
-async function loadMigrationStatus(): Promise<MigrationStatusFn> {
-  const specifier = '@baton/db/migrate';
-  const mod = (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ specifier)) as {
-    migrationStatus: MigrationStatusFn;
-  };
-  return mod.migrationStatus;
-}
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -48,7 +33,7 @@ export const systemRouter = createTRPCRouter({
         }
       | { ok: false; error: string };
     try {
-      const items = database.ok ? await (await loadMigrationStatus())(ctx.databaseUrl) : [];
+      const items = database.ok ? await migrationStatus(ctx.databaseUrl) : [];
       if (!database.ok) throw new Error('Database unreachable.');
       const applied = items.filter((m) => m.applied);
       migrations = {

@@ -140,7 +140,6 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
         } else {
           state = newSessionState({ conversationId, ...init });
           origin = 'new';
-          await store.save(state);
         }
       }
     } catch (e) {

@@ -1,4 +1,4 @@
-import { cloneState, type SessionState } from './session.js';
+import type { SessionState } from './session.js';
 
 /** Where session state lives between runs (and between workers). */
 export interface SessionStore {
@@ -23,7 +23,7 @@ export function memorySessionStore(): MemorySessionStore {
       return v === undefined ? undefined : (JSON.parse(v) as SessionState);
     },
     async save(state) {
-      data.set(state.conversationId, JSON.stringify(cloneState(state)));
+      data.set(state.conversationId, JSON.stringify(state));
     },
     async delete(id) {
       data.delete(id);

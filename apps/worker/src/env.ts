@@ -12,6 +12,7 @@ export const workerEnv = createEnv({
     WORKER_ID: z.string().min(1).optional(),
     ANTHROPIC_BASE_URL: z.url().optional(),
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

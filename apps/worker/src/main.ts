@@ -11,6 +11,8 @@ try {
     host: workerEnv.WORKER_HOST,
     workerId: workerEnv.WORKER_ID,
     logger,
+    provider: { baseURL: workerEnv.ANTHROPIC_BASE_URL, apiKey: workerEnv.ANTHROPIC_API_KEY },
+    concurrency: workerEnv.WORKER_CONCURRENCY,
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

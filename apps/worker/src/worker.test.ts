@@ -14,6 +14,7 @@ beforeAll(async () => {
     port: 0,
     host: '127.0.0.1',
     logger: createLogger({ level: 'silent' }),
+    runner: null,
   });
 });
 
@@ -55,6 +56,7 @@ describe('worker', () => {
       host: '127.0.0.1',
       logger: createLogger({ level: 'silent' }),
       migrate: false,
+      runner: null,
     });
     try {
       const res = await fetch(`${broken.healthUrl}/healthz`);

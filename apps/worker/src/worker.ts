@@ -17,8 +17,13 @@ export interface WorkerOptions {
   logger: Logger;
   /** Apply pending migrations before taking work (default true). */
   migrate?: boolean;
-  /** Runs the tasks. Without one the worker serves health only and takes no jobs. */
-  runner?: TaskRunner;
+  /**
+   * Runs the tasks: 'core' (the default) runs them through @baton/core against
+   * `provider`; a TaskRunner of your own otherwise; null serves health only.
+   */
+  runner?: TaskRunner | 'core' | null;
+  /** The Anthropic API (or the simulator) for the core runner. */
+  provider?: { baseURL?: string; apiKey?: string };
   /** Tasks run at once by this worker (default 8). */
   concurrency?: number;
   /** Default task timeout (default 30 min). */
@@ -60,7 +65,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const events = new EventWriter(client.pool, {
     onError: (err) => log.warn({ err: err.message }, 'writing task events failed; retrying'),
   });
-  if (options.runner) {
+  let runner: TaskRunner | undefined;
+  if (options.runner === 'core' || options.runner === undefined) {
+    const { createCoreRunner } = await import('./core-runner');
+    runner = await createCoreRunner({
+      pool: client.pool,
+      logger: log,
+      ...(options.provider?.baseURL ? { baseURL: options.provider.baseURL } : {}),
+      ...(options.provider?.apiKey ? { apiKey: options.provider.apiKey } : {}),
+      maxSessions: options.concurrency ?? 8,
+    });
+  } else if (options.runner) runner = options.runner;
+  if (runner) {
     const policy = { ...DEFAULT_QUEUE_POLICY, ...options.queue };
     boss = await createBoss(options.databaseUrl, { policy, applicationName: `baton-queue:${id}` });
     boss.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
@@ -73,7 +89,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       pool: client.pool,
       events,
       cancels,
-      runner: options.runner,
+      runner,
       logger: log,
       concurrency: options.concurrency ?? 8,
       retryLimit: policy.retryLimit,
@@ -127,7 +143,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         await events.flush().catch(() => undefined);
         await cancels?.stop();
         await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
-        await options.runner?.close?.();
+        await runner?.close?.();
         await health.close();
         await client.close();
         log.info('worker stopped');

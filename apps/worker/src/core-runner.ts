@@ -1,0 +1,250 @@
+import {
+  apiSummarizer,
+  BatonError,
+  type BatonEvent,
+  type UsageRecord as CoreUsage,
+  createApiBackend,
+  createBreakerRegistry,
+  createClaudeCodeBackend,
+  createContextManager,
+  createPriceTable,
+  createSessionPool,
+  DEFAULT_STRATEGIES,
+  defaultPriceTable,
+  limiterGate,
+  type PriceRow,
+  type PriceTable,
+  type RateGate,
+} from '@baton/core';
+import { createLimiter } from '@baton/ratelimit';
+import { postgresStore } from '@baton/ratelimit/postgres';
+import type pg from 'pg';
+import { TaskAbort } from './cancel';
+import type { Logger } from './logger';
+import type { ClassifiedError, RunContext, TaskRunner } from './runner';
+import { postgresSessionStore } from './session-store';
+
+export interface CoreRunnerOptions {
+  pool: pg.Pool;
+  logger: Logger;
+  baseURL?: string;
+  apiKey?: string;
+  /** Sessions run at once (the worker's task concurrency). */
+  maxSessions: number;
+  /** Claude Code processes at once. */
+  maxClaudeCode?: number;
+  /** Summaries for context compaction use this (cheaper) model. */
+  summarizerModel?: string;
+  /** Rate limits are shared by every worker through this PostgreSQL store (default true). */
+  sharedLimits?: boolean;
+}
+
+/** Loads the operator's price table (the `prices` rows) into @baton/core's form. */
+export async function loadPriceTable(pool: pg.Pool): Promise<PriceTable> {
+  const { rows } = await pool.query<{
+    model_pattern: string;
+    valid_from: Date;
+    input: string;
+    cw5: string;
+    cw1h: string;
+    cr: string;
+    output: string;
+  }>(
+    `select model_pattern, valid_from, input_per_mtok::text as input, cache_write_5m_per_mtok::text as cw5,
+            cache_write_1h_per_mtok::text as cw1h, cache_read_per_mtok::text as cr, output_per_mtok::text as output
+       from prices`,
+  );
+  if (rows.length === 0) return defaultPriceTable();
+  const trim = (v: string) => v.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+  const table: PriceRow[] = rows.map((r) => ({
+    model: r.model_pattern,
+    validFrom: r.valid_from.toISOString(),
+    input: trim(r.input),
+    cacheWrite5m: trim(r.cw5),
+    cacheWrite1h: trim(r.cw1h),
+    cacheRead: trim(r.cr),
+    output: trim(r.output),
+  }));
+  return createPriceTable(table);
+}
+
+function eventData(e: BatonEvent): { type: string; data: Record<string, unknown> } | undefined {
+  switch (e.type) {
+    case 'usage':
+      return undefined; // recorded as usage rows
+    case 'result':
+      return {
+        type: 'run_result',
+        data: {
+          stopReason: e.result.stopReason,
+          turns: e.result.turns,
+          model: e.result.model,
+          costUsd: e.result.costUsd,
+          inputTokens: e.result.inputTokens,
+          outputTokens: e.result.outputTokens,
+          cacheReadTokens: e.result.cacheReadTokens,
+          cacheWriteTokens: e.result.cacheWriteTokens,
+          sessionId: e.result.sessionId,
+          durationMs: e.result.durationMs,
+          usageMatchesReport: e.result.usageMatchesReport,
+        },
+      };
+    default: {
+      const { type, ...rest } = e;
+      return { type, data: rest as Record<string, unknown> };
+    }
+  }
+}
+
+function toUsage(u: CoreUsage) {
+  return {
+    providerRequestId: u.requestId ?? u.key,
+    messageId: u.messageId ?? '',
+    provider: u.provider,
+    backend: u.backend,
+    model: u.model,
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    cacheWrite5mTokens: u.cacheWrite5mTokens,
+    cacheWrite1hTokens: u.cacheWrite1hTokens,
+    cacheReadTokens: u.cacheReadTokens,
+    costUsd: u.costUsd ?? '0',
+    latencyMs: u.latencyMs === null ? null : Math.round(u.latencyMs),
+    ttftMs: u.ttftMs === null ? null : Math.round(u.ttftMs),
+    status: u.status,
+    errorType: u.errorType,
+    at: new Date(u.startedAt),
+  };
+}
+
+/** Whether another attempt of the task could succeed after core's own recovery gave up. */
+function classify(err: unknown): ClassifiedError {
+  if (err instanceof BatonError) {
+    return Object.assign(err, { retryable: DEFAULT_STRATEGIES[err.code].retryable });
+  }
+  return Object.assign(err instanceof Error ? err : new Error(String(err)), {
+    code: 'Unknown',
+    retryable: true,
+  });
+}
+
+/** Runs tasks through @baton/core: session pool, both backends, breakers, shared rate limits. */
+export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner> {
+  const prices = await loadPriceTable(o.pool);
+  const breakers = createBreakerRegistry();
+  let rateGate: RateGate | undefined;
+  let limiter: ReturnType<typeof createLimiter> | undefined;
+  if (o.sharedLimits !== false) {
+    const store = postgresStore(o.pool);
+    await store.migrate();
+    limiter = createLimiter({ store });
+    rateGate = limiterGate(limiter);
+  }
+  const common = {
+    ...(o.baseURL ? { baseURL: o.baseURL } : {}),
+    ...(o.apiKey ? { apiKey: o.apiKey } : {}),
+    prices,
+    ...(rateGate ? { rateGate } : {}),
+  };
+  const summarizer = createApiBackend({ ...common, breakers });
+  const context = createContextManager({
+    summarizer: apiSummarizer(summarizer, { model: o.summarizerModel ?? 'claude-haiku-4-5' }),
+  });
+  const api = createApiBackend({ ...common, breakers, context });
+  const claudeCode = createClaudeCodeBackend({
+    ...common,
+    permissionMode: 'acceptEdits',
+  });
+  const sessions = createSessionPool({
+    api,
+    claudeCode,
+    store: postgresSessionStore(o.pool),
+    maxSessions: o.maxSessions,
+  });
+
+  return {
+    async run(ctx: RunContext) {
+      const { task } = ctx;
+      const opts = task.options as {
+        cwd?: string;
+        maxTurns?: number;
+        system?: string;
+        allowedTools?: string[];
+        disallowedTools?: string[];
+        maxTokens?: number;
+      };
+      const budget = task.budget_usd ? Number(task.budget_usd) : undefined;
+      const lease = await sessions.acquire(
+        task.id,
+        {
+          backend: task.backend,
+          model: task.model,
+          fallbackModels: task.fallback_models,
+          ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
+          ...(opts.system ? { system: opts.system } : {}),
+          ...(opts.cwd ? { cwd: opts.cwd } : {}),
+        },
+        { signal: ctx.signal },
+      );
+      try {
+        const onEvent = (e: BatonEvent) => {
+          if (e.type === 'usage') ctx.recordUsage(toUsage(e.usage));
+          const ev = eventData(e);
+          if (ev) ctx.emit(ev);
+        };
+        const common = {
+          prompt: task.prompt,
+          signal: ctx.signal,
+          onEvent,
+          ...(opts.maxTurns ? { maxTurns: opts.maxTurns } : {}),
+          ...(budget ? { maxBudgetUsd: budget } : {}),
+        };
+        const run =
+          task.backend === 'claude-code'
+            ? lease.run({
+                ...common,
+                ...(opts.cwd ? { cwd: opts.cwd } : {}),
+                allowedTools: opts.allowedTools ?? [
+                  'Read',
+                  'Write',
+                  'Edit',
+                  'Glob',
+                  'Grep',
+                  'Bash',
+                ],
+                ...(opts.disallowedTools ? { disallowedTools: opts.disallowedTools } : {}),
+                ...(task.fallback_models[0] ? { fallbackModel: task.fallback_models[0] } : {}),
+              })
+            : lease.run(common);
+        const result = await run.result;
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        if (result.stopReason === 'budget') {
+          throw new TaskAbort(
+            'budget',
+            `budget of $${task.budget_usd} reached after $${result.costUsd}`,
+          );
+        }
+        if (result.error) {
+          throw classify(
+            new BatonError(result.error.code, result.error.message, {
+              status: result.error.status,
+              requestId: result.error.requestId,
+            }),
+          );
+        }
+        return { result: result.text };
+      } catch (err) {
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        if (err instanceof TaskAbort) throw err;
+        throw classify(err);
+      } finally {
+        await lease.release();
+      }
+    },
+    async close() {
+      await sessions.close();
+      claudeCode.close();
+      limiter?.close?.();
+    },
+  };
+}

@@ -47,6 +47,27 @@ describe('baton start', () => {
     });
     expect(models.status).toBe(200);
 
+    // A task end to end: CLI → queue → worker → @baton/core → simulator.
+    const submit = runCli(['task', 'submit', 'hello', '--wait', '--json'], env);
+    expect(await submit.exited).toBe(0);
+    const task = JSON.parse(submit.output()) as {
+      status: string;
+      result: string;
+      usage: { requests: number; inputTokens: number; outputTokens: number };
+      costUsd: string;
+    };
+    expect(task.status).toBe('succeeded');
+    expect(task.result.length).toBeGreaterThan(0);
+    const stats = (await (await fetch(`http://127.0.0.1:${p.sim}/_sim/stats`)).json()) as {
+      totals: { admitted: number; inputTokens: number; outputTokens: number };
+    };
+    expect(task.usage).toMatchObject({
+      requests: stats.totals.admitted,
+      inputTokens: stats.totals.inputTokens,
+      outputTokens: stats.totals.outputTokens,
+    });
+    expect(Number(task.costUsd)).toBeGreaterThan(0);
+
     const url = await embeddedUrl(run.output());
     const client = new pg.Client({ connectionString: url });
     await client.connect();

@@ -218,18 +218,18 @@ async function start(opts: StartOptions) {
       });
     }
 
+    // On embedded defaults the first start creates the demo team and user.
+    const signIn = await (await import('../signin')).demoSignIn({
+      databaseUrl: db.url,
+      secret,
+      baseURL: `http://127.0.0.1:${webPort}`,
+      embedded: db.source === 'embedded',
+    });
     const lines = [
       '',
       'Baton is running.',
       opts.web ? `  Console     http://127.0.0.1:${webPort}` : undefined,
-      ...(opts.web
-        ? await (await import('../signin')).demoSignIn({
-            databaseUrl: db.url,
-            secret,
-            baseURL: `http://127.0.0.1:${webPort}`,
-            embedded: db.source === 'embedded',
-          })
-        : []),
+      ...signIn,
       opts.worker ? `  Worker      http://127.0.0.1:${workerPort}/healthz` : undefined,
       runSim ? `  Simulator   http://127.0.0.1:${simPort}/_sim/stats` : undefined,
       '  Stop        Ctrl-C',

@@ -37,6 +37,8 @@ export function workerCommand(): Command {
           host: opts.host,
           workerId: opts.id,
           logger,
+          provider: { baseURL: cliEnv.ANTHROPIC_BASE_URL, apiKey: cliEnv.ANTHROPIC_API_KEY },
+          concurrency: Number(opts.concurrency),
         });
         let stopping = false;
         const stop = (signal: string) => {

@@ -18,12 +18,20 @@ export const env = createEnv({
       .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// or postgresql:// URL'),
     BATON_SECRET: z.string().min(32, 'BATON_SECRET must be at least 32 characters long'),
     BATON_PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
+    /** Unset: open on a loopback BATON_PUBLIC_URL (a local install), closed otherwise. */
     BATON_ALLOW_SIGNUP: z
       .enum(['true', 'false'])
-      .default('false')
-      .transform((v) => v === 'true'),
+      .optional()
+      .transform((v) => (v === undefined ? undefined : v === 'true')),
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,
   skipValidation: building,
 });
+
+/** Whether anyone reaching the console may create an account. */
+export function signUpAllowed(): boolean {
+  if (env.BATON_ALLOW_SIGNUP !== undefined) return env.BATON_ALLOW_SIGNUP;
+  const host = new URL(env.BATON_PUBLIC_URL).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}

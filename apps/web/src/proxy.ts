@@ -15,6 +15,6 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  // Everything except the sign-in page, the API routes and static assets.
-  matcher: ['/((?!sign-in|api/|_next/|favicon.ico|.*\\.(?:svg|png|jpg|ico|css|js)$).*)'],
+  // Everything except the sign-in and sign-up pages, the API routes and static assets.
+  matcher: ['/((?!sign-in|sign-up|api/|_next/|favicon.ico|.*\\.(?:svg|png|jpg|ico|css|js)$).*)'],
 };

@@ -1,3 +1,4 @@
+import { analyticsRouter } from './router/analytics';
 import { priceRouter } from './router/price';
 import { systemRouter } from './router/system';
 import { taskRouter } from './router/task';
@@ -9,6 +10,7 @@ export const appRouter = createTRPCRouter({
   team: teamRouter,
   task: taskRouter,
   price: priceRouter,
+  analytics: analyticsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -4,6 +4,7 @@
  * nowhere else.
  */
 import type { Database, DbClient } from '@baton/db/client';
+import type { PgBoss } from '@baton/db/queue';
 import { memberships, type Role, teams } from '@baton/db/schema';
 import { initTRPC, TRPCError } from '@trpc/server';
 import { and, eq } from 'drizzle-orm';
@@ -39,6 +40,8 @@ export interface CreateContextOptions {
   session?: AuthSession | null;
   /** The version reported by `system.health` (default: this package's). */
   version?: string;
+  /** The job queue (lazily started); needed to submit and retry tasks. */
+  boss?: () => Promise<PgBoss>;
 }
 
 export interface Context {
@@ -48,6 +51,7 @@ export interface Context {
   headers: Headers;
   session: AuthSession | null;
   version: string;
+  boss: () => Promise<PgBoss>;
 }
 
 export async function createTRPCContext(opts: CreateContextOptions): Promise<Context> {
@@ -73,6 +77,9 @@ export async function createTRPCContext(opts: CreateContextOptions): Promise<Con
     headers: opts.headers,
     session,
     version: opts.version ?? pkg.version,
+    boss:
+      opts.boss ??
+      (() => Promise.reject(new AppError('INTERNAL', 'The job queue is not configured here.'))),
   };
 }
 

@@ -3,7 +3,7 @@ import { type Auth, createAuth } from '@baton/api';
 import { nextCookies } from 'better-auth/next-js';
 import { headers } from 'next/headers';
 import { cache } from 'react';
-import { env } from '@/env';
+import { env, signUpAllowed } from '@/env';
 import { getDb } from './db';
 
 const globalForAuth = globalThis as unknown as { batonWebAuth?: Auth };
@@ -14,7 +14,7 @@ export function getAuth(): Auth {
     db: getDb().db,
     secret: env.BATON_SECRET,
     baseURL: env.BATON_PUBLIC_URL,
-    allowSignUp: env.BATON_ALLOW_SIGNUP,
+    allowSignUp: signUpAllowed(),
     plugins: [nextCookies()],
   });
   return globalForAuth.batonWebAuth;

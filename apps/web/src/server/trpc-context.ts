@@ -4,6 +4,7 @@ import { env } from '@/env';
 import pkg from '../../package.json' with { type: 'json' };
 import { getAuth } from './auth';
 import { getDb } from './db';
+import { getBoss } from './queue';
 
 /** The tRPC context of one request (route handler or server component). */
 export function createContext(headers: Headers) {
@@ -13,5 +14,6 @@ export function createContext(headers: Headers) {
     databaseUrl: env.DATABASE_URL,
     auth: getAuth(),
     version: pkg.version,
+    boss: getBoss,
   });
 }

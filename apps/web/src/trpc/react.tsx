@@ -2,7 +2,13 @@
 
 import type { AppRouter } from '@baton/api';
 import { type QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { createTRPCClient, httpBatchLink, loggerLink } from '@trpc/client';
+import {
+  createTRPCClient,
+  httpBatchLink,
+  httpSubscriptionLink,
+  loggerLink,
+  splitLink,
+} from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { type ReactNode, useState } from 'react';
 import superjson from 'superjson';
@@ -29,10 +35,15 @@ export function TRPCReactProvider({ children }: { children: ReactNode }) {
             process.env.NODE_ENV === 'development' ||
             (op.direction === 'down' && op.result instanceof Error),
         }),
-        httpBatchLink({
-          transformer: superjson,
-          url: '/api/trpc',
-          headers: () => ({ 'x-trpc-source': 'nextjs-react' }),
+        splitLink({
+          // Subscriptions (live transcripts) stream over Server-Sent Events.
+          condition: (op) => op.type === 'subscription',
+          true: httpSubscriptionLink({ transformer: superjson, url: '/api/trpc' }),
+          false: httpBatchLink({
+            transformer: superjson,
+            url: '/api/trpc',
+            headers: () => ({ 'x-trpc-source': 'nextjs-react' }),
+          }),
         }),
       ],
     }),

@@ -1,25 +1,158 @@
+import { redriveTask, requestCancel, submitTask } from '@baton/db/queue';
 import {
+  BACKENDS,
   memberships,
   TASK_STATUSES,
   type TaskStatus,
   taskEvents,
   tasks,
   teams,
+  usageEvents,
+  users,
 } from '@baton/db/schema';
-import { and, asc, count, desc, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { tracked } from '@trpc/server';
+import {
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  gt,
+  gte,
+  ilike,
+  inArray,
+  lt,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from '../errors';
-import { createTRPCRouter, protectedProcedure, teamProcedure } from '../trpc';
+import { createWaker, listenTask } from '../task-events';
+import { type Context, createTRPCRouter, protectedProcedure, teamProcedure } from '../trpc';
 
 const statusSchema = z.enum(TASK_STATUSES);
 
 export const listTasksInput = z.object({
   /** Only tasks in these statuses (all when empty or absent). */
   status: z.array(statusSchema).max(TASK_STATUSES.length).optional(),
+  backend: z.array(z.enum(BACKENDS)).max(BACKENDS.length).optional(),
+  /** Exact model id. */
+  model: z.string().trim().min(1, 'Enter a model id.').max(200).optional(),
+  /** Tasks created by this user id. */
+  createdBy: z.string().min(1).max(200).optional(),
+  /** Created at or after. */
+  from: z.date('Not a valid date.').optional(),
+  /** Created before. */
+  to: z.date('Not a valid date.').optional(),
+  /** Matches the title or prompt (case-insensitive), or a task id prefix. */
+  search: z.string().trim().max(200, 'Keep the search to 200 characters.').optional(),
   limit: z.number().int().min(1).max(100).default(25),
   /** The id of the last task of the previous page. */
   cursor: z.uuid('Not a valid cursor.').nullish(),
 });
+
+const MODEL_ID = z
+  .string()
+  .trim()
+  .min(1, 'Choose a model.')
+  .max(120, 'A model id has at most 120 characters.')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, 'Letters, digits and . _ : @ / - only.');
+
+export const submitTaskInput = z
+  .object({
+    title: z.string().trim().max(200, 'Keep the title to 200 characters.').optional(),
+    prompt: z
+      .string()
+      .trim()
+      .min(1, 'Write a prompt.')
+      .max(200_000, 'The prompt is limited to 200,000 characters.'),
+    backend: z.enum(BACKENDS, 'Choose api or claude-code.'),
+    model: MODEL_ID,
+    fallbackModels: z.array(MODEL_ID).max(5, 'At most 5 fallback models.').default([]),
+    /** Claude Code's working directory (absolute). */
+    cwd: z
+      .string()
+      .trim()
+      .max(1000)
+      .regex(/^\//, 'Use an absolute path (starting with /).')
+      .optional(),
+    maxTurns: z
+      .number()
+      .int('Use a whole number.')
+      .min(1, 'At least 1.')
+      .max(500, 'At most 500.')
+      .optional(),
+    budgetUsd: z
+      .number()
+      .positive('Use a positive amount.')
+      .max(100_000, 'At most $100,000.')
+      .optional(),
+    priority: z
+      .number()
+      .int('Use a whole number.')
+      .min(-100, 'At least -100.')
+      .max(100, 'At most 100.')
+      .default(0),
+    timeoutMs: z
+      .number()
+      .int()
+      .min(1_000, 'At least 1 second.')
+      .max(24 * 3_600_000, 'At most 24 hours.')
+      .optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.cwd && v.backend !== 'claude-code') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cwd'],
+        message: 'A working directory applies to the claude-code backend only.',
+      });
+    }
+    if (v.fallbackModels.includes(v.model)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fallbackModels'],
+        message: 'The primary model cannot also be a fallback.',
+      });
+    }
+  });
+
+const taskIdInput = z.object({ taskId: z.uuid('Not a valid task id.') });
+
+async function taskOfTeam(ctx: Pick<Context, 'db'>, teamId: string, taskId: string) {
+  const [task] = await ctx.db
+    .select()
+    .from(tasks)
+    .where(and(eq(tasks.id, taskId), eq(tasks.teamId, teamId)));
+  if (!task) throw new AppError('NOT_FOUND', 'Task not found.', { field: 'taskId' });
+  return task;
+}
+
+/** Usage and cost of one task so far (exact decimal string for cost). */
+async function taskUsage(ctx: Pick<Context, 'db'>, taskId: string) {
+  const [row] = await ctx.db
+    .select({
+      requests: sql<number>`count(*)::int`,
+      errors: sql<number>`count(*) filter (where ${usageEvents.status} = 'error')::int`,
+      inputTokens: sql<number>`coalesce(sum(${usageEvents.inputTokens}), 0)::bigint`.mapWith(
+        Number,
+      ),
+      outputTokens: sql<number>`coalesce(sum(${usageEvents.outputTokens}), 0)::bigint`.mapWith(
+        Number,
+      ),
+      cacheWriteTokens:
+        sql<number>`coalesce(sum(${usageEvents.cacheWrite5mTokens} + ${usageEvents.cacheWrite1hTokens}), 0)::bigint`.mapWith(
+          Number,
+        ),
+      cacheReadTokens:
+        sql<number>`coalesce(sum(${usageEvents.cacheReadTokens}), 0)::bigint`.mapWith(Number),
+      costUsd: sql<string>`coalesce(sum(${usageEvents.costUsd}), 0)::numeric(20,6)::text`,
+    })
+    .from(usageEvents)
+    .where(eq(usageEvents.taskId, taskId));
+  return row!;
+}
 
 /** Columns of a task for lists (no prompt body or result). */
 const taskSummary = {
@@ -66,6 +199,19 @@ export const taskRouter = createTRPCRouter({
     .query(async ({ ctx, input }) => {
       const where: SQL[] = [eq(tasks.teamId, ctx.team.id)];
       if (input.status?.length) where.push(inArray(tasks.status, input.status));
+      if (input.backend?.length) where.push(inArray(tasks.backend, input.backend));
+      if (input.model) where.push(eq(tasks.model, input.model));
+      if (input.createdBy) where.push(eq(tasks.createdBy, input.createdBy));
+      if (input.from) where.push(gte(tasks.createdAt, input.from));
+      if (input.to) where.push(lt(tasks.createdAt, input.to));
+      if (input.search) {
+        const like = `%${input.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const terms = [ilike(tasks.title, like), ilike(tasks.prompt, like)];
+        if (/^[0-9a-f-]{4,36}$/i.test(input.search)) {
+          terms.push(sql`${tasks.id}::text like ${`${input.search.toLowerCase()}%`}`);
+        }
+        where.push(or(...terms)!);
+      }
       if (input.cursor) {
         const [anchor] = await ctx.db
           .select({ id: tasks.id })
@@ -81,8 +227,9 @@ export const taskRouter = createTRPCRouter({
         );
       }
       const rows = await ctx.db
-        .select(taskSummary)
+        .select({ ...taskSummary, createdByName: users.name })
         .from(tasks)
+        .leftJoin(users, eq(users.id, tasks.createdBy))
         .where(and(...where))
         .orderBy(desc(tasks.createdAt), desc(tasks.id))
         .limit(input.limit + 1);
@@ -91,15 +238,208 @@ export const taskRouter = createTRPCRouter({
       return { items, nextCursor: hasMore ? (items.at(-1)?.id ?? null) : null };
     }),
 
+  /** Models and creators seen in the team's tasks (for filter menus). */
+  facets: teamProcedure('viewer').query(async ({ ctx }) => {
+    const models = await ctx.db
+      .selectDistinct({ model: tasks.model })
+      .from(tasks)
+      .where(eq(tasks.teamId, ctx.team.id))
+      .orderBy(asc(tasks.model))
+      .limit(200);
+    const creators = await ctx.db
+      .select({ id: users.id, name: users.name, email: users.email })
+      .from(memberships)
+      .innerJoin(users, eq(users.id, memberships.userId))
+      .where(eq(memberships.teamId, ctx.team.id))
+      .orderBy(asc(users.name));
+    return { models: models.map((m) => m.model), users: creators };
+  }),
+
+  /** Submits a task (member or higher): the task row and its job in one transaction. */
+  submit: teamProcedure('member')
+    .input(submitTaskInput)
+    .mutation(async ({ ctx, input }) => {
+      const boss = await ctx.boss();
+      const options: Record<string, unknown> = {};
+      if (input.cwd) options.cwd = input.cwd;
+      if (input.maxTurns) options.maxTurns = input.maxTurns;
+      const task = await submitTask(
+        ctx.db,
+        boss,
+        {
+          teamId: ctx.team.id,
+          createdBy: ctx.session.user.id,
+          title: input.title || null,
+          prompt: input.prompt,
+          backend: input.backend,
+          model: input.model,
+          fallbackModels: input.fallbackModels,
+          options,
+          priority: input.priority,
+          budgetUsd: input.budgetUsd === undefined ? null : input.budgetUsd.toFixed(6),
+          timeoutMs: input.timeoutMs ?? null,
+          teamQuota: ctx.team.maxConcurrentTasks,
+        },
+        { requestedBy: ctx.session.user.id },
+      );
+      return { id: task.id, status: task.status };
+    }),
+
+  /** Asks to cancel a queued or running task (member or higher). */
+  cancel: teamProcedure('member')
+    .input(taskIdInput)
+    .mutation(async ({ ctx, input }) => {
+      await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      const outcome = await requestCancel(
+        ctx.pool,
+        input.taskId,
+        `cancelled by ${ctx.session.user.name || ctx.session.user.email}`,
+      );
+      if (outcome === 'already-finished') {
+        throw new AppError('CONFLICT', 'The task has already finished.', { field: 'taskId' });
+      }
+      if (outcome === 'not-found')
+        throw new AppError('NOT_FOUND', 'Task not found.', { field: 'taskId' });
+      return { outcome };
+    }),
+
+  /** Re-runs a failed, cancelled or timed-out task (member or higher). */
+  retry: teamProcedure('member')
+    .input(taskIdInput)
+    .mutation(async ({ ctx, input }) => {
+      await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      const boss = await ctx.boss();
+      const result = await redriveTask(ctx.pool, boss, input.taskId, {
+        requestedBy: ctx.session.user.name || ctx.session.user.email,
+        teamQuota: ctx.team.maxConcurrentTasks,
+      });
+      if (result.status === 'requeued') return { status: 'queued' as const };
+      const messages = {
+        'not-found': 'Task not found.',
+        'not-finished': 'The task is still queued or running.',
+        succeeded: 'The task succeeded; submit a new one instead.',
+      } as const;
+      throw new AppError(
+        result.status === 'not-found' ? 'NOT_FOUND' : 'CONFLICT',
+        messages[result.status],
+        {
+          field: 'taskId',
+        },
+      );
+    }),
+
+  /** The tree of child tasks below a task (multi-agent runs), depth-first order. */
+  children: teamProcedure('viewer')
+    .input(taskIdInput)
+    .query(async ({ ctx, input }) => {
+      await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      const result = await ctx.pool.query<{
+        id: string;
+        parent_task_id: string;
+        title: string | null;
+        prompt_preview: string;
+        status: TaskStatus;
+        model: string;
+        depth: number;
+        created_at: Date;
+      }>(
+        `with recursive tree as (
+           select id, parent_task_id, title, left(prompt, 120) as prompt_preview, status, model, created_at, 1 as depth,
+                  array[created_at::text || id::text] as path
+             from tasks where parent_task_id = $1 and team_id = $2
+           union all
+           select t.id, t.parent_task_id, t.title, left(t.prompt, 120), t.status, t.model, t.created_at, tree.depth + 1,
+                  tree.path || (t.created_at::text || t.id::text)
+             from tasks t join tree on t.parent_task_id = tree.id
+            where tree.depth < 10 and t.team_id = $2
+         )
+         select id, parent_task_id, title, prompt_preview, status::text as status, model, depth, created_at
+           from tree order by path limit 500`,
+        [input.taskId, ctx.team.id],
+      );
+      return result.rows.map((r) => ({
+        id: r.id,
+        parentTaskId: r.parent_task_id,
+        title: r.title,
+        promptPreview: r.prompt_preview,
+        status: r.status,
+        model: r.model,
+        depth: r.depth,
+        createdAt: r.created_at,
+      }));
+    }),
+
+  /**
+   * The live transcript: every event after `afterSeq` (or the `lastEventId`
+   * the SSE client resumes from), then new ones as the worker writes them,
+   * plus the task's status and usage whenever they change. Woken by
+   * LISTEN baton_task_events, polling every 2 s as a fallback.
+   */
+  watch: teamProcedure('viewer')
+    .input(
+      taskIdInput.extend({
+        afterSeq: z.number().int().min(0).optional(),
+        lastEventId: z.string().regex(/^\d+$/, 'Not a valid event id.').nullish(),
+      }),
+    )
+    .subscription(async function* ({ ctx, input, signal }) {
+      await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      let lastSeq = input.lastEventId ? Number(input.lastEventId) : (input.afterSeq ?? 0);
+      const waker = createWaker();
+      const unlisten = listenTask(ctx.pool, input.taskId, waker.wake);
+      let lastSnapshot = '';
+      try {
+        while (!signal?.aborted) {
+          for (;;) {
+            const batch = await ctx.db
+              .select()
+              .from(taskEvents)
+              .where(and(eq(taskEvents.taskId, input.taskId), gt(taskEvents.seq, lastSeq)))
+              .orderBy(asc(taskEvents.seq))
+              .limit(500);
+            for (const event of batch) {
+              lastSeq = event.seq;
+              yield tracked(String(event.seq), { kind: 'event' as const, event });
+            }
+            if (batch.length < 500) break;
+          }
+          const task = await taskOfTeam(ctx, ctx.team.id, input.taskId);
+          const usage = await taskUsage(ctx, input.taskId);
+          const snapshot = {
+            status: task.status,
+            statusReason: task.statusReason,
+            attempts: task.attempts,
+            startedAt: task.startedAt,
+            finishedAt: task.finishedAt,
+            cancelRequestedAt: task.cancelRequestedAt,
+            result: task.result,
+            error: task.error,
+          };
+          const key = JSON.stringify([snapshot, usage]);
+          if (key !== lastSnapshot) {
+            lastSnapshot = key;
+            yield tracked(String(lastSeq), { kind: 'task' as const, task: snapshot, usage });
+          }
+          await waker.wait(2_000, signal);
+        }
+      } finally {
+        unlisten();
+      }
+    }),
+
+  /** Usage and cost of one task. */
+  usage: teamProcedure('viewer')
+    .input(taskIdInput)
+    .query(async ({ ctx, input }) => {
+      await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      return taskUsage(ctx, input.taskId);
+    }),
+
   /** One task with its events (ordered). */
   byId: teamProcedure('viewer')
-    .input(z.object({ taskId: z.uuid('Not a valid task id.') }))
+    .input(taskIdInput)
     .query(async ({ ctx, input }) => {
-      const [task] = await ctx.db
-        .select()
-        .from(tasks)
-        .where(and(eq(tasks.id, input.taskId), eq(tasks.teamId, ctx.team.id)));
-      if (!task) throw new AppError('NOT_FOUND', 'Task not found.', { field: 'taskId' });
+      const task = await taskOfTeam(ctx, ctx.team.id, input.taskId);
       const events = await ctx.db
         .select()
         .from(taskEvents)

@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { SignInForm } from '@/components/auth/sign-in-form';
 import { ThemeToggle } from '@/components/shell/theme-toggle';
@@ -36,7 +37,16 @@ export default async function SignInPage({
         <div className="rounded-xl border border-zinc-200 bg-white p-6 shadow-sm dark:border-zinc-800 dark:bg-zinc-900/60">
           <SignInForm next={nextPath} />
         </div>
-        <p className="mt-6 text-center text-xs text-zinc-500 dark:text-zinc-400">
+        <p className="mt-6 text-center text-sm text-zinc-500 dark:text-zinc-400">
+          New here?{' '}
+          <Link
+            href="/sign-up"
+            className="font-medium text-zinc-900 hover:underline dark:text-zinc-100"
+          >
+            Create an account
+          </Link>
+        </p>
+        <p className="mt-2 text-center text-xs text-zinc-500 dark:text-zinc-400">
           On a fresh install, <code className="font-mono">baton start</code> prints the demo
           account&apos;s password once.
         </p>

@@ -88,7 +88,9 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
                 <NavLink
                   key={team.id}
                   href={href}
-                  active={pathname.startsWith(`/teams/${team.id}`)}
+                  active={
+                    pathname.startsWith(`/teams/${team.id}`) && !pathname.endsWith('/analytics')
+                  }
                   icon={<TeamInitial name={team.name} />}
                   onNavigate={onNavigate}
                 >
@@ -97,6 +99,21 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
               );
             })
           )}
+          <NavLink
+            href="/teams/new"
+            active={pathname === '/teams/new'}
+            icon={
+              <span
+                aria-hidden="true"
+                className="flex size-4 items-center justify-center text-zinc-400"
+              >
+                +
+              </span>
+            }
+            onNavigate={onNavigate}
+          >
+            New team
+          </NavLink>
         </div>
       </div>
       <div>

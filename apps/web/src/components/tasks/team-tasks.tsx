@@ -3,25 +3,37 @@
 import type { TaskStatus } from '@baton/db/schema';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { type FormEvent, useId } from 'react';
 import { useTRPC } from '@/trpc/react';
 import { Badge, STATUS_META, StatusBadge } from '../ui/badges';
 import { Card, PageHeader } from '../ui/card';
 import { cn } from '../ui/cn';
+import { inputClass } from '../ui/form';
 import { formatInt, shortId } from '../ui/format';
 import { RelativeTime } from '../ui/relative-time';
+import { roleAtLeast } from '../ui/roles';
 import { Skeleton, TableSkeleton } from '../ui/skeleton';
 import { EmptyState, ErrorState } from '../ui/states';
-import { FILTERABLE_STATUSES, listInput } from './task-filters';
+import {
+  BACKEND_OPTIONS,
+  FILTERABLE_STATUSES,
+  filtersToSearch,
+  hasFilters,
+  listInput,
+  type TaskFilters,
+} from './task-filters';
 
 function FilterTabs({
   teamId,
-  status,
+  filters,
   counts,
 }: {
   teamId: string;
-  status: TaskStatus | null;
+  filters: TaskFilters;
   counts: Record<string, number> | undefined;
 }) {
+  const status = filters.status;
   const tabs: { key: TaskStatus | null; label: string; count: number | undefined }[] = [
     { key: null, label: 'All', count: counts?.total },
     ...FILTERABLE_STATUSES.map((s) => ({
@@ -35,9 +47,7 @@ function FilterTabs({
       <ul className="flex w-max gap-1 rounded-lg bg-zinc-100 p-1 dark:bg-zinc-900">
         {tabs.map((tab) => {
           const active = tab.key === status;
-          const href = tab.key
-            ? `/teams/${teamId}/tasks?status=${tab.key}`
-            : `/teams/${teamId}/tasks`;
+          const href = `/teams/${teamId}/tasks${filtersToSearch({ ...filters, status: tab.key })}`;
           return (
             <li key={tab.key ?? 'all'}>
               <Link
@@ -72,10 +82,112 @@ function FilterTabs({
   );
 }
 
-function TaskTable({ teamId, status }: { teamId: string; status: TaskStatus | null }) {
+function FilterBar({ teamId, filters }: { teamId: string; filters: TaskFilters }) {
+  const router = useRouter();
   const trpc = useTRPC();
+  const facets = useQuery(trpc.task.facets.queryOptions({ teamId }));
+  const id = useId();
+  function apply(next: TaskFilters) {
+    router.replace(`/teams/${teamId}/tasks${filtersToSearch(next)}`, { scroll: false });
+  }
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const q = String(new FormData(e.currentTarget).get('q') ?? '').trim();
+    apply({ ...filters, q: q || null });
+  }
+  const select = (name: keyof TaskFilters) => ({
+    value: filters[name] ?? '',
+    onChange: (e: React.ChangeEvent<HTMLSelectElement | HTMLInputElement>) =>
+      apply({ ...filters, [name]: e.target.value || null }),
+  });
+  const small = 'py-1.5 text-sm';
+  return (
+    <div className="mb-4 grid grid-cols-2 gap-2 sm:grid-cols-3 lg:grid-cols-6">
+      <search className="col-span-2 sm:col-span-3 lg:col-span-2">
+        <form onSubmit={onSubmit}>
+          <label htmlFor={`${id}-q`} className="sr-only">
+            Search tasks
+          </label>
+          <input
+            id={`${id}-q`}
+            key={filters.q ?? ''}
+            name="q"
+            type="search"
+            defaultValue={filters.q ?? ''}
+            placeholder="Search prompt, title or id…"
+            className={cn(inputClass(), small)}
+          />
+        </form>
+      </search>
+      <label className="sr-only" htmlFor={`${id}-backend`}>
+        Backend
+      </label>
+      <select id={`${id}-backend`} className={cn(inputClass(), small)} {...select('backend')}>
+        <option value="">All backends</option>
+        {BACKEND_OPTIONS.map((b) => (
+          <option key={b} value={b}>
+            {b}
+          </option>
+        ))}
+      </select>
+      <label className="sr-only" htmlFor={`${id}-model`}>
+        Model
+      </label>
+      <select id={`${id}-model`} className={cn(inputClass(), small)} {...select('model')}>
+        <option value="">All models</option>
+        {filters.model && !facets.data?.models.includes(filters.model) ? (
+          <option value={filters.model}>{filters.model}</option>
+        ) : null}
+        {facets.data?.models.map((m) => (
+          <option key={m} value={m}>
+            {m}
+          </option>
+        ))}
+      </select>
+      <label className="sr-only" htmlFor={`${id}-user`}>
+        Submitted by
+      </label>
+      <select id={`${id}-user`} className={cn(inputClass(), small)} {...select('user')}>
+        <option value="">Anyone</option>
+        {facets.data?.users.map((u) => (
+          <option key={u.id} value={u.id}>
+            {u.name || u.email}
+          </option>
+        ))}
+      </select>
+      <div className="col-span-2 flex items-center gap-1 sm:col-span-3 lg:col-span-1">
+        <label className="sr-only" htmlFor={`${id}-from`}>
+          Created from
+        </label>
+        <input
+          id={`${id}-from`}
+          type="date"
+          className={cn(inputClass(), small, 'px-2')}
+          {...select('from')}
+        />
+        <span aria-hidden="true" className="text-zinc-400">
+          –
+        </span>
+        <label className="sr-only" htmlFor={`${id}-to`}>
+          Created until
+        </label>
+        <input
+          id={`${id}-to`}
+          type="date"
+          className={cn(inputClass(), small, 'px-2')}
+          {...select('to')}
+        />
+      </div>
+    </div>
+  );
+}
+
+function TaskTable({ teamId, filters }: { teamId: string; filters: TaskFilters }) {
+  const trpc = useTRPC();
+  const status = filters.status;
+  const filtered = hasFilters(filters);
   const list = useInfiniteQuery(
-    trpc.task.list.infiniteQueryOptions(listInput(teamId, status), {
+    trpc.task.list.infiniteQueryOptions(listInput(teamId, filters), {
       getNextPageParam: (last) => last.nextCursor,
     }),
   );
@@ -90,14 +202,20 @@ function TaskTable({ teamId, status }: { teamId: string; status: TaskStatus | nu
   if (tasks.length === 0) {
     return (
       <EmptyState
-        title={status ? `No ${STATUS_META[status].label.toLowerCase()} tasks` : 'No tasks yet'}
+        title={
+          filtered
+            ? status
+              ? `No ${STATUS_META[status].label.toLowerCase()} tasks match`
+              : 'No tasks match'
+            : 'No tasks yet'
+        }
         description={
-          status
-            ? 'Nothing in this status right now. Try another filter.'
+          filtered
+            ? 'Nothing matches these filters. Try another filter.'
             : 'Tasks submitted to this team will appear here.'
         }
         action={
-          status ? (
+          filtered ? (
             <Link
               href={`/teams/${teamId}/tasks`}
               className="text-sm font-medium text-brand-600 hover:underline dark:text-brand-100"
@@ -142,14 +260,20 @@ function TaskTable({ teamId, status }: { teamId: string; status: TaskStatus | nu
             {tasks.map((task) => (
               <tr key={task.id} className="hover:bg-zinc-50/70 dark:hover:bg-zinc-800/30">
                 <td className="max-w-0 px-5 py-3">
-                  <p className="truncate font-medium text-zinc-900 dark:text-zinc-100">
+                  <Link
+                    href={`/teams/${teamId}/tasks/${task.id}`}
+                    className="block truncate font-medium text-zinc-900 hover:underline dark:text-zinc-100"
+                  >
                     {task.title || task.promptPreview}
-                  </p>
+                  </Link>
                   <p
                     className="mt-0.5 truncate font-mono text-xs text-zinc-400 dark:text-zinc-500"
                     title={task.id}
                   >
                     {shortId(task.id)}
+                    {task.createdByName ? (
+                      <span className="font-sans"> · {task.createdByName}</span>
+                    ) : null}
                     {task.statusReason ? (
                       <span className="font-sans"> · {task.statusReason}</span>
                     ) : null}
@@ -201,7 +325,7 @@ function TaskTable({ teamId, status }: { teamId: string; status: TaskStatus | nu
   );
 }
 
-export function TeamTasks({ teamId, status }: { teamId: string; status: TaskStatus | null }) {
+export function TeamTasks({ teamId, filters }: { teamId: string; filters: TaskFilters }) {
   const trpc = useTRPC();
   const team = useQuery(trpc.team.get.queryOptions({ teamId }));
   const counts = useQuery(trpc.task.counts.queryOptions({ teamId }));
@@ -233,10 +357,29 @@ export function TeamTasks({ teamId, status }: { teamId: string; status: TaskStat
             <Skeleton className="mt-1 h-4 w-64" />
           )
         }
+        actions={
+          <>
+            <Link
+              href={`/teams/${teamId}/analytics`}
+              className="rounded-md border border-zinc-200 bg-white px-3 py-1.5 text-sm font-medium text-zinc-700 shadow-xs hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200 dark:hover:bg-zinc-800"
+            >
+              Analytics
+            </Link>
+            {team.data && roleAtLeast(team.data.role, 'member') ? (
+              <Link
+                href={`/teams/${teamId}/tasks/new`}
+                className="rounded-md bg-zinc-900 px-3 py-1.5 text-sm font-medium text-white shadow-xs hover:bg-zinc-800 dark:bg-white dark:text-zinc-900 dark:hover:bg-zinc-200"
+              >
+                New task
+              </Link>
+            ) : null}
+          </>
+        }
       />
-      <FilterTabs teamId={teamId} status={status} counts={counts.data} />
+      <FilterTabs teamId={teamId} filters={filters} counts={counts.data} />
+      <FilterBar teamId={teamId} filters={filters} />
       <Card>
-        <TaskTable teamId={teamId} status={status} />
+        <TaskTable teamId={teamId} filters={filters} />
       </Card>
     </>
   );

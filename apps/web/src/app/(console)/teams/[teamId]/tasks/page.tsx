@@ -1,5 +1,5 @@
 import type { Metadata } from 'next';
-import { listInput, parseStatus } from '@/components/tasks/task-filters';
+import { listInput, parseFilters } from '@/components/tasks/task-filters';
 import { TeamTasks } from '@/components/tasks/team-tasks';
 import { getQueryClient, HydrateClient, prefetch, trpc } from '@/trpc/server';
 
@@ -10,21 +10,25 @@ export default async function TeamTasksPage({
   searchParams,
 }: {
   params: Promise<{ teamId: string }>;
-  searchParams: Promise<{ status?: string | string[] }>;
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
 }) {
   const { teamId } = await params;
-  const status = parseStatus((await searchParams).status);
+  const filters = parseFilters(await searchParams);
   await Promise.all([
-    prefetch(trpc.team.get.queryOptions({ teamId }), trpc.task.counts.queryOptions({ teamId })),
+    prefetch(
+      trpc.team.get.queryOptions({ teamId }),
+      trpc.task.counts.queryOptions({ teamId }),
+      trpc.task.facets.queryOptions({ teamId }),
+    ),
     getQueryClient().prefetchInfiniteQuery(
-      trpc.task.list.infiniteQueryOptions(listInput(teamId, status), {
+      trpc.task.list.infiniteQueryOptions(listInput(teamId, filters), {
         getNextPageParam: (last) => last.nextCursor,
       }),
     ),
   ]);
   return (
     <HydrateClient>
-      <TeamTasks teamId={teamId} status={status} />
+      <TeamTasks teamId={teamId} filters={filters} />
     </HydrateClient>
   );
 }

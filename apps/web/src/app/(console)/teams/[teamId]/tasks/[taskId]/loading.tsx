@@ -1,0 +1,5 @@
+import { TaskDetailSkeleton } from '@/components/tasks/task-detail';
+
+export default function Loading() {
+  return <TaskDetailSkeleton />;
+}

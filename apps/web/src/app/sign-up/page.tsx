@@ -1,0 +1,51 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { redirect } from 'next/navigation';
+import { SignUpForm } from '@/components/auth/sign-up-form';
+import { ThemeToggle } from '@/components/shell/theme-toggle';
+import { Unavailable } from '@/components/shell/unavailable';
+import { BatonMark } from '@/components/ui/icons';
+import { signUpAllowed } from '@/env';
+import { trySession } from '@/server/auth';
+
+export const metadata: Metadata = { title: 'Create account' };
+export const dynamic = 'force-dynamic';
+
+export default async function SignUpPage() {
+  const result = await trySession();
+  if (!result.ok) return <Unavailable detail={result.error} />;
+  if (result.session) redirect('/');
+  const open = signUpAllowed();
+  return (
+    <div className="relative flex min-h-dvh flex-col items-center justify-center px-4 py-12">
+      <div className="absolute top-4 right-4">
+        <ThemeToggle />
+      </div>
+      <div className="w-full max-w-sm">
+        <div className="mb-8 flex flex-col items-center text-center">
+          <BatonMark width={40} height={40} />
+          <h1 className="mt-4 text-xl font-semibold tracking-tight">Create your Baton account</h1>
+        </div>
+        <div className="rounded-xl border border-zinc-200 bg-white p-6 shadow-sm dark:border-zinc-800 dark:bg-zinc-900/60">
+          {open ? (
+            <SignUpForm />
+          ) : (
+            <p className="text-sm text-zinc-600 dark:text-zinc-300">
+              Sign-up is closed on this server. Ask an admin for an invitation, or set{' '}
+              <code className="font-mono">BATON_ALLOW_SIGNUP=true</code>.
+            </p>
+          )}
+        </div>
+        <p className="mt-6 text-center text-sm text-zinc-500 dark:text-zinc-400">
+          Already have an account?{' '}
+          <Link
+            href="/sign-in"
+            className="font-medium text-zinc-900 hover:underline dark:text-zinc-100"
+          >
+            Sign in
+          </Link>
+        </p>
+      </div>
+    </div>
+  );
+}

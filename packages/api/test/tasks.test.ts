@@ -1,0 +1,252 @@
+import { CHANNELS } from '@baton/db/jobs';
+import { createBoss, type PgBoss } from '@baton/db/queue';
+import { taskEvents, tasks, usageEvents } from '@baton/db/schema';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCaller, createTRPCContext } from '../src/index';
+import type { AuthSession } from '../src/trpc';
+import { type Harness, makeTeam, makeUser, rejection, setupHarness } from './harness';
+
+let h: Harness;
+let boss: PgBoss;
+let member: AuthSession;
+let viewer: AuthSession;
+let teamId: string;
+
+async function as(session: AuthSession) {
+  return createCaller(
+    await createTRPCContext({
+      headers: new Headers(),
+      client: h.client,
+      databaseUrl: h.database.url,
+      session,
+      boss: async () => boss,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  h = await setupHarness();
+  boss = await createBoss(h.database.url, { supervise: false, max: 2 });
+  member = await makeUser(h, 'Mia Member');
+  viewer = await makeUser(h, 'Victor Viewer');
+  teamId = await makeTeam(h, 'tasks', [
+    [member, 'member'],
+    [viewer, 'viewer'],
+  ]);
+});
+
+afterAll(async () => {
+  await boss?.stop({ graceful: false });
+  await h?.close();
+});
+
+describe('task.submit', () => {
+  it('creates the task and its job in one go', async () => {
+    const api = await as(member);
+    const { id, status } = await api.task.submit({
+      teamId,
+      prompt: 'Say hi',
+      backend: 'claude-code',
+      model: 'claude-sonnet-4-5',
+      fallbackModels: ['claude-haiku-4-5'],
+      cwd: '/tmp/work',
+      maxTurns: 4,
+      budgetUsd: 1.5,
+      priority: 10,
+    });
+    expect(status).toBe('queued');
+    const [row] = await h.client.db.select().from(tasks).where(eq(tasks.id, id));
+    expect(row).toMatchObject({
+      createdBy: member.user.id,
+      backend: 'claude-code',
+      fallbackModels: ['claude-haiku-4-5'],
+      options: { cwd: '/tmp/work', maxTurns: 4 },
+      budgetUsd: '1.500000',
+      priority: 10,
+    });
+    expect(row?.jobId).toBeTruthy();
+    const job = await boss.getJobById('baton-task-run', row!.jobId!);
+    expect(job?.data).toMatchObject({ taskId: id, teamId });
+  });
+
+  it('names the invalid fields', async () => {
+    const api = await as(member);
+    const err = await rejection(
+      api.task.submit({
+        teamId,
+        prompt: '  ',
+        backend: 'api',
+        model: 'bad model',
+        cwd: 'relative',
+        maxTurns: 0,
+        priority: 1000,
+      }),
+    );
+    expect(err).toMatchObject({ code: 'BAD_REQUEST' });
+    const fields = (err.cause as { issues: { path: string[] }[] }).issues.map((i) =>
+      i.path.join('.'),
+    );
+    expect(fields).toEqual(
+      expect.arrayContaining(['prompt', 'model', 'cwd', 'maxTurns', 'priority']),
+    );
+  });
+
+  it('refuses viewers', async () => {
+    const api = await as(viewer);
+    const err = await rejection(
+      api.task.submit({ teamId, prompt: 'x', backend: 'api', model: 'claude-haiku-4-5' }),
+    );
+    expect(err).toMatchObject({ code: 'FORBIDDEN' });
+  });
+});
+
+describe('task.list filters', () => {
+  it('filters by backend, model, user, date and search', async () => {
+    const api = await as(member);
+    const old = new Date('2026-01-01T00:00:00Z');
+    await h.client.db.insert(tasks).values([
+      { teamId, prompt: 'Refactor the parser', model: 'm-one', backend: 'api', createdAt: old },
+      {
+        teamId,
+        prompt: 'Write docs',
+        title: 'Docs pass',
+        model: 'm-two',
+        backend: 'claude-code',
+        createdBy: viewer.user.id,
+      },
+    ]);
+    const ids = async (input: Record<string, unknown>) =>
+      (await api.task.list({ teamId, ...input })).items.map((t) => t.promptPreview);
+    expect(await ids({ model: 'm-one' })).toEqual(['Refactor the parser']);
+    expect(await ids({ backend: ['claude-code'], search: 'docs' })).toEqual(['Write docs']);
+    expect(await ids({ createdBy: viewer.user.id })).toEqual(['Write docs']);
+    expect(await ids({ to: new Date('2026-02-01T00:00:00Z') })).toEqual(['Refactor the parser']);
+    expect(await ids({ search: 'PARSER' })).toEqual(['Refactor the parser']);
+    expect(await ids({ search: '100%_' })).toEqual([]);
+    const facets = await api.task.facets({ teamId });
+    expect(facets.models).toEqual(expect.arrayContaining(['m-one', 'm-two']));
+    expect(facets.users.map((u) => u.id).sort()).toEqual([member.user.id, viewer.user.id].sort());
+  });
+});
+
+describe('cancel, retry, children', () => {
+  it('cancels a queued task, then re-drives it', async () => {
+    const api = await as(member);
+    const { id } = await api.task.submit({
+      teamId,
+      prompt: 'Long job',
+      backend: 'api',
+      model: 'claude-haiku-4-5',
+    });
+    expect(await api.task.cancel({ teamId, taskId: id })).toEqual({ outcome: 'cancelled' });
+    expect(await rejection(api.task.cancel({ teamId, taskId: id }))).toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(await rejection((await as(viewer)).task.retry({ teamId, taskId: id }))).toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    expect(await api.task.retry({ teamId, taskId: id })).toEqual({ status: 'queued' });
+    const [row] = await h.client.db.select().from(tasks).where(eq(tasks.id, id));
+    expect(row?.status).toBe('queued');
+  });
+
+  it('returns the child tree depth-first', async () => {
+    const api = await as(member);
+    const [root] = await h.client.db
+      .insert(tasks)
+      .values({ teamId, prompt: 'root', model: 'm' })
+      .returning();
+    const [a] = await h.client.db
+      .insert(tasks)
+      .values({ teamId, prompt: 'a', model: 'm', parentTaskId: root!.id })
+      .returning();
+    await h.client.db
+      .insert(tasks)
+      .values({ teamId, prompt: 'a1', model: 'm', parentTaskId: a!.id });
+    const tree = await api.task.children({ teamId, taskId: root!.id });
+    expect(tree.map((t) => [t.promptPreview, t.depth])).toEqual([
+      ['a', 1],
+      ['a1', 2],
+    ]);
+  });
+});
+
+describe('task.watch', () => {
+  it('streams existing events, then new ones on NOTIFY, with status and cost, and resumes from lastEventId', async () => {
+    const api = await as(viewer);
+    const [task] = await h.client.db
+      .insert(tasks)
+      .values({ teamId, prompt: 'stream me', model: 'claude-haiku-4-5', status: 'running' })
+      .returning();
+    const taskId = task!.id;
+    await h.client.db.insert(taskEvents).values([
+      { taskId, seq: 1, type: 'attempt_started', data: {} },
+      { taskId, seq: 2, type: 'text', data: { text: 'Hel' } },
+    ]);
+    const stream = await api.task.watch({ teamId, taskId });
+    const it = stream[Symbol.asyncIterator]();
+    const next = async () => {
+      const r = await it.next();
+      return (r.value as unknown as [string, { kind: string; event?: { seq: number } }]) ?? null;
+    };
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const [id, data] = await next();
+      seen.push(`${id}:${data.kind}`);
+    }
+    expect(seen).toEqual(['1:event', '2:event', '2:task']);
+
+    const started = Date.now();
+    await h.client.db.transaction(async (tx) => {
+      await tx.insert(taskEvents).values({ taskId, seq: 3, type: 'text', data: { text: 'lo' } });
+      await tx.insert(usageEvents).values({
+        providerRequestId: 'req_1',
+        messageId: 'msg_1',
+        taskId,
+        teamId,
+        model: 'claude-haiku-4-5',
+        inputTokens: 10,
+        outputTokens: 5,
+        costUsd: '0.0000350000',
+      });
+      await tx.update(tasks).set({ status: 'succeeded' }).where(eq(tasks.id, taskId));
+      await tx.execute(sql`select pg_notify(${CHANNELS.taskEvents}, ${taskId})`);
+    });
+    const [id3, ev3] = await next();
+    expect(id3).toBe('3');
+    expect(ev3.event?.seq).toBe(3);
+    const [, snap] = (await next()) as unknown as [
+      string,
+      { kind: string; task: { status: string }; usage: { costUsd: string; inputTokens: number } },
+    ];
+    expect(snap.task.status).toBe('succeeded');
+    expect(snap.usage).toMatchObject({ costUsd: '0.000035', inputTokens: 10 });
+    // NOTIFY woke it well before the 2 s polling fallback.
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await it.return?.();
+
+    const resumed = await api.task.watch({ teamId, taskId, lastEventId: '2' });
+    const it2 = resumed[Symbol.asyncIterator]();
+    const first = (await it2.next()).value as unknown as [string, unknown];
+    expect(first[0]).toBe('3');
+    await it2.return?.();
+  });
+
+  it('refuses another team', async () => {
+    const other = await makeUser(h, 'Oscar');
+    await makeTeam(h, 'other', [[other, 'owner']]);
+    const [task] = await h.client.db
+      .insert(tasks)
+      .values({ teamId, prompt: 'secret', model: 'm' })
+      .returning();
+    const api = await as(other);
+    const err = await rejection(
+      (async () => {
+        const s = await api.task.watch({ teamId, taskId: task!.id });
+        for await (const _ of s) break;
+      })(),
+    );
+    expect(err).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});

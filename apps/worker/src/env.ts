@@ -13,6 +13,14 @@ export const workerEnv = createEnv({
     ANTHROPIC_BASE_URL: z.url().optional(),
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+    /** A worker silent this long has its tasks retried elsewhere (pg-boss heartbeat, ≥ 10). */
+    WORKER_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(15),
+    /** How often lapsed jobs are looked for. */
+    WORKER_MONITOR_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    WORKER_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(2),
+    WORKER_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
+    /** SIGTERM waits this long for running tasks before requeueing them. */
+    WORKER_DRAIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

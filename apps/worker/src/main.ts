@@ -13,6 +13,13 @@ try {
     logger,
     provider: { baseURL: workerEnv.ANTHROPIC_BASE_URL, apiKey: workerEnv.ANTHROPIC_API_KEY },
     concurrency: workerEnv.WORKER_CONCURRENCY,
+    drainMs: workerEnv.WORKER_DRAIN_SECONDS * 1000,
+    queue: {
+      heartbeatSeconds: workerEnv.WORKER_HEARTBEAT_SECONDS,
+      monitorIntervalSeconds: workerEnv.WORKER_MONITOR_SECONDS,
+      retryLimit: workerEnv.WORKER_RETRY_LIMIT,
+      retryDelaySeconds: workerEnv.WORKER_RETRY_DELAY_SECONDS,
+    },
   });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {

@@ -29,7 +29,7 @@ export interface WorkerOptions {
   /** Default task timeout (default 30 min). */
   defaultTimeoutMs?: number;
   /** Queue retry/heartbeat policy. */
-  queue?: Partial<QueuePolicy>;
+  queue?: Partial<QueuePolicy> & { monitorIntervalSeconds?: number };
   /** How long SIGTERM waits for running tasks before requeueing them (default 30 s). */
   drainMs?: number;
 }
@@ -78,7 +78,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   } else if (options.runner) runner = options.runner;
   if (runner) {
     const policy = { ...DEFAULT_QUEUE_POLICY, ...options.queue };
-    boss = await createBoss(options.databaseUrl, { policy, applicationName: `baton-queue:${id}` });
+    boss = await createBoss(options.databaseUrl, {
+      policy,
+      applicationName: `baton-queue:${id}`,
+      ...(options.queue?.monitorIntervalSeconds
+        ? { monitorIntervalSeconds: options.queue.monitorIntervalSeconds }
+        : {}),
+    });
     boss.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
     cancels = new CancelWatcher(options.databaseUrl, client.pool, {
       onError: (err) => log.warn({ err: err.message }, 'cancel listener error'),

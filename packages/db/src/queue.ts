@@ -33,6 +33,8 @@ export async function createBoss(
     applicationName?: string;
     max?: number;
     supervise?: boolean;
+    /** How often expired and heartbeat-lapsed jobs are failed back to retry (default 30 s). */
+    monitorIntervalSeconds?: number;
   } = {},
 ): Promise<PgBoss> {
   const policy = { ...DEFAULT_QUEUE_POLICY, ...options.policy };
@@ -43,6 +45,8 @@ export async function createBoss(
     max: options.max ?? 4,
     useListenNotify: true,
     supervise: options.supervise ?? true,
+    monitorIntervalSeconds: options.monitorIntervalSeconds ?? 30,
+    superviseIntervalSeconds: options.monitorIntervalSeconds ?? 30,
   });
   await boss.start();
   await boss.createQueue(JOBS.taskDeadLetter, {

@@ -1,0 +1,290 @@
+/**
+ * pnpm bench:analytics — seeds 1,000,000 usage events over 90 days for 20
+ * teams and 50 users (multi-row INSERT … SELECT FROM unnest with the rollup
+ * trigger on, measuring ingest), then times every dashboard query through the
+ * tRPC caller. Prints one JSON line per query and one with the ingest rate.
+ *
+ * BATON_TEST_DATABASE_URL to use an existing server (an admin URL; a fresh
+ * database is created and dropped), otherwise an embedded PostgreSQL starts.
+ * BENCH_EVENTS / BENCH_ITERATIONS to change the size.
+ */
+import { randomUUID } from 'node:crypto';
+import { createDb } from '@baton/db';
+import { createTestDatabase, startTestPostgres } from '@baton/db/testing';
+import { createCaller, createTRPCContext } from '../src/index';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
+const TEAMS = 20;
+const USERS = 50;
+const DAYS = 90;
+const BATCH = 10_000;
+const MODELS = [
+  'claude-sonnet-4-5',
+  'claude-haiku-4-5',
+  'claude-opus-4-5',
+  'claude-sonnet-5',
+  'claude-opus-5-5',
+];
+const ERRORS = ['overloaded_error', 'rate_limit_error', 'api_error', 'timeout'];
+
+const log = (...a: unknown[]) => console.error('[bench]', ...a);
+
+/** Deterministic PRNG (mulberry32). */
+function rng(seed: number) {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pct(sorted: number[], q: number): number {
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+async function main() {
+  const server = await startTestPostgres();
+  const database = await createTestDatabase(server.adminUrl, { prefix: 'baton_bench' });
+  const client = createDb(database.url, { max: 8, applicationName: 'baton-bench' });
+  const { pool } = client;
+  try {
+    const rand = rng(42);
+    // Teams, users (each in one team) and the bench's viewer in every team.
+    const teamIds = Array.from({ length: TEAMS }, () => randomUUID());
+    const userIds = Array.from({ length: USERS }, (_, i) => `bench_user_${i}`);
+    await pool.query(
+      `insert into teams (id, name, slug) select id, 'Team ' || ord, 'team-' || ord from unnest($1::uuid[]) with ordinality as t(id, ord)`,
+      [teamIds],
+    );
+    await pool.query(
+      `insert into users (id, name, email) select id, id, id || '@bench.test' from unnest($1::text[]) as t(id)`,
+      [[...userIds, 'bench_viewer']],
+    );
+    await pool.query(
+      `insert into memberships (team_id, user_id, role)
+       select ($1::uuid[])[(ord - 1) % ${TEAMS} + 1], id, 'member'::role from unnest($2::text[]) with ordinality as t(id, ord)
+       union all select t, 'bench_viewer', 'viewer'::role from unnest($1::uuid[]) as t`,
+      [teamIds, userIds],
+    );
+    const userTeam = (u: number) => teamIds[u % TEAMS]!;
+    // Tasks: ~10 usage events each.
+    const taskCount = Math.ceil(EVENTS / 10);
+    const taskIds: string[] = [];
+    const taskUser: number[] = [];
+    for (let start = 0; start < taskCount; start += BATCH) {
+      const ids: string[] = [];
+      const teams: string[] = [];
+      const users: string[] = [];
+      for (let i = start; i < Math.min(taskCount, start + BATCH); i++) {
+        const u = Math.floor(rand() * USERS);
+        const id = randomUUID();
+        ids.push(id);
+        teams.push(userTeam(u));
+        users.push(userIds[u]!);
+        taskIds.push(id);
+        taskUser.push(u);
+      }
+      await pool.query(
+        `insert into tasks (id, team_id, created_by, prompt, model, status)
+         select id, team, usr, 'bench task', 'claude-sonnet-4-5', 'succeeded'
+         from unnest($1::uuid[], $2::uuid[], $3::text[]) as t(id, team, usr)`,
+        [ids, teams, users],
+      );
+    }
+    log(`seeded ${TEAMS} teams, ${USERS} users, ${taskCount} tasks`);
+
+    if (process.env.BENCH_NO_TRIGGER === '1')
+      await pool.query('alter table usage_events disable trigger usage_events_rollup');
+    // Usage, chronological over 90 days (the way it arrives).
+    const end = Date.now();
+    const start = end - DAYS * 86_400_000;
+    const step = (end - start) / EVENTS;
+    // Two writers at once (a worker fleet writes concurrently); the rollup
+    // upserts lock keys in sorted order, so concurrent batches do not deadlock.
+    const WRITERS = Number(process.env.BENCH_WRITERS ?? 2);
+    const inFlight = new Set<Promise<unknown>>();
+    const ingestStart = performance.now();
+    for (let b = 0; b < EVENTS; b += BATCH) {
+      const cols = {
+        req: [] as string[],
+        task: [] as string[],
+        team: [] as string[],
+        user: [] as string[],
+        backend: [] as string[],
+        model: [] as string[],
+        inp: [] as number[],
+        out: [] as number[],
+        cw5: [] as number[],
+        cr: [] as number[],
+        cost: [] as string[],
+        lat: [] as number[],
+        ttft: [] as number[],
+        status: [] as string[],
+        err: [] as (string | null)[],
+        at: [] as string[],
+      };
+      for (let i = b; i < Math.min(EVENTS, b + BATCH); i++) {
+        const t = Math.min(taskCount - 1, Math.floor(i / 10 + rand() * 3));
+        const u = taskUser[t]!;
+        const m = MODELS[Math.floor(rand() * MODELS.length)]!;
+        const inp = Math.floor(200 + rand() * 4000);
+        const out = Math.floor(20 + rand() * 800);
+        const cw = rand() < 0.2 ? Math.floor(rand() * 2000) : 0;
+        const crd = Math.floor(rand() * 20_000);
+        const error = rand() < 0.02;
+        cols.req.push(`req_${i}`);
+        cols.task.push(taskIds[t]!);
+        cols.team.push(userTeam(u));
+        cols.user.push(userIds[u]!);
+        cols.backend.push(rand() < 0.7 ? 'api' : 'claude-code');
+        cols.model.push(m);
+        cols.inp.push(error ? 0 : inp);
+        cols.out.push(error ? 0 : out);
+        cols.cw5.push(error ? 0 : cw);
+        cols.cr.push(error ? 0 : crd);
+        cols.cost.push(
+          error ? '0' : ((inp * 3 + out * 15 + cw * 3.75 + crd * 0.3) / 1e6).toFixed(10),
+        );
+        cols.lat.push(Math.floor(300 + rand() * rand() * 20_000));
+        cols.ttft.push(Math.floor(80 + rand() * rand() * 3_000));
+        cols.status.push(error ? 'error' : 'ok');
+        cols.err.push(error ? ERRORS[Math.floor(rand() * ERRORS.length)]! : null);
+        cols.at.push(new Date(start + i * step).toISOString());
+      }
+      const write = pool.query(
+        `insert into usage_events (provider_request_id, message_id, task_id, team_id, user_id, backend, model,
+           input_tokens, output_tokens, cache_write_5m_tokens, cache_read_tokens, cost_usd, latency_ms, ttft_ms,
+           status, error_type, created_at)
+         select req, 'msg_' || req, task, team, usr, backend::backend, model, inp, out, cw5, cr, cost, lat, ttft,
+           status::usage_status, err, at
+         from unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],
+           $9::int[], $10::int[], $11::numeric[], $12::int[], $13::int[], $14::text[], $15::text[], $16::timestamptz[])
+           as t(req, task, team, usr, backend, model, inp, out, cw5, cr, cost, lat, ttft, status, err, at)
+         on conflict do nothing`,
+        [
+          cols.req,
+          cols.task,
+          cols.team,
+          cols.user,
+          cols.backend,
+          cols.model,
+          cols.inp,
+          cols.out,
+          cols.cw5,
+          cols.cr,
+          cols.cost,
+          cols.lat,
+          cols.ttft,
+          cols.status,
+          cols.err,
+          cols.at,
+        ],
+      );
+      inFlight.add(write);
+      void write.finally(() => inFlight.delete(write));
+      if (inFlight.size >= WRITERS) await Promise.race(inFlight);
+      if ((b / BATCH) % 20 === 0) log(`ingested ${b + BATCH} events`);
+    }
+    await Promise.all(inFlight);
+    const ingestMs = performance.now() - ingestStart;
+    const ingestRate = Math.round(EVENTS / (ingestMs / 1000));
+    await pool.query('analyze');
+    const counts = await pool.query<{ raw: string; minute: string; hour: string; day: string }>(
+      `select (select count(*) from usage_events) raw, (select count(*) from usage_rollup_minute) as "minute",
+              (select count(*) from usage_rollup_hour) as "hour", (select count(*) from usage_rollup_day) as "day"`,
+    );
+    log('rows', counts.rows[0]);
+
+    const caller = createCaller(
+      await createTRPCContext({
+        headers: new Headers(),
+        client,
+        databaseUrl: database.url,
+        session: {
+          user: { id: 'bench_viewer', name: 'Bench', email: 'bench_viewer@bench.test' },
+          session: { id: 'bench', expiresAt: new Date(end + 3_600_000) },
+        },
+      }),
+    );
+    const now = new Date(end);
+    const ago = (ms: number) => new Date(end - ms);
+    const D = 86_400_000;
+    const queries: [string, (teamId: string) => Promise<unknown>][] = [
+      ['summary_90d', (teamId) => caller.analytics.summary({ teamId, from: ago(90 * D), to: now })],
+      ['summary_24h', (teamId) => caller.analytics.summary({ teamId, from: ago(D), to: now })],
+      [
+        'timeseries_90d',
+        (teamId) => caller.analytics.timeseries({ teamId, from: ago(90 * D), to: now }),
+      ],
+      [
+        'timeseries_7d',
+        (teamId) => caller.analytics.timeseries({ teamId, from: ago(7 * D), to: now }),
+      ],
+      [
+        'timeseries_6h',
+        (teamId) => caller.analytics.timeseries({ teamId, from: ago(D / 4), to: now }),
+      ],
+      [
+        'cost_by_model_90d',
+        (teamId) => caller.analytics.costByModel({ teamId, from: ago(90 * D), to: now }),
+      ],
+      [
+        'error_types_90d',
+        (teamId) => caller.analytics.errorTypes({ teamId, from: ago(90 * D), to: now }),
+      ],
+      [
+        'task_costs_90d',
+        (teamId) => caller.analytics.taskCosts({ teamId, from: ago(90 * D), to: now }),
+      ],
+      ['blocks_48h', (teamId) => caller.analytics.blocks({ teamId, from: ago(7 * D), to: now })],
+      ['facets', (teamId) => caller.analytics.facets({ teamId })],
+      [
+        'summary_90d_by_model',
+        (teamId) =>
+          caller.analytics.summary({
+            teamId,
+            from: ago(90 * D),
+            to: now,
+            model: 'claude-opus-4-5',
+          }),
+      ],
+      [
+        'csv_timeseries_90d',
+        (teamId) =>
+          caller.analytics.csv({ teamId, from: ago(90 * D), to: now, dataset: 'timeseries' }),
+      ],
+    ];
+    for (const [name, run] of queries) {
+      for (let i = 0; i < 3; i++) await run(teamIds[i % TEAMS]!); // warm-up
+      const times: number[] = [];
+      for (let i = 0; i < ITERATIONS; i++) {
+        const t0 = performance.now();
+        await run(teamIds[i % TEAMS]!);
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      console.log(
+        JSON.stringify({
+          query: name,
+          events: EVENTS,
+          p50_ms: Number(pct(times, 0.5).toFixed(2)),
+          p95_ms: Number(pct(times, 0.95).toFixed(2)),
+        }),
+      );
+    }
+    console.log(JSON.stringify({ ingest_events_per_s: ingestRate, events: EVENTS }));
+  } finally {
+    await client.close();
+    await database.drop().catch(() => undefined);
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

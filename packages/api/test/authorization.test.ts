@@ -1,0 +1,166 @@
+/**
+ * Every procedure of the app router, found by walking the router (so a new
+ * procedure is covered without touching this file), is called:
+ *  - as a member of another team → refused (NOT_FOUND for team procedures,
+ *    never data);
+ *  - as a viewer → mutations refused (FORBIDDEN), queries allowed;
+ *  - signed out → UNAUTHORIZED (except public ones);
+ *  - with malformed input → BAD_REQUEST naming a field, never a 500.
+ */
+import { tasks } from '@baton/db/schema';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appRouter, createCaller, createTRPCContext } from '../src/index';
+import type { AuthSession } from '../src/trpc';
+import { type Harness, makeTeam, makeUser, setupHarness } from './harness';
+
+interface ProcDef {
+  _def: { type: 'query' | 'mutation' | 'subscription'; inputs: unknown[] };
+}
+
+const procedures = Object.entries(
+  appRouter._def.procedures as unknown as Record<string, ProcDef>,
+).map(([path, p]) => ({ path, type: p._def.type }));
+
+/** Procedures a signed-in user may call without a team (they only ever see their own data). */
+const NOT_TEAM_SCOPED = new Set([
+  'system.health',
+  'team.list',
+  'team.create',
+  'task.overview',
+  'price.list',
+]);
+
+let h: Harness;
+let viewer: AuthSession;
+let outsider: AuthSession;
+let teamId: string;
+let taskId: string;
+
+const T = new Date('2026-10-01T00:00:00Z');
+
+/** A plausible valid input for each procedure (teamId and taskId from the fixture). */
+function validInput(path: string): Record<string, unknown> {
+  const base: Record<string, unknown> = { teamId, taskId };
+  if (path.startsWith('analytics.')) {
+    Object.assign(base, { from: T, to: new Date(T.getTime() + 86_400_000), dataset: 'timeseries' });
+  }
+  if (path === 'task.submit') Object.assign(base, { prompt: 'x', backend: 'api', model: 'm' });
+  if (path === 'team.update') Object.assign(base, { name: 'Renamed' });
+  if (path === 'team.create') return { name: 'Fresh' };
+  return base;
+}
+
+async function call(session: AuthSession | null, path: string, input: unknown) {
+  const caller = createCaller(
+    await createTRPCContext({
+      headers: new Headers(),
+      client: h.client,
+      databaseUrl: h.database.url,
+      session,
+      boss: () => Promise.reject(new Error('queue must not be reached')),
+    }),
+  ) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
+  const [ns, name] = path.split('.') as [string, string];
+  try {
+    const result = await caller[ns]![name]!(input);
+    if (result && typeof result === 'object' && Symbol.asyncIterator in result) {
+      // Subscriptions authorize on the first pull.
+      const it = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+      const first = await it.next();
+      await it.return?.();
+      return { ok: true as const, value: first.value };
+    }
+    return { ok: true as const, value: result };
+  } catch (err) {
+    return {
+      ok: false as const,
+      error: err as { code?: string; cause?: unknown; message: string },
+    };
+  }
+}
+
+beforeAll(async () => {
+  h = await setupHarness();
+  const owner = await makeUser(h, 'Owner');
+  viewer = await makeUser(h, 'Viewer');
+  outsider = await makeUser(h, 'Outsider');
+  teamId = await makeTeam(h, 'guarded', [
+    [owner, 'owner'],
+    [viewer, 'viewer'],
+  ]);
+  await makeTeam(h, 'outside', [[outsider, 'owner']]);
+  const [task] = await h.client.db
+    .insert(tasks)
+    .values({ teamId, prompt: 'private', model: 'm', status: 'failed' })
+    .returning();
+  taskId = task!.id;
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('every procedure', () => {
+  it('the router has the procedures this test expects to walk', () => {
+    expect(procedures.length).toBeGreaterThan(15);
+    expect(procedures.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['task.submit', 'task.watch', 'analytics.summary', 'team.update']),
+    );
+  });
+
+  it.each(procedures)('$path refuses a member of another team', async ({ path }) => {
+    const r = await call(outsider, path, validInput(path));
+    if (NOT_TEAM_SCOPED.has(path)) {
+      // Not team-scoped: must not leak the other team.
+      if (r.ok) expect(JSON.stringify(r.value)).not.toContain(teamId);
+      return;
+    }
+    expect(r.ok).toBe(false);
+    expect(r.ok ? null : r.error.code).toBe('NOT_FOUND');
+  });
+
+  it.each(procedures)('$path: a viewer may read but not change', async ({ path, type }) => {
+    if (NOT_TEAM_SCOPED.has(path)) return;
+    const r = await call(viewer, path, validInput(path));
+    if (type === 'mutation') {
+      expect(r.ok).toBe(false);
+      expect(r.ok ? null : r.error.code).toBe('FORBIDDEN');
+    } else {
+      expect(r.ok ? 'ok' : r.error.message).toBe('ok');
+    }
+  });
+
+  it.each(procedures)('$path refuses signed-out callers', async ({ path }) => {
+    const r = await call(null, path, validInput(path));
+    expect(r.ok).toBe(false);
+    expect(r.ok ? null : r.error.code).toBe('UNAUTHORIZED');
+  });
+
+  it.each(procedures)(
+    '$path answers malformed input with a field error, never a 500',
+    async ({ path }) => {
+      const bad = {
+        teamId: 'not-a-uuid',
+        taskId: 42,
+        from: 'yesterday',
+        to: null,
+        name: 123,
+        prompt: 5,
+        status: ['nope'],
+        limit: -1,
+        latest: 'many',
+        dataset: 'nope',
+      };
+      const r = await call(viewer, path, bad);
+      if (r.ok) {
+        // Procedures without input ignore it; that is fine, they must not crash.
+        return;
+      }
+      expect(r.error.code).not.toBe('INTERNAL_SERVER_ERROR');
+      expect(r.error.code).toBe('BAD_REQUEST');
+      const issues = (r.error.cause as { issues?: { path: PropertyKey[] }[] }).issues ?? [];
+      expect(issues.length).toBeGreaterThan(0);
+      expect(issues.some((i) => i.path.length > 0)).toBe(true);
+    },
+  );
+});

@@ -16,7 +16,7 @@ export const workerEnv = createEnv({
     /** A worker silent this long has its tasks retried elsewhere (pg-boss heartbeat, ≥ 10). */
     WORKER_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).max(3600).default(15),
     /** How often lapsed jobs are looked for. */
-    WORKER_MONITOR_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    WORKER_MONITOR_SECONDS: z.coerce.number().int().min(1).max(3600).default(10),
     WORKER_RETRY_LIMIT: z.coerce.number().int().min(0).max(20).default(2),
     WORKER_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
     /** SIGTERM waits this long for running tasks before requeueing them. */

@@ -1,5 +1,5 @@
+import { type PgBoss, quotaTiers } from '@baton/db/boss';
 import { JOBS, parsePayload } from '@baton/db/jobs';
-import { type PgBoss, quotaTiers } from '@baton/db/queue';
 import type pg from 'pg';
 import { type CancelWatcher, TaskAbort } from './cancel';
 import type { EventWriter } from './events';
@@ -197,6 +197,8 @@ export function createExecutor(o: ExecutorOptions): Executor {
           pollingIntervalSeconds: 2,
           // NOTIFY wakes workers for new jobs; retries and recovered jobs are found by this poll.
           notifyPollingIntervalSeconds: 2,
+          // Under a backlog, fetch again as soon as a task ends instead of waiting out the poll.
+          burstWhenReadyExceeds: 1,
           perJobResults: true,
           includeMetadata: false,
         },

@@ -1,6 +1,7 @@
 import os from 'node:os';
-import { createDb, pingDb, runMigrations } from '@baton/db';
-import { createBoss, DEFAULT_QUEUE_POLICY, type PgBoss, type QueuePolicy } from '@baton/db/queue';
+import { createBoss, DEFAULT_QUEUE_POLICY, type PgBoss, type QueuePolicy } from '@baton/db/boss';
+import { runMigrations } from '@baton/db/migrate';
+import { createPool, pingDb } from '@baton/db/pool';
 import { CancelWatcher } from './cancel';
 import { EventWriter } from './events';
 import { createExecutor, type Executor } from './executor';
@@ -48,28 +49,28 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     const { applied } = await runMigrations(options.databaseUrl);
     if (applied.length) log.info({ applied }, 'applied migrations');
   }
-  const client = createDb(options.databaseUrl, {
+  const pool = createPool(options.databaseUrl, {
     max: 10,
     applicationName: `baton-worker:${id}`,
     onError: (err) => log.warn({ err: err.message }, 'idle database connection failed'),
   });
   const startedAt = new Date();
   const dbCheck = async () => {
-    const latencyMs = await pingDb(client.pool);
+    const latencyMs = await pingDb(pool);
     return { ok: true, latencyMs: Math.round(latencyMs * 100) / 100 };
   };
   const metrics = createMetrics();
   let boss: PgBoss | undefined;
   let executor: Executor | undefined;
   let cancels: CancelWatcher | undefined;
-  const events = new EventWriter(client.pool, {
+  const events = new EventWriter(pool, {
     onError: (err) => log.warn({ err: err.message }, 'writing task events failed; retrying'),
   });
   let runner: TaskRunner | undefined;
   if (options.runner === 'core' || options.runner === undefined) {
     const { createCoreRunner } = await import('./core-runner');
     runner = await createCoreRunner({
-      pool: client.pool,
+      pool: pool,
       logger: log,
       ...(options.provider?.baseURL ? { baseURL: options.provider.baseURL } : {}),
       ...(options.provider?.apiKey ? { apiKey: options.provider.apiKey } : {}),
@@ -86,13 +87,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         : {}),
     });
     boss.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
-    cancels = new CancelWatcher(options.databaseUrl, client.pool, {
+    cancels = new CancelWatcher(options.databaseUrl, pool, {
       onError: (err) => log.warn({ err: err.message }, 'cancel listener error'),
     });
     await cancels.start();
     executor = createExecutor({
       boss,
-      pool: client.pool,
+      pool: pool,
       events,
       cancels,
       runner,
@@ -151,7 +152,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
         await runner?.close?.();
         await health.close();
-        await client.close();
+        await pool.end();
         log.info('worker stopped');
       })();
       return stopping;

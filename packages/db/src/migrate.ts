@@ -1,8 +1,7 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { drizzle } from 'drizzle-orm/node-postgres';
-import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { workspaceRoot } from './env';
 
@@ -48,7 +47,7 @@ export async function runMigrations(url: string): Promise<{ applied: string[] }>
     await client.query('set client_min_messages = warning');
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     const before = await appliedSet(client);
-    await migrate(drizzle(client), { migrationsFolder });
+    await applyPending(client);
     const after = await appliedSet(client);
     return {
       applied: journal()
@@ -58,6 +57,42 @@ export async function runMigrations(url: string): Promise<{ applied: string[] }>
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await client.end();
+  }
+}
+
+/**
+ * Applies the journal's migrations newer than the last applied one, in one
+ * transaction — the same rules and bookkeeping table (`drizzle.__drizzle_migrations`:
+ * sha256 of the file, the journal's `when`) as drizzle-kit's migrator, without
+ * loading the ORM, so lean processes (the worker) can migrate too.
+ */
+async function applyPending(client: pg.Client): Promise<void> {
+  await client.query('create schema if not exists drizzle');
+  await client.query(
+    'create table if not exists drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)',
+  );
+  const last = await client.query<{ created_at: string }>(
+    'select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1',
+  );
+  const lastWhen = last.rows[0] ? Number(last.rows[0].created_at) : undefined;
+  const pending = journal().filter((e) => lastWhen === undefined || lastWhen < e.when);
+  if (pending.length === 0) return;
+  await client.query('begin');
+  try {
+    for (const entry of pending) {
+      const text = readFileSync(path.join(migrationsFolder, `${entry.tag}.sql`), 'utf8');
+      for (const statement of text.split('--> statement-breakpoint')) {
+        if (statement.trim()) await client.query(statement);
+      }
+      await client.query(
+        'insert into drizzle.__drizzle_migrations (hash, created_at) values ($1, $2)',
+        [createHash('sha256').update(text).digest('hex'), entry.when],
+      );
+    }
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
   }
 }
 

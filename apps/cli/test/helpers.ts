@@ -22,6 +22,24 @@ export interface Run {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
 
+const live = new Set<Run>();
+
+/** Stops every CLI process a test started and that is still running (a failed test leaves them). */
+export async function stopAll(): Promise<void> {
+  await Promise.all(
+    [...live].map(async (run) => {
+      if (run.child.exitCode !== null || run.child.signalCode !== null) return;
+      run.child.kill('SIGINT');
+      const done = await Promise.race([
+        run.exited.then(() => true),
+        new Promise((r) => setTimeout(() => r(false), 30_000)),
+      ]);
+      if (!done) run.child.kill('SIGKILL');
+    }),
+  );
+  live.clear();
+}
+
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
     env: { ...env, NO_COLOR: '1' },
@@ -38,7 +56,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Run {
   const exited = new Promise<number | null>((resolve) =>
     child.once('exit', (code) => resolve(code)),
   );
-  return {
+  const run: Run = {
     child,
     output: () => out,
     exited,
@@ -65,6 +83,9 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): Run {
         check();
       }),
   };
+  live.add(run);
+  void exited.then(() => live.delete(run));
+  return run;
 }
 
 /** The environment without anything that would point Baton at an existing database or provider. */

@@ -3,13 +3,16 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, freePort, pidAlive, postgresPids, runCli } from './helpers';
+import { cleanEnv, freePort, pidAlive, postgresPids, runCli, stopAll } from './helpers';
 
 // `baton start` on embedded defaults: no DATABASE_URL, no API key. The web
 // console is left out here (its build is exercised by the web app's own
 // tests and by .ci/run's smoke run of `pnpm start`).
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'baton-start-'));
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  await stopAll();
+  rmSync(dataDir, { recursive: true, force: true });
+});
 
 async function ports() {
   return { worker: await freePort(), sim: await freePort() };

@@ -1,7 +1,8 @@
 /**
  * pnpm bench:analytics — seeds 1,000,000 usage events over 90 days for 20
- * teams and 50 users (multi-row INSERT … SELECT FROM unnest with the rollup
- * trigger on, measuring ingest), then times every dashboard query through the
+ * teams and 50 users (the worker's multi-row INSERT … VALUES … ON CONFLICT DO
+ * NOTHING in batches of BENCH_BATCH rows from BENCH_WRITERS concurrent writers,
+ * with the rollup trigger on, measuring ingest), then times every dashboard query through the
  * tRPC caller. Prints one JSON line per query and one with the ingest rate.
  *
  * BATON_TEST_DATABASE_URL to use an existing server (an admin URL; a fresh
@@ -19,6 +20,9 @@ const TEAMS = 20;
 const USERS = 50;
 const DAYS = 90;
 const BATCH = 10_000;
+/** Rows per INSERT (18 parameters each; PostgreSQL allows 65,535 per statement). */
+const INGEST_BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
+const WRITERS = Number(process.env.BENCH_WRITERS ?? 2);
 const MODELS = [
   'claude-sonnet-4-5',
   'claude-haiku-4-5',
@@ -99,35 +103,36 @@ async function main() {
 
     if (process.env.BENCH_NO_TRIGGER === '1')
       await pool.query('alter table usage_events disable trigger usage_events_rollup');
-    // Usage, chronological over 90 days (the way it arrives).
+    // Usage, chronological over 90 days (the way it arrives), generated up
+    // front: the worker has its records in hand when it flushes, so only the
+    // writes are timed.
     const end = Date.now();
     const start = end - DAYS * 86_400_000;
     const step = (end - start) / EVENTS;
-    // Two writers at once (a worker fleet writes concurrently); the rollup
-    // upserts lock keys in sorted order, so concurrent batches do not deadlock.
-    const WRITERS = Number(process.env.BENCH_WRITERS ?? 2);
-    const inFlight = new Set<Promise<unknown>>();
-    const ingestStart = performance.now();
-    for (let b = 0; b < EVENTS; b += BATCH) {
-      const cols = {
-        req: [] as string[],
-        task: [] as string[],
-        team: [] as string[],
-        user: [] as string[],
-        backend: [] as string[],
-        model: [] as string[],
-        inp: [] as number[],
-        out: [] as number[],
-        cw5: [] as number[],
-        cr: [] as number[],
-        cost: [] as string[],
-        lat: [] as number[],
-        ttft: [] as number[],
-        status: [] as string[],
-        err: [] as (string | null)[],
-        at: [] as string[],
-      };
-      for (let i = b; i < Math.min(EVENTS, b + BATCH); i++) {
+    const COLUMNS = [
+      'provider_request_id',
+      'message_id',
+      'task_id',
+      'team_id',
+      'user_id',
+      'backend',
+      'model',
+      'input_tokens',
+      'output_tokens',
+      'cache_write_5m_tokens',
+      'cache_write_1h_tokens',
+      'cache_read_tokens',
+      'cost_usd',
+      'latency_ms',
+      'ttft_ms',
+      'status',
+      'error_type',
+      'created_at',
+    ] as const;
+    const batches: unknown[][] = [];
+    for (let b = 0; b < EVENTS; b += INGEST_BATCH) {
+      const values: unknown[] = [];
+      for (let i = b; i < Math.min(EVENTS, b + INGEST_BATCH); i++) {
         const t = Math.min(taskCount - 1, Math.floor(i / 10 + rand() * 3));
         const u = taskUser[t]!;
         const m = MODELS[Math.floor(rand() * MODELS.length)]!;
@@ -136,61 +141,57 @@ async function main() {
         const cw = rand() < 0.2 ? Math.floor(rand() * 2000) : 0;
         const crd = Math.floor(rand() * 20_000);
         const error = rand() < 0.02;
-        cols.req.push(`req_${i}`);
-        cols.task.push(taskIds[t]!);
-        cols.team.push(userTeam(u));
-        cols.user.push(userIds[u]!);
-        cols.backend.push(rand() < 0.7 ? 'api' : 'claude-code');
-        cols.model.push(m);
-        cols.inp.push(error ? 0 : inp);
-        cols.out.push(error ? 0 : out);
-        cols.cw5.push(error ? 0 : cw);
-        cols.cr.push(error ? 0 : crd);
-        cols.cost.push(
+        values.push(
+          `req_${i}`,
+          `msg_${i}`,
+          taskIds[t]!,
+          userTeam(u),
+          userIds[u]!,
+          rand() < 0.7 ? 'api' : 'claude-code',
+          m,
+          error ? 0 : inp,
+          error ? 0 : out,
+          error ? 0 : cw,
+          0,
+          error ? 0 : crd,
           error ? '0' : ((inp * 3 + out * 15 + cw * 3.75 + crd * 0.3) / 1e6).toFixed(10),
+          Math.floor(300 + rand() * rand() * 20_000),
+          Math.floor(80 + rand() * rand() * 3_000),
+          error ? 'error' : 'ok',
+          error ? ERRORS[Math.floor(rand() * ERRORS.length)]! : null,
+          new Date(start + i * step),
         );
-        cols.lat.push(Math.floor(300 + rand() * rand() * 20_000));
-        cols.ttft.push(Math.floor(80 + rand() * rand() * 3_000));
-        cols.status.push(error ? 'error' : 'ok');
-        cols.err.push(error ? ERRORS[Math.floor(rand() * ERRORS.length)]! : null);
-        cols.at.push(new Date(start + i * step).toISOString());
       }
-      const write = pool.query(
-        `insert into usage_events (provider_request_id, message_id, task_id, team_id, user_id, backend, model,
-           input_tokens, output_tokens, cache_write_5m_tokens, cache_read_tokens, cost_usd, latency_ms, ttft_ms,
-           status, error_type, created_at)
-         select req, 'msg_' || req, task, team, usr, backend::backend, model, inp, out, cw5, cr, cost, lat, ttft,
-           status::usage_status, err, at
-         from unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::int[], $8::int[],
-           $9::int[], $10::int[], $11::numeric[], $12::int[], $13::int[], $14::text[], $15::text[], $16::timestamptz[])
-           as t(req, task, team, usr, backend, model, inp, out, cw5, cr, cost, lat, ttft, status, err, at)
-         on conflict do nothing`,
-        [
-          cols.req,
-          cols.task,
-          cols.team,
-          cols.user,
-          cols.backend,
-          cols.model,
-          cols.inp,
-          cols.out,
-          cols.cw5,
-          cols.cr,
-          cols.cost,
-          cols.lat,
-          cols.ttft,
-          cols.status,
-          cols.err,
-          cols.at,
-        ],
-      );
-      inFlight.add(write);
-      void write.finally(() => inFlight.delete(write));
-      if (inFlight.size >= WRITERS) await Promise.race(inFlight);
-      if ((b / BATCH) % 20 === 0) log(`ingested ${b + BATCH} events`);
+      batches.push(values);
     }
-    await Promise.all(inFlight);
+    /** The worker's statement (apps/worker/src/usage.ts insertUsage): multi-row VALUES, idempotent. */
+    const insertSql = (rowCount: number) =>
+      `insert into usage_events (${COLUMNS.join(', ')}) values ${Array.from(
+        { length: rowCount },
+        (_, r) => `(${COLUMNS.map((_, j) => `$${r * COLUMNS.length + j + 1}`).join(', ')})`,
+      ).join(', ')}
+       on conflict (provider_request_id, message_id) do nothing`;
+    const fullSql = insertSql(INGEST_BATCH);
+    // Several writers at once (a worker fleet writes concurrently); the rollup
+    // upserts lock keys in sorted order, so concurrent batches do not deadlock.
+    let next = 0;
+    let inserted = 0;
+    const writer = async () => {
+      while (next < batches.length) {
+        const values = batches[next++]!;
+        const rowCount = values.length / COLUMNS.length;
+        const res = await pool.query(
+          rowCount === INGEST_BATCH ? fullSql : insertSql(rowCount),
+          values,
+        );
+        inserted += res.rowCount ?? 0;
+        if (next % 100 === 0) log(`ingested ${next * INGEST_BATCH} events`);
+      }
+    };
+    const ingestStart = performance.now();
+    await Promise.all(Array.from({ length: WRITERS }, writer));
     const ingestMs = performance.now() - ingestStart;
+    if (inserted !== EVENTS) throw new Error(`inserted ${inserted} of ${EVENTS} events`);
     const ingestRate = Math.round(EVENTS / (ingestMs / 1000));
     await pool.query('analyze');
     const counts = await pool.query<{ raw: string; minute: string; hour: string; day: string }>(
@@ -276,7 +277,14 @@ async function main() {
         }),
       );
     }
-    console.log(JSON.stringify({ ingest_events_per_s: ingestRate, events: EVENTS }));
+    console.log(
+      JSON.stringify({
+        ingest_events_per_s: ingestRate,
+        events: EVENTS,
+        batch: INGEST_BATCH,
+        writers: WRITERS,
+      }),
+    );
   } finally {
     await client.close();
     await database.drop().catch(() => undefined);

@@ -129,6 +129,43 @@ describe('rollups kept by the usage_events trigger', () => {
     expect(csv.csv).toContain(taskA);
   });
 
+  it('distributes task costs and lists the most expensive tasks first', async () => {
+    const extra: string[] = [];
+    for (const prompt of ['cheap', 'pricey']) {
+      const [t] = await h.client.db
+        .insert(tasks)
+        .values({ teamId, prompt, model: 'claude-sonnet-4-5' })
+        .returning();
+      extra.push(t!.id);
+    }
+    await h.client.db
+      .insert(usageEvents)
+      .values([
+        usage(200, { taskId: extra[0], costUsd: '0.0005' }),
+        usage(201, { taskId: extra[1], costUsd: '0.3' }),
+        usage(202, { taskId: extra[1], costUsd: '0.3' }),
+      ])
+      .onConflictDoNothing();
+    // A replayed response must not move the pricey task into a higher bucket.
+    await h.client.db
+      .insert(usageEvents)
+      .values(usage(202, { taskId: extra[1], costUsd: '0.3' }))
+      .onConflictDoNothing();
+    const api = await callerFor(h, owner);
+    const wide = { teamId, from: T0, to: new Date(T0.getTime() + 6 * 3_600_000) };
+    const costs = await api.analytics.taskCosts(wide);
+    expect(costs.tasks).toBe(3);
+    expect(costs.avgCostUsd).toBeCloseTo((0.005 + 0.0005 + 0.6) / 3, 9);
+    expect(costs.top.map((t) => [t.taskId, t.costUsd])).toEqual([
+      [extra[1], '0.600000'],
+      [taskA, '0.005000'],
+      [extra[0], '0.000500'],
+    ]);
+    const byBucket = Object.fromEntries(costs.buckets.map((b) => [String(b.lo), b.tasks]));
+    expect(byBucket).toMatchObject({ '0': 1, '0.001': 1, '0.5': 1 });
+    expect(costs.buckets.reduce((s, b) => s + b.tasks, 0)).toBe(3);
+  });
+
   it('computes 5-hour blocks with burn rate', async () => {
     const api = await callerFor(h, owner);
     const blocks = await api.analytics.blocks({ teamId, ...range });
@@ -152,5 +189,28 @@ describe('histogram quantiles', () => {
     h[4] = 10;
     expect(quantile(h, 0.5)).toBe(400);
     expect(quantile(new Array(17).fill(0), 0.5)).toBeNull();
+  });
+});
+
+describe('team deletion', () => {
+  it('removes the rollups of a deleted team (no foreign key, a trigger on teams)', async () => {
+    const gone = await makeTeam(h, 'short-lived', [[owner, 'owner']]);
+    await h.client.db
+      .insert(usageEvents)
+      .values([usage(300, { teamId: gone, status: 'error', errorType: 'api_error' })]);
+    const count = async () => {
+      const [r] = await h.client.db
+        .execute<{ n: number }>(
+          sql`select (select count(*) from usage_rollup_minute where team_id = ${gone})
+                + (select count(*) from usage_rollup_hour where team_id = ${gone})
+                + (select count(*) from usage_rollup_day where team_id = ${gone})
+                + (select count(*) from usage_error_rollup_hour where team_id = ${gone}) as n`,
+        )
+        .then((x) => x.rows);
+      return Number(r?.n);
+    };
+    expect(await count()).toBe(4);
+    await h.client.db.execute(sql`delete from teams where id = ${gone}`);
+    expect(await count()).toBe(0);
   });
 });

@@ -238,13 +238,23 @@ export const TASK_COST_BOUNDS = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10]
 
 async function taskCosts(ctx: Pick<Context, 'db'>, teamId: string, f: Filter) {
   const bounds = `'{${TASK_COST_BOUNDS.join(',')}}'::numeric[]`;
-  const [dist] = await rows<{ hist: number[]; tasks: number; avg: number | null }>(
+  // One row per bucket (width_bucket over the per-task rows, read through the
+  // (team_id, first_at) index), then the ten most expensive tasks: the limit
+  // applies before the join with tasks, so only ten task rows are read.
+  const dist = await rows<{ b: number; tasks: number; cost: string }>(
     ctx,
-    sql`select ${histSum('h')} as hist, count(*)::int as tasks, avg(cost_usd)::float8 as avg
-        from (select array_fill(0, array[width_bucket(r.cost_usd, ${sql.raw(bounds)})]) || array[1] as h, r.cost_usd
-              from usage_task_rollup r where ${taskWhere(teamId, f)}) x`,
+    sql`select width_bucket(r.cost_usd, ${sql.raw(bounds)}) as b, count(*)::int as tasks, sum(r.cost_usd)::text as cost
+        from usage_task_rollup r where ${taskWhere(teamId, f)}
+        group by 1`,
   );
-  const hist = dist?.hist ?? [];
+  const hist: number[] = [];
+  let taskCount = 0;
+  let costSum = 0;
+  for (const d of dist) {
+    hist[n(d.b)] = n(d.tasks);
+    taskCount += n(d.tasks);
+    costSum += Number(d.cost);
+  }
   const buckets = Array.from({ length: TASK_COST_BOUNDS.length + 1 }, (_, i) => ({
     lo: i === 0 ? 0 : TASK_COST_BOUNDS[i - 1]!,
     hi: i < TASK_COST_BOUNDS.length ? TASK_COST_BOUNDS[i]! : null,
@@ -253,15 +263,17 @@ async function taskCosts(ctx: Pick<Context, 'db'>, teamId: string, f: Filter) {
   const top = await rows<Record<string, unknown>>(
     ctx,
     sql`select r.task_id, r.cost_usd::numeric(24,6)::text as cost_usd, r.requests, r.model, r.user_id,
-          r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens as tokens,
-          r.first_at, t.title, left(t.prompt, 120) as prompt_preview, t.status::text as status
-        from usage_task_rollup r join tasks t on t.id = r.task_id
-        where ${taskWhere(teamId, f)}
-        order by r.cost_usd desc limit 10`,
+          r.tokens, r.first_at, t.title, left(t.prompt, 120) as prompt_preview, t.status::text as status
+        from (select r.task_id, r.cost_usd, r.requests, r.model, r.user_id, r.first_at,
+                r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens as tokens
+              from usage_task_rollup r where ${taskWhere(teamId, f)}
+              order by r.cost_usd desc, r.task_id limit 10) r
+        join tasks t on t.id = r.task_id
+        order by r.cost_usd desc, r.task_id`,
   );
   return {
-    tasks: n(dist?.tasks),
-    avgCostUsd: dist?.avg ?? null,
+    tasks: taskCount,
+    avgCostUsd: taskCount ? costSum / taskCount : null,
     buckets,
     top: top.map((r) => ({
       taskId: String(r.task_id),

@@ -6,6 +6,14 @@
  * duplicate usage row (ON CONFLICT DO NOTHING) is never counted twice: it is
  * not in the statement's transition table.
  *
+ * The minute/hour/day and error rollups carry no foreign key to teams: at
+ * sparse density nearly every usage row inserts a new rollup row, and a
+ * per-row RI check (a FOR KEY SHARE lock on the team row, a multixact as soon
+ * as two writers share a team) cost more than the insert itself. The trigger
+ * only ever copies team ids from usage_events (which has the key), and a
+ * statement trigger on teams deletes a deleted team's rollups (migration
+ * `analytics_rollup_fast_ingest`), so the cascade is kept.
+ *
  * Latency and time-to-first-token percentiles come from fixed histogram
  * buckets (`LATENCY_BUCKET_BOUNDS_MS`): element i counts values below
  * bound i (and at or above bound i-1); the last element counts the rest.
@@ -39,9 +47,8 @@ function rollupTable<N extends string>(name: N) {
     name,
     {
       bucket: timestamp('bucket', { withTimezone: true }).notNull(),
-      teamId: uuid('team_id')
-        .notNull()
-        .references(() => teams.id, { onDelete: 'cascade' }),
+      /** No foreign key (see the file comment): a trigger on teams deletes the rows. */
+      teamId: uuid('team_id').notNull(),
       /** '' when the usage had no user. */
       userId: text('user_id').notNull().default(''),
       model: text('model').notNull(),
@@ -74,9 +81,7 @@ export const usageErrorRollupHour = pgTable(
   'usage_error_rollup_hour',
   {
     bucket: timestamp('bucket', { withTimezone: true }).notNull(),
-    teamId: uuid('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    teamId: uuid('team_id').notNull(),
     userId: text('user_id').notNull().default(''),
     model: text('model').notNull(),
     backend: backendEnum('backend').notNull(),
@@ -114,5 +119,9 @@ export const usageTaskRollup = pgTable(
     firstAt: timestamp('first_at', { withTimezone: true }).notNull(),
     lastAt: timestamp('last_at', { withTimezone: true }).notNull(),
   },
-  (t) => [index('usage_task_rollup_team_first_idx').on(t.teamId, t.firstAt)],
+  (t) => [
+    index('usage_task_rollup_team_first_idx').on(t.teamId, t.firstAt),
+    /** Top tasks by cost: walked in cost order, stops after the limit. */
+    index('usage_task_rollup_team_cost_idx').on(t.teamId, t.costUsd.desc()),
+  ],
 );

@@ -59,9 +59,9 @@ const sim = await startSimulator({
 });
 
 try {
-  for (const n of [1, 3]) {
+  for (const n of (process.env.BENCH_WORKERS ?? '1,3').split(',').map(Number)) {
     // ---- bare pg-boss
-    {
+    if (process.env.BENCH_SKIP_BARE !== '1') {
       const db = await createTestDatabase(server.adminUrl, { migrate: false });
       const boss = new PgBoss({
         connectionString: db.url,
@@ -137,15 +137,19 @@ try {
         .values({ name: 'bench', slug: 'bench', maxConcurrentTasks: 64 })
         .returning();
       const procs = Array.from({ length: n }, (_, i) =>
-        spawnNode(path.join(here, '../src/main.ts'), {
-          DATABASE_URL: db.url,
-          ANTHROPIC_BASE_URL: sim.url,
-          ANTHROPIC_API_KEY: 'sk-bench',
-          WORKER_ID: `bench-${i}`,
-          WORKER_PORT: '0',
-          WORKER_CONCURRENCY: '32',
-          LOG_LEVEL: 'info',
-        }),
+        spawnNode(
+          path.join(here, '../src/main.ts'),
+          {
+            DATABASE_URL: db.url,
+            ANTHROPIC_BASE_URL: sim.url,
+            ANTHROPIC_API_KEY: 'sk-bench',
+            WORKER_ID: `bench-${i}`,
+            WORKER_PORT: '0',
+            WORKER_CONCURRENCY: '32',
+            LOG_LEVEL: 'info',
+          },
+          ['--max-semi-space-size=4'],
+        ),
       );
       await Promise.all(procs.map((p) => p.ready));
       let peakRss = 0;

@@ -16,7 +16,7 @@ export interface WorkerProcess {
 
 /** A real worker OS process (src/main.ts), as a team deploys it. */
 export function spawnWorker(id: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', main], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',

@@ -164,7 +164,9 @@ async function start(opts: StartOptions) {
       const worker = spawnManaged({
         name: 'worker',
         command: process.execPath,
-        args: ['--import', 'tsx', workerMain],
+        // Smaller young-generation semi-spaces: ~200 MB instead of ~300 MB RSS with 32
+        // sessions, and faster here (see apps/worker/README.md, `pnpm bench:worker`).
+        args: ['--max-semi-space-size=4', '--import', 'tsx', workerMain],
         cwd: path.join(repoRoot, 'apps/worker'),
         env: { ...childEnv, WORKER_PORT: String(workerPort) },
         useColor,

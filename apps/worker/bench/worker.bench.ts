@@ -29,8 +29,9 @@ const round = (n: number, d = 1) => Math.round(n * 10 ** d) / 10 ** d;
 function spawnNode(
   script: string,
   env: Record<string, string>,
+  nodeArgs: string[] = [],
 ): { child: ChildProcess; lines: string[]; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

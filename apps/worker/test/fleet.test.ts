@@ -112,6 +112,47 @@ describe('fleet on the shared test database', () => {
     await b.kill();
   });
 
+  it('SIGTERM drains: a task that ends within the deadline finishes, one that does not is requeued and finished elsewhere', async () => {
+    sim.reset();
+    sim.configure({
+      response: { ttftMs: 0, tokensPerSecond: 50, outputTokens: { type: 'fixed', tokens: 250 } },
+    });
+    const t = await team('drain');
+    const a = worker('drain-a', { ...env, WORKER_DRAIN_SECONDS: '1' });
+    await a.healthUrl;
+    const task = await submitTask(client.db, boss, {
+      teamId: t.id,
+      prompt: 'five seconds of text',
+      model: 'claude-sonnet-4-5',
+      teamQuota: 8,
+    });
+    await waitUntil(
+      async () => (await statuses(client.pool, [task.id]))[0]?.status === 'running',
+      30_000,
+      'running',
+    );
+    const t0 = Date.now();
+    a.child.kill('SIGTERM');
+    expect(await a.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    const mid = (await statuses(client.pool, [task.id]))[0]!;
+    expect(mid.status).toBe('queued');
+    expect(mid.status_reason).toMatch(/shut down/);
+    const b = worker('drain-b', env);
+    const done = await waitUntil(
+      async () => (await statuses(client.pool, [task.id])).find((r) => TERMINAL.includes(r.status)),
+      120_000,
+      'the requeued task to finish',
+    );
+    expect(done.status).toBe('succeeded');
+    const { rows } = await client.pool.query<{ type: string }>(
+      'select type from task_events where task_id = $1 order by seq',
+      [task.id],
+    );
+    expect(rows.map((r) => r.type)).toContain('requeued');
+    await b.kill();
+  });
+
   it('survives a storm of 529s, 500s and connection resets: every task ends as the taxonomy says', async () => {
     sim.reset();
     sim.configure({

@@ -1,6 +1,6 @@
+export * from './analytics';
 export * from './auth';
 export * from './enums';
 export * from './tasks';
 export * from './teams';
 export * from './usage';
-export * from './analytics';

@@ -35,7 +35,7 @@ import { withRecovery } from './resilience.js';
 import { addTokens, type ChatMessage, type SessionState, zeroTokens } from './session.js';
 import { resolveStrategies, type Strategies, type StrategyOverrides } from './strategy.js';
 import { runTool, type Tool, toApiTools, toolOutputText } from './tools.js';
-import { tokenCounts, type UsageRecord, type UsageSink, usageRecord } from './usage.js';
+import { costPico, tokenCounts, type UsageRecord, type UsageSink, usageRecord } from './usage.js';
 
 export interface ApiBackendOptions {
   /** Provider name (breakers and usage records). Default `anthropic`. */
@@ -151,6 +151,8 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
   const sink = options.usageSink;
   const idleMs = options.streamIdleTimeoutMs ?? 60_000;
   const toolCache = new WeakMap<readonly Tool[], ApiTool[]>();
+  // state.costUsd as picodollars, as last written here (re-parsed if someone else changed it).
+  const stateCost = new WeakMap<SessionState, { usd: string; pico: bigint }>();
 
   const recordUsage = (u: UsageRecord) => {
     if (!sink) return;
@@ -187,16 +189,23 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
     const onAbort = () => ctrl.abort(ctx.signal?.reason);
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
     let stalled = false;
+    // One timer per request; every event only notes the time (re-arming a timer per stream
+    // event costs more than the event). When it fires early it waits out the rest of the silence.
     let idle: NodeJS.Timeout | undefined;
-    const arm = () => {
-      if (idle) idle.refresh();
-      else
-        idle = setTimeout(() => {
-          stalled = true;
-          ctrl.abort(new Error('stream idle timeout'));
-        }, idleMs);
+    let lastActivity = performance.now();
+    const onIdle = () => {
+      const silentMs = performance.now() - lastActivity;
+      if (silentMs < idleMs) {
+        idle = setTimeout(onIdle, idleMs - silentMs);
+        return;
+      }
+      stalled = true;
+      ctrl.abort(new Error('stream idle timeout'));
     };
-    arm();
+    const arm = () => {
+      lastActivity = performance.now();
+    };
+    idle = setTimeout(onIdle, idleMs);
     const startedAt = Date.now();
     const t0 = performance.now();
     let ttft: number | null = null;
@@ -499,9 +508,13 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
       addTokens(run, t);
       addTokens(state.usage, t);
       if (u.costUsd) {
-        const c = parseUsd(u.costUsd);
+        const c = costPico(u);
         cost += c;
-        state.costUsd = formatUsd(parseUsd(state.costUsd) + c);
+        const prev = stateCost.get(state);
+        const total =
+          (prev && prev.usd === state.costUsd ? prev.pico : parseUsd(state.costUsd)) + c;
+        state.costUsd = formatUsd(total);
+        stateCost.set(state, { usd: state.costUsd, pico: total });
       }
     };
     const emitCounting = (e: BatonEvent) => {

@@ -148,11 +148,14 @@ export function createPriceTable(rows: readonly PriceRow[]): PriceTable {
   });
   // Most specific first, then newest first: the first row matching and valid wins.
   compiled.sort((a, b) => b.spec - a.spec || b.from - a.from);
-  const cache = new Map<string, CompiledRow[]>();
-  const candidates = (model: string): CompiledRow[] => {
+  // Per model: its matching rows (globs tested once per model) with their prices for it.
+  const cache = new Map<string, Array<{ from: number; price: Price }>>();
+  const candidates = (model: string): Array<{ from: number; price: Price }> => {
     let c = cache.get(model);
     if (!c) {
-      c = compiled.filter((r) => r.re.test(model));
+      c = compiled
+        .filter((r) => r.re.test(model))
+        .map((r) => ({ from: r.from, price: Object.freeze({ model, ...r.price }) }));
       if (cache.size > 1000) cache.clear();
       cache.set(model, c);
     }
@@ -161,7 +164,7 @@ export function createPriceTable(rows: readonly PriceRow[]): PriceTable {
   const lookup = (model: string, at: Date | number = Date.now()): Price | undefined => {
     const t = typeof at === 'number' ? at : at.getTime();
     // Most specific pattern first, newest row first: the first row already valid wins.
-    for (const r of candidates(model)) if (r.from <= t) return { model, ...r.price };
+    for (const r of candidates(model)) if (r.from <= t) return r.price;
     return undefined;
   };
   return {

@@ -74,9 +74,24 @@ interface LimiterTicket extends RateTicket {
 /** Adapts a @baton/ratelimit limiter to the gate: reserve, settle with usage, calibrate from headers. */
 export function limiterGate(limiter: Limiter, options: LimiterGateOptions = {}): RateGate {
   const counter = options.tokenCounter ?? localTokenCounter();
-  const scopeFn =
-    options.scope ??
-    ((r: { apiKey?: string | undefined; model: string }) => scopeOf(r.apiKey, r.model));
+  // The default scope is a pure function of key and model: remembered, not re-hashed per request.
+  const scopes = new Map<string | undefined, Map<string, string>>();
+  const defaultScope = (r: { apiKey?: string | undefined; model: string }): string => {
+    let byModel = scopes.get(r.apiKey);
+    if (!byModel) {
+      if (scopes.size >= 64) scopes.clear();
+      byModel = new Map();
+      scopes.set(r.apiKey, byModel);
+    }
+    let scope = byModel.get(r.model);
+    if (scope === undefined) {
+      if (byModel.size >= 256) byModel.clear();
+      scope = scopeOf(r.apiKey, r.model);
+      byModel.set(r.model, scope);
+    }
+    return scope;
+  };
+  const scopeFn = options.scope ?? defaultScope;
   const usageOf = (u: TokenCounts) => ({
     inputTokens: u.inputTokens,
     outputTokens: u.outputTokens,

@@ -85,7 +85,7 @@ export interface UsageRecordInput extends TokenCounts {
 export function usageRecord(input: UsageRecordInput, prices: PriceTable): UsageRecord {
   const started = input.startedAt === undefined ? new Date() : new Date(input.startedAt);
   const cost = prices.cost(input.model, input, started);
-  return {
+  const rec: UsageRecord = {
     key: `${input.requestId ?? '-'}:${input.messageId ?? '-'}`,
     provider: input.provider,
     backend: input.backend,
@@ -108,6 +108,19 @@ export function usageRecord(input: UsageRecordInput, prices: PriceTable): UsageR
     priceValidFrom: cost?.price.validFrom ?? null,
     startedAt: started.toISOString(),
   };
+  if (cost) picoOf.set(rec, { usd: cost.usd, pico: cost.pico });
+  return rec;
+}
+
+/** The exact cost of records built here, so summing them needs no re-parsing of `costUsd`. */
+const picoOf = new WeakMap<UsageRecord, { usd: string; pico: bigint }>();
+
+/** A record's cost in picodollars (0 without a price). */
+export function costPico(u: UsageRecord): bigint {
+  if (!u.costUsd) return 0n;
+  const p = picoOf.get(u);
+  // A record whose costUsd was changed after it was built is taken at its word.
+  return p !== undefined && p.usd === u.costUsd ? p.pico : parseUsd(u.costUsd);
 }
 
 export interface UsageTotals extends TokenCounts {

@@ -1,11 +1,6 @@
 import { type Backoff, type BackoffOptions, createBackoff } from './backoff.js';
 import { msUntilFull } from './bucket.js';
-import {
-  type HeadersLike,
-  isSpendLimit,
-  parseRateLimitHeaders,
-  parseRetryAfter,
-} from './calibrate.js';
+import { getHeader, type HeadersLike, isSpendLimit, parseRetryAfter } from './calibrate.js';
 import { type Clock, systemClock } from './clock.js';
 import {
   AbortedError,
@@ -209,6 +204,31 @@ interface ScopeQueue {
   cancelTimer: (() => void) | undefined;
 }
 
+const HEADER_PREFIX: Record<Dimension, string> = {
+  requests: 'anthropic-ratelimit-requests-',
+  inputTokens: 'anthropic-ratelimit-input-tokens-',
+  outputTokens: 'anthropic-ratelimit-output-tokens-',
+  tokens: 'anthropic-ratelimit-tokens-',
+};
+
+function headerNumber(v: string | undefined): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+/** `limit` and `remaining` of one dimension from `anthropic-ratelimit-*` headers (as parseRateLimitHeaders reads them). */
+function serverLimit(
+  headers: HeadersLike,
+  d: Dimension,
+): { limit: number | undefined; remaining: number | undefined } | undefined {
+  const prefix = HEADER_PREFIX[d];
+  const limit = headerNumber(getHeader(headers, `${prefix}limit`));
+  const remaining = headerNumber(getHeader(headers, `${prefix}remaining`));
+  if (limit === undefined && remaining === undefined) return undefined;
+  return { limit, remaining };
+}
+
 function addAmounts(a: Amounts, b: Amounts): Amounts {
   const out: Amounts = { ...a };
   for (const d of DIMENSIONS) {
@@ -241,9 +261,15 @@ export function createLimiter(options: LimiterOptions): Limiter {
   let nextId = 1;
   let closed = false;
 
+  // Fixed limits are the same for every scope: validated and converted once, on first use.
+  let fixedCapacities: Amounts | undefined;
   const configured = (scope: string): Amounts => {
-    const l = typeof options.limits === 'function' ? options.limits(scope) : options.limits;
-    return l ? capacitiesOf(l) : {};
+    if (typeof options.limits === 'function') {
+      const l = options.limits(scope);
+      return l ? capacitiesOf(l) : {};
+    }
+    if (!fixedCapacities) fixedCapacities = options.limits ? capacitiesOf(options.limits) : {};
+    return fixedCapacities;
   };
   const capacityOf = (scope: string, d: Dimension): number | undefined =>
     lastSnapshot.get(scope)?.buckets[d]?.capacity ?? configured(scope)[d];
@@ -545,19 +571,16 @@ export function createLimiter(options: LimiterOptions): Limiter {
     async calibrate(target, headers, opts = {}) {
       const r = typeof target === 'string' ? undefined : (target as MutableReservation);
       const scope = typeof target === 'string' ? target : target.scope;
-      const server = parseRateLimitHeaders(headers);
+      const conf = configured(scope);
       const capacity: Amounts = {};
       const targetLevels: Amounts = {};
       let any = false;
       for (const d of DIMENSIONS) {
-        if (
-          d === 'tokens' &&
-          !options.learnCombinedTokens &&
-          configured(scope).tokens === undefined
-        ) {
+        if (d === 'tokens' && !options.learnCombinedTokens && conf.tokens === undefined) {
           continue;
         }
-        const s = server[d];
+        // Only `limit` and `remaining` matter here (not `reset`): read just those two headers.
+        const s = serverLimit(headers, d);
         if (!s) continue;
         if (s.limit !== undefined && s.limit > 0) {
           capacity[d] = s.limit;

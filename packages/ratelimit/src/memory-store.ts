@@ -36,7 +36,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): RateLimitStore {
   const refillAll = (s: ScopeState, now: number) => {
     for (const d of DIMENSIONS) {
       const b = s.buckets[d];
-      if (b) s.buckets[d] = refill(b, now);
+      if (!b || now <= b.updatedAt) continue;
+      // In place: the buckets are this store's own (snapshots copy them).
+      const r = refill(b, now);
+      b.level = r.level;
+      b.updatedAt = r.updatedAt;
     }
   };
 

@@ -187,4 +187,26 @@ describe('worker through @baton/core against the simulator', () => {
       sim.configure({ response: { ttftMs: 0, tokensPerSecond: 0 } });
     }
   });
+
+  it('times out a slow api task within 5 seconds of its deadline', async () => {
+    sim.configure({ response: { ttftMs: 0, tokensPerSecond: 20 } });
+    try {
+      const task = await submitTask(client.db, boss, {
+        teamId,
+        prompt: 'an endless essay',
+        model: 'claude-sonnet-4-5',
+        timeoutMs: 1500,
+      });
+      const done = await terminal(task.id);
+      expect(done.status).toBe('timed_out');
+      expect(done.error?.type).toBe('SessionTimeout');
+      const { rows } = await client.pool.query<{ s: number }>(
+        'select extract(epoch from finished_at - started_at)::float as s from tasks where id = $1',
+        [task.id],
+      );
+      expect(rows[0]!.s).toBeLessThan(1.5 + 5);
+    } finally {
+      sim.configure({ response: { ttftMs: 0, tokensPerSecond: 0 } });
+    }
+  });
 });

@@ -7,7 +7,8 @@ import { desc, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
-const DEFAULT_MODEL = 'claude-sonnet-4-5';
+// claude-sonnet-4-5 reaches end of life on 2026-11-30.
+const DEFAULT_MODEL = 'claude-sonnet-5';
 
 interface Ctx {
   url: string;

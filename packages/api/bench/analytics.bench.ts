@@ -2,8 +2,12 @@
  * pnpm bench:analytics — seeds 1,000,000 usage events over 90 days for 20
  * teams and 50 users (the worker's multi-row INSERT … VALUES … ON CONFLICT DO
  * NOTHING in batches of BENCH_BATCH rows from BENCH_WRITERS concurrent writers,
- * with the rollup trigger on, measuring ingest), then times every dashboard query through the
- * tRPC caller. Prints one JSON line per query and one with the ingest rate.
+ * measuring ingest), then rolls them all up (`rollupUsage` from
+ * BENCH_ROLLERS concurrent callers, BENCH_ROLLUP_BATCH rows per call, as the
+ * workers' loops and the analytics router's catch-up do, measuring the rate and
+ * the time per call), then times every dashboard query through the tRPC caller
+ * (each includes the router's catch-up call, with nothing pending). Prints one
+ * JSON line per query, one with the ingest rate and one with the rollup rate.
  *
  * BATON_TEST_DATABASE_URL to use an existing server (an admin URL; a fresh
  * database is created and dropped), otherwise an embedded PostgreSQL starts.
@@ -11,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createDb } from '@baton/db';
+import { rollupUsage } from '@baton/db/rollup';
 import { createTestDatabase, startTestPostgres } from '@baton/db/testing';
 import { createCaller, createTRPCContext } from '../src/index';
 
@@ -23,6 +28,9 @@ const BATCH = 10_000;
 /** Rows per INSERT (18 parameters each; PostgreSQL allows 65,535 per statement). */
 const INGEST_BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 2);
+/** Rows per rollup call: the router's catch-up bound (CATCH_UP_ROWS). */
+const ROLLUP_BATCH = Number(process.env.BENCH_ROLLUP_BATCH ?? 20_000);
+const ROLLERS = Number(process.env.BENCH_ROLLERS ?? 2);
 const MODELS = [
   'claude-sonnet-4-5',
   'claude-haiku-4-5',
@@ -101,8 +109,6 @@ async function main() {
     }
     log(`seeded ${TEAMS} teams, ${USERS} users, ${taskCount} tasks`);
 
-    if (process.env.BENCH_NO_TRIGGER === '1')
-      await pool.query('alter table usage_events disable trigger usage_events_rollup');
     // Usage, chronological over 90 days (the way it arrives), generated up
     // front: the worker has its records in hand when it flushes, so only the
     // writes are timed.
@@ -172,8 +178,7 @@ async function main() {
       ).join(', ')}
        on conflict (provider_request_id, message_id) do nothing`;
     const fullSql = insertSql(INGEST_BATCH);
-    // Several writers at once (a worker fleet writes concurrently); the rollup
-    // upserts lock keys in sorted order, so concurrent batches do not deadlock.
+    // Several writers at once (a worker fleet writes concurrently).
     let next = 0;
     let inserted = 0;
     const writer = async () => {
@@ -193,7 +198,40 @@ async function main() {
     const ingestMs = performance.now() - ingestStart;
     if (inserted !== EVENTS) throw new Error(`inserted ${inserted} of ${EVENTS} events`);
     const ingestRate = Math.round(EVENTS / (ingestMs / 1000));
-    await pool.query('analyze');
+    log(`ingest: ${ingestRate} events/s`);
+
+    // Roll everything up: concurrent callers, each call claiming its own batch.
+    const callMs: number[] = [];
+    let rolled = 0;
+    const roller = async () => {
+      for (;;) {
+        const t0 = performance.now();
+        const n = await rollupUsage(pool, { maxRows: ROLLUP_BATCH });
+        if (n === ROLLUP_BATCH) callMs.push(performance.now() - t0);
+        rolled += n;
+        if (n < ROLLUP_BATCH) return;
+      }
+    };
+    const rollupStart = performance.now();
+    await Promise.all(Array.from({ length: ROLLERS }, roller));
+    const rollupMs = performance.now() - rollupStart;
+    if (rolled !== EVENTS) throw new Error(`rolled up ${rolled} of ${EVENTS} events`);
+    const rollupRate = Math.round(EVENTS / (rollupMs / 1000));
+    log(`rollup: ${rollupRate} events/s`);
+    callMs.sort((a, b) => a - b);
+    /** A call with nothing pending (what every dashboard request pays when the workers keep up). */
+    const idleMs = async () => {
+      const times: number[] = [];
+      for (let i = 0; i < ITERATIONS; i++) {
+        const t0 = performance.now();
+        await rollupUsage(pool, { maxRows: ROLLUP_BATCH });
+        times.push(performance.now() - t0);
+      }
+      return times.sort((a, b) => a - b);
+    };
+    const idleBeforeVacuum = await idleMs();
+    await pool.query('vacuum analyze');
+    const idleAfterVacuum = await idleMs();
     const counts = await pool.query<{ raw: string; minute: string; hour: string; day: string }>(
       `select (select count(*) from usage_events) raw, (select count(*) from usage_rollup_minute) as "minute",
               (select count(*) from usage_rollup_hour) as "hour", (select count(*) from usage_rollup_day) as "day"`,
@@ -283,6 +321,20 @@ async function main() {
         events: EVENTS,
         batch: INGEST_BATCH,
         writers: WRITERS,
+      }),
+    );
+    const ms = (v: number) => Number(v.toFixed(2));
+    console.log(
+      JSON.stringify({
+        rollup_events_per_s: rollupRate,
+        events: EVENTS,
+        batch: ROLLUP_BATCH,
+        callers: ROLLERS,
+        call_p50_ms: ms(pct(callMs, 0.5)),
+        call_p95_ms: ms(pct(callMs, 0.95)),
+        idle_call_p50_ms: ms(pct(idleBeforeVacuum, 0.5)),
+        idle_call_p95_ms: ms(pct(idleBeforeVacuum, 0.95)),
+        idle_call_after_vacuum_p95_ms: ms(pct(idleAfterVacuum, 0.95)),
       }),
     );
   } finally {

@@ -1,3 +1,4 @@
+import { rollupUsage } from '@baton/db/rollup';
 import { tasks, usageEvents } from '@baton/db/schema';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,7 @@ let teamId: string;
 let otherTeam: string;
 let taskA: string;
 const T0 = new Date('2026-10-01T10:00:00Z');
+const DAY_MS = 86_400_000;
 const at = (minutes: number) => new Date(T0.getTime() + minutes * 60_000);
 
 function usage(i: number, over: Partial<typeof usageEvents.$inferInsert> = {}) {
@@ -50,7 +52,7 @@ afterAll(async () => {
 
 const range = { from: T0, to: new Date(T0.getTime() + 3 * 3_600_000) };
 
-describe('rollups kept by the usage_events trigger', () => {
+describe('rollups (kept by baton_rollup_usage; each procedure rolls up pending usage first)', () => {
   it('counts each response once, even when inserted twice', async () => {
     const batch = Array.from({ length: 20 }, (_, i) =>
       usage(i, {
@@ -164,6 +166,24 @@ describe('rollups kept by the usage_events trigger', () => {
     const byBucket = Object.fromEntries(costs.buckets.map((b) => [String(b.lo), b.tasks]));
     expect(byBucket).toMatchObject({ '0': 1, '0.001': 1, '0.5': 1 });
     expect(costs.buckets.reduce((s, b) => s + b.tasks, 0)).toBe(3);
+
+    // Whole days come from the per-day distribution rollup, partial days from
+    // the per-task rows: the same answer for a range with both.
+    for (const [from, to] of [
+      [new Date(T0.getTime() - 2 * DAY_MS - 5_000), new Date(T0.getTime() + 2 * DAY_MS + 7_000)],
+      [new Date('2026-10-01T00:00:00Z'), new Date('2026-10-02T00:00:00Z')],
+      [new Date('2026-09-30T23:00:00Z'), new Date('2026-10-01T10:02:30Z')],
+    ] as const) {
+      const other = await api.analytics.taskCosts({ teamId, from, to });
+      if (to.getTime() === Date.parse('2026-10-01T10:02:30Z')) {
+        // Only taskA's first usage (10:00) is before 10:02:30.
+        expect(other.tasks).toBe(1);
+        continue;
+      }
+      expect(other.tasks).toBe(3);
+      expect(other.buckets).toEqual(costs.buckets);
+      expect(other.avgCostUsd).toBeCloseTo(costs.avgCostUsd!, 9);
+    }
   });
 
   it('computes 5-hour blocks with burn rate', async () => {
@@ -209,6 +229,8 @@ describe('team deletion', () => {
         .then((x) => x.rows);
       return Number(r?.n);
     };
+    expect(await count()).toBe(0); // not rolled up yet
+    expect(await rollupUsage(h.client.pool)).toBe(1);
     expect(await count()).toBe(4);
     await h.client.db.execute(sql`delete from teams where id = ${gone}`);
     expect(await count()).toBe(0);

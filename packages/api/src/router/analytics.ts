@@ -2,14 +2,54 @@
  * Analytics over the usage rollups (packages/db/src/schema/analytics.ts) —
  * never the raw usage_events. The grain follows the range: minutes up to
  * 6 hours, hours up to 7 days, days beyond.
+ *
+ * The rollups are kept asynchronously (`@baton/db/rollup`: every worker runs
+ * the rollup loop); each procedure first rolls up one bounded batch of pending
+ * usage (at most CATCH_UP_ROWS rows, shared by concurrent requests) so the
+ * dashboards are current even when no worker runs.
  */
-import { BACKENDS, LATENCY_BUCKET_BOUNDS_MS, type RollupGrain } from '@baton/db/schema';
+import { rollupUsage } from '@baton/db/rollup';
+import {
+  BACKENDS,
+  LATENCY_BUCKET_BOUNDS_MS,
+  type RollupGrain,
+  TASK_COST_BOUNDS,
+} from '@baton/db/schema';
 import { burnRate, identifyBlocks, projectBlock, type UsageRecord } from '@baton/ratelimit';
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { quantile } from '../analytics/histogram';
 import { AppError } from '../errors';
 import { type Context, createTRPCRouter, teamProcedure } from '../trpc';
+
+export { TASK_COST_BOUNDS };
+
+/** Most pending usage rows one analytics request rolls up before answering. */
+export const CATCH_UP_ROWS = 20_000;
+
+const catchingUp = new WeakMap<object, Promise<void>>();
+
+/**
+ * Rolls up one bounded batch of pending usage; concurrent requests on the same
+ * pool share the call. Failures are ignored: the answer then comes from the
+ * rollups as they are, and the worker's loop catches up.
+ */
+export function catchUpRollups(pool: Context['pool']): Promise<void> {
+  const running = catchingUp.get(pool);
+  if (running) return running;
+  const p = rollupUsage(pool, { maxRows: CATCH_UP_ROWS })
+    .then(() => undefined)
+    .catch(() => undefined)
+    .finally(() => catchingUp.delete(pool));
+  catchingUp.set(pool, p);
+  return p;
+}
+
+/** Viewer+ of the team; rolls up pending usage first. */
+const analyticsProcedure = teamProcedure('viewer').use(async ({ ctx, next }) => {
+  await catchUpRollups(ctx.pool);
+  return next();
+});
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -221,11 +261,11 @@ async function errorTypes(ctx: Pick<Context, 'db'>, teamId: string, f: Filter) {
   };
 }
 
-function taskWhere(teamId: string, f: Filter): SQL {
+function taskWhere(teamId: string, f: Filter, from: Date, to: Date): SQL {
   const parts: SQL[] = [
     sql`r.team_id = ${teamId}`,
-    sql`r.first_at >= ${f.from.toISOString()}`,
-    sql`r.first_at < ${f.to.toISOString()}`,
+    sql`r.first_at >= ${from.toISOString()}`,
+    sql`r.first_at < ${to.toISOString()}`,
   ];
   if (f.userId) parts.push(sql`r.user_id = ${f.userId}`);
   if (f.model) parts.push(sql`r.model = ${f.model}`);
@@ -233,19 +273,48 @@ function taskWhere(teamId: string, f: Filter): SQL {
   return sql.join(parts, sql` and `);
 }
 
-/** Upper bounds (USD) of the cost-per-task distribution's buckets. */
-export const TASK_COST_BOUNDS = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10] as const;
+function dayWhere(teamId: string, f: Filter, from: Date, to: Date): SQL {
+  const parts: SQL[] = [
+    sql`d.team_id = ${teamId}`,
+    sql`d.day >= ${from.toISOString()}`,
+    sql`d.day < ${to.toISOString()}`,
+  ];
+  if (f.userId) parts.push(sql`d.user_id = ${f.userId}`);
+  if (f.model) parts.push(sql`d.model = ${f.model}`);
+  if (f.backend) parts.push(sql`d.backend = ${f.backend}`);
+  return sql.join(parts, sql` and `);
+}
 
 async function taskCosts(ctx: Pick<Context, 'db'>, teamId: string, f: Filter) {
-  const bounds = `'{${TASK_COST_BOUNDS.join(',')}}'::numeric[]`;
-  // One row per bucket (width_bucket over the per-task rows, read through the
-  // (team_id, first_at) index), then the ten most expensive tasks: the limit
-  // applies before the join with tasks, so only ten task rows are read.
+  const bounds = sql.raw(`'{${TASK_COST_BOUNDS.join(',')}}'::numeric[]`);
+  // The distribution, exact for any range: whole UTC days from the per-day
+  // distribution rollup (usage_task_cost_day), the partial days at either end
+  // from the per-task rows (by first usage, like the rollup).
+  const dayFrom = new Date(Math.ceil(f.from.getTime() / DAY) * DAY);
+  const dayTo = new Date(Math.floor(f.to.getTime() / DAY) * DAY);
+  const parts: SQL[] = [];
+  if (dayFrom.getTime() < dayTo.getTime()) {
+    parts.push(
+      sql`select d.bucket as b, d.tasks, d.cost_usd as cost from usage_task_cost_day d where ${dayWhere(teamId, f, dayFrom, dayTo)}`,
+    );
+    for (const [a, b] of [
+      [f.from, dayFrom],
+      [dayTo, f.to],
+    ] as const) {
+      if (a.getTime() < b.getTime())
+        parts.push(
+          sql`select width_bucket(r.cost_usd, ${bounds}), 1::bigint, r.cost_usd from usage_task_rollup r where ${taskWhere(teamId, f, a, b)}`,
+        );
+    }
+  } else {
+    parts.push(
+      sql`select width_bucket(r.cost_usd, ${bounds}) as b, 1::bigint as tasks, r.cost_usd as cost from usage_task_rollup r where ${taskWhere(teamId, f, f.from, f.to)}`,
+    );
+  }
   const dist = await rows<{ b: number; tasks: number; cost: string }>(
     ctx,
-    sql`select width_bucket(r.cost_usd, ${sql.raw(bounds)}) as b, count(*)::int as tasks, sum(r.cost_usd)::text as cost
-        from usage_task_rollup r where ${taskWhere(teamId, f)}
-        group by 1`,
+    sql`select x.b, sum(x.tasks)::int as tasks, sum(x.cost)::text as cost
+        from (${sql.join(parts, sql` union all `)}) x group by 1`,
   );
   const hist: number[] = [];
   let taskCount = 0;
@@ -266,7 +335,7 @@ async function taskCosts(ctx: Pick<Context, 'db'>, teamId: string, f: Filter) {
           r.tokens, r.first_at, t.title, left(t.prompt, 120) as prompt_preview, t.status::text as status
         from (select r.task_id, r.cost_usd, r.requests, r.model, r.user_id, r.first_at,
                 r.input_tokens + r.output_tokens + r.cache_write_tokens + r.cache_read_tokens as tokens
-              from usage_task_rollup r where ${taskWhere(teamId, f)}
+              from usage_task_rollup r where ${taskWhere(teamId, f, f.from, f.to)}
               order by r.cost_usd desc, r.task_id limit 10) r
         join tasks t on t.id = r.task_id
         order by r.cost_usd desc, r.task_id`,
@@ -351,27 +420,27 @@ export const CSV_DATASETS = [
 ] as const;
 
 export const analyticsRouter = createTRPCRouter({
-  summary: teamProcedure('viewer')
+  summary: analyticsProcedure
     .input(input)
     .query(({ ctx, input }) => summary(ctx, ctx.team.id, input)),
-  timeseries: teamProcedure('viewer')
+  timeseries: analyticsProcedure
     .input(input)
     .query(({ ctx, input }) => timeseries(ctx, ctx.team.id, input)),
-  costByModel: teamProcedure('viewer')
+  costByModel: analyticsProcedure
     .input(input)
     .query(({ ctx, input }) => costByModel(ctx, ctx.team.id, input)),
-  errorTypes: teamProcedure('viewer')
+  errorTypes: analyticsProcedure
     .input(input)
     .query(({ ctx, input }) => errorTypes(ctx, ctx.team.id, input)),
-  taskCosts: teamProcedure('viewer')
+  taskCosts: analyticsProcedure
     .input(input)
     .query(({ ctx, input }) => taskCosts(ctx, ctx.team.id, input)),
-  blocks: teamProcedure('viewer')
+  blocks: analyticsProcedure
     .input(input)
     .query(({ ctx, input }) => blocks(ctx, ctx.team.id, input, new Date())),
 
   /** Users and models seen in the team's usage (for the filter menus). */
-  facets: teamProcedure('viewer').query(async ({ ctx }) => {
+  facets: analyticsProcedure.query(async ({ ctx }) => {
     const list = await rows<{ user_id: string; model: string; name: string | null }>(
       ctx,
       sql`select distinct r.user_id, r.model, u.name from usage_rollup_day r
@@ -389,7 +458,7 @@ export const analyticsRouter = createTRPCRouter({
   }),
 
   /** Any analytics table as CSV. */
-  csv: teamProcedure('viewer')
+  csv: analyticsProcedure
     .input(checkedRange(filterShape.extend({ dataset: z.enum(CSV_DATASETS, 'Choose a dataset.') })))
     .query(async ({ ctx, input }) => {
       const teamId = ctx.team.id;

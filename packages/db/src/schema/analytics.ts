@@ -1,10 +1,13 @@
 /**
  * Usage rollups for the console's analytics: dashboards read these, never the
- * raw `usage_events`. A statement-level trigger on `usage_events` (migration
- * `analytics_rollup_trigger`) aggregates every inserted batch and upserts it
- * here, so every writer (worker, CLI import, tests) keeps them current, and a
- * duplicate usage row (ON CONFLICT DO NOTHING) is never counted twice: it is
- * not in the statement's transition table.
+ * raw `usage_events`. They are kept asynchronously and exactly once by
+ * `baton_rollup_usage(max_rows)` (migration `analytics_async_rollup_fn`,
+ * called through `rollupUsage` / `startRollupLoop` in `@baton/db/rollup`): in
+ * one statement it claims a batch of `usage_events` rows not yet rolled up
+ * (`rolled_up = false`, FOR UPDATE SKIP LOCKED, so concurrent callers take
+ * disjoint batches), marks them and adds their aggregates here. Ingest is a
+ * plain insert; a duplicate usage row (ON CONFLICT DO NOTHING) is never
+ * inserted, so it is never counted.
  *
  * The minute/hour/day and error rollups carry no foreign key to teams: at
  * sparse density nearly every usage row inserts a new rollup row, and a
@@ -118,10 +121,41 @@ export const usageTaskRollup = pgTable(
     costUsd: numeric('cost_usd', { precision: 24, scale: 10 }).notNull().default('0'),
     firstAt: timestamp('first_at', { withTimezone: true }).notNull(),
     lastAt: timestamp('last_at', { withTimezone: true }).notNull(),
+    /**
+     * cost_usd / first_at before the latest rollup batch touched the row (null
+     * when that batch created it): the rollup moves the task between the
+     * buckets of `usage_task_cost_day` exactly, even with concurrent batches.
+     */
+    prevCostUsd: numeric('prev_cost_usd', { precision: 24, scale: 10 }),
+    prevFirstAt: timestamp('prev_first_at', { withTimezone: true }),
   },
   (t) => [
     index('usage_task_rollup_team_first_idx').on(t.teamId, t.firstAt),
     /** Top tasks by cost: walked in cost order, stops after the limit. */
     index('usage_task_rollup_team_cost_idx').on(t.teamId, t.costUsd.desc()),
   ],
+);
+
+/** Upper bounds (USD, exclusive) of the cost-per-task buckets; one more bucket holds the rest. */
+export const TASK_COST_BOUNDS = [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10] as const;
+
+/**
+ * The cost-per-task distribution: tasks (by the day, user, model and backend
+ * of their first usage, as in `usage_task_rollup`) per cost bucket
+ * (`width_bucket(cost_usd, TASK_COST_BOUNDS)`, 0..10) with their summed cost.
+ * When a task's cost grows it moves from one bucket to another (count -1/+1).
+ */
+export const usageTaskCostDay = pgTable(
+  'usage_task_cost_day',
+  {
+    day: timestamp('day', { withTimezone: true }).notNull(),
+    teamId: uuid('team_id').notNull(),
+    userId: text('user_id').notNull().default(''),
+    model: text('model').notNull(),
+    backend: backendEnum('backend').notNull(),
+    bucket: integer('bucket').notNull(),
+    tasks: bigint('tasks', { mode: 'number' }).notNull().default(0),
+    costUsd: numeric('cost_usd', { precision: 24, scale: 10 }).notNull().default('0'),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.day, t.bucket, t.model, t.backend, t.userId] })],
 );

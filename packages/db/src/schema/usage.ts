@@ -52,8 +52,15 @@ export const usageEvents = pgTable(
     status: usageStatusEnum('status').notNull().default('ok'),
     errorType: text('error_type'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Set by `baton_rollup_usage()` (packages/db/src/rollup.ts) once the row is
+     * counted in the analytics rollups: each row is rolled up exactly once.
+     */
+    rolledUp: boolean('rolled_up').notNull().default(false),
   },
   (t) => [
+    /** The rollup's backlog, claimed in id order. */
+    index('usage_events_not_rolled_up_idx').on(t.id).where(sql`not ${t.rolledUp}`),
     uniqueIndex('usage_events_request_message_key').on(t.providerRequestId, t.messageId),
     index('usage_events_team_created_idx').on(t.teamId, t.createdAt),
     index('usage_events_task_idx').on(t.taskId),

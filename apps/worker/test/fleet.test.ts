@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ERROR_CODES } from '@baton/core';
 import { createDb, type DbClient, runMigrations } from '@baton/db';
 import { startEmbeddedPostgres } from '@baton/db/embedded';
 import { createBoss, type PgBoss, requestCancel, submitTask } from '@baton/db/queue';
@@ -11,19 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnWorker, statuses, TERMINAL, type WorkerProcess, waitUntil } from './fleet-helpers';
 
 // Fault tests with real worker OS processes, a real PostgreSQL and the simulator.
-const TAXONOMY = [
-  'RateLimit',
-  'NetworkTimeout',
-  'ServiceUnavailable',
-  'AuthenticationFailure',
-  'ModelOverloaded',
-  'ContextTooLarge',
-  'InvalidRequest',
-  'SpendLimit',
-  'CliNotFound',
-  'SessionTimeout',
-  'Unknown',
-];
+const TAXONOMY: readonly string[] = ERROR_CODES;
 
 const workers: WorkerProcess[] = [];
 afterAll(async () => {

@@ -38,6 +38,7 @@ export interface Executor {
 export function createExecutor(o: ExecutorOptions): Executor {
   const log = o.logger;
   let active = 0;
+  let stopping = false;
   let idle: (() => void) | undefined;
 
   async function execute(job: {
@@ -57,7 +58,19 @@ export function createExecutor(o: ExecutorOptions): Executor {
       await finish(o.pool, taskId, 'cancelled', { reason: 'cancelled before it started' });
       return { id: job.id, status: 'completed', output: { status: 'cancelled' } };
     }
-    const attempt = await beginAttempt(o.pool, taskId, job.id);
+    let attempt = await beginAttempt(o.pool, taskId, job.id, task.team_id);
+    // Over the team's quota (another worker took the last slot a moment ago): hold the job
+    // (its heartbeat keeps it ours) and start as soon as a slot frees.
+    while (attempt === 'over-quota') {
+      if (stopping) return { id: job.id, status: 'failed', output: { requeued: 'shutdown' } };
+      await new Promise((r) => setTimeout(r, 250));
+      const now = await loadTask(o.pool, taskId);
+      if (now?.cancel_requested_at) {
+        await finish(o.pool, taskId, 'cancelled', { reason: 'cancelled before it started' });
+        return { id: job.id, status: 'completed', output: { status: 'cancelled' } };
+      }
+      attempt = await beginAttempt(o.pool, taskId, job.id, task.team_id);
+    }
     if (attempt === undefined) {
       tlog.info({ status: task.status }, 'task already finished; completing its job');
       return { id: job.id, status: 'completed', output: { skipped: `task is ${task.status}` } };
@@ -214,6 +227,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
       );
     },
     async stop(drainMs) {
+      stopping = true;
       if (workId) await o.boss.offWork(JOBS.runTask, { id: workId, wait: false });
       if (active > 0) {
         const drained = new Promise<void>((r) => {

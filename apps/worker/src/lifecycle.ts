@@ -30,23 +30,52 @@ export async function loadTask(pool: pg.Pool, taskId: string): Promise<TaskRow |
   return rows[0];
 }
 
+const TEAM_QUOTA_LOCK = 728_145_201;
+
 /**
- * queued|running → running, counting the attempt. A task already in a
- * terminal state is left alone (returns undefined): its job is a leftover.
+ * queued|running → running, counting the attempt — unless the team already
+ * runs as many tasks as its quota allows. pg-boss's group concurrency spreads
+ * a team's jobs across workers, but two workers fetching at the same instant
+ * can both see a free slot; this check is serialised per team (an advisory
+ * transaction lock), so the quota holds exactly. Returns the attempt number,
+ * 'over-quota' (try again shortly), or undefined when the task is already
+ * finished (its job is a leftover).
  */
 export async function beginAttempt(
   pool: pg.Pool,
   taskId: string,
   jobId: string,
-): Promise<number | undefined> {
-  const { rows } = await pool.query<{ attempts: number }>(
-    `update tasks set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
-            updated_at = now(), status_reason = null, job_id = $2
-      where id = $1 and status in ('queued', 'running')
-      returning attempts`,
-    [taskId, jobId],
-  );
-  return rows[0]?.attempts;
+  teamId: string,
+): Promise<number | 'over-quota' | undefined> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [TEAM_QUOTA_LOCK, teamId]);
+    const { rows: quota } = await client.query<{ running: number; quota: number }>(
+      `select (select count(*)::int from tasks where team_id = $1 and status = 'running' and id <> $2) as running,
+              (select max_concurrent_tasks from teams where id = $1) as quota`,
+      [teamId, taskId],
+    );
+    const q = quota[0];
+    if (q && q.quota !== null && q.running >= q.quota) {
+      await client.query('rollback');
+      return 'over-quota';
+    }
+    const { rows } = await client.query<{ attempts: number }>(
+      `update tasks set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
+              updated_at = now(), status_reason = null, job_id = $2
+        where id = $1 and status in ('queued', 'running')
+        returning attempts`,
+      [taskId, jobId],
+    );
+    await client.query('commit');
+    return rows[0]?.attempts;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 /** Back to queued (a retry is coming), with the reason. */

@@ -102,6 +102,17 @@ describe('worker through @baton/core against the simulator', () => {
     expect(types[0]).toBe('attempt_started');
     expect(types).toContain('text');
     expect(types.at(-1)).toBe('result');
+    // The worker's rollup loop brings the analytics rollups up to date within seconds.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const { rows: left } = await client.pool.query<{ n: number }>(
+        'select count(*)::int as n from usage_events where task_id = $1 and not rolled_up',
+        [task.id],
+      );
+      if (left[0]!.n === 0) break;
+      if (Date.now() > deadline) throw new Error('usage was not rolled up within 15 s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
   });
 
   it('serves an overloaded model from the fallback and records which model answered', async () => {

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { createBoss, DEFAULT_QUEUE_POLICY, type PgBoss, type QueuePolicy } from '@baton/db/boss';
 import { runMigrations } from '@baton/db/migrate';
 import { createPool, pingDb } from '@baton/db/pool';
+import { startRollupLoop } from '@baton/db/rollup';
 import { CancelWatcher } from './cancel';
 import { EventWriter } from './events';
 import { createExecutor, type Executor } from './executor';
@@ -106,6 +107,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     });
     await executor.start();
   }
+  // Analytics rollups follow usage within a second: every worker rolls up
+  // batches of new usage rows (exactly once, SKIP LOCKED shares the work).
+  const rollups = startRollupLoop(pool, {
+    intervalMs: 1000,
+    onError: (err) =>
+      log.warn({ err: (err as Error).message }, 'rolling up usage failed; retrying'),
+  });
   const queueCheck = async () => {
     if (!boss) return { ok: true, note: 'no runner: not taking jobs' };
     const q = await boss.getQueue('baton-task-run');
@@ -151,6 +159,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         await cancels?.stop();
         await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
         await runner?.close?.();
+        await rollups.stop();
         await health.close();
         await pool.end();
         log.info('worker stopped');

@@ -18,6 +18,7 @@ import { createDb } from '@baton/db';
 import { rollupUsage } from '@baton/db/rollup';
 import { createTestDatabase, startTestPostgres } from '@baton/db/testing';
 import { createCaller, createTRPCContext } from '../src/index';
+import { CATCH_UP_ROWS } from '../src/router/analytics';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
@@ -28,8 +29,8 @@ const BATCH = 10_000;
 /** Rows per INSERT (18 parameters each; PostgreSQL allows 65,535 per statement). */
 const INGEST_BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 2);
-/** Rows per rollup call: the router's catch-up bound (CATCH_UP_ROWS). */
-const ROLLUP_BATCH = Number(process.env.BENCH_ROLLUP_BATCH ?? 20_000);
+/** Rows per rollup call: by default the router's catch-up bound (CATCH_UP_ROWS). */
+const ROLLUP_BATCH = Number(process.env.BENCH_ROLLUP_BATCH ?? CATCH_UP_ROWS);
 const ROLLERS = Number(process.env.BENCH_ROLLERS ?? 2);
 const MODELS = [
   'claude-sonnet-4-5',
@@ -237,6 +238,8 @@ async function main() {
               (select count(*) from usage_rollup_hour) as "hour", (select count(*) from usage_rollup_day) as "day"`,
     );
     log('rows', counts.rows[0]);
+    const dist = await pool.query<{ n: string }>('select count(*) as n from usage_task_cost_day');
+    log('task cost distribution rows', dist.rows[0]?.n);
 
     const caller = createCaller(
       await createTRPCContext({

@@ -46,6 +46,11 @@ function tick(grain: string) {
 const ms = (v: number | null) => (v === null ? '—' : `${Math.round(v)} ms`);
 const pctFmt = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
 const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
+/** Axis ticks: two significant digits, so small rates (0.0135/min) fit the axis. */
+const axisNumber = new Intl.NumberFormat('en', {
+  notation: 'compact',
+  maximumSignificantDigits: 2,
+});
 
 function ChartCard({
   title,
@@ -91,8 +96,8 @@ function Stat({ label, value, hint }: { label: string; value: ReactNode; hint?: 
   return (
     <Card className="p-4">
       <p className="text-xs text-zinc-500 dark:text-zinc-400">{label}</p>
-      <p className="mt-1 text-lg font-semibold tabular">{value}</p>
-      {hint ? <p className="mt-0.5 text-xs text-zinc-500 dark:text-zinc-400">{hint}</p> : null}
+      <div className="mt-1 text-lg font-semibold tabular">{value}</div>
+      {hint ? <div className="mt-0.5 text-xs text-zinc-500 dark:text-zinc-400">{hint}</div> : null}
     </Card>
   );
 }
@@ -300,7 +305,7 @@ export function AnalyticsDashboard({ teamId }: { teamId: string }) {
               tickFormatter={tick(grain)}
               fontSize={11}
             />
-            <YAxis fontSize={11} width={40} />
+            <YAxis fontSize={11} width={48} tickFormatter={(v) => axisNumber.format(v)} />
             <Tooltip {...tooltipStyle} />
             <Legend />
             <Line
@@ -367,7 +372,7 @@ export function AnalyticsDashboard({ teamId }: { teamId: string }) {
           <BarChart data={costPoints}>
             <CartesianGrid strokeDasharray="3 3" strokeOpacity={0.2} />
             <XAxis dataKey="t" tickFormatter={tick(byModel.data?.grain ?? 'day')} fontSize={11} />
-            <YAxis fontSize={11} width={48} tickFormatter={(v) => `$${v}`} />
+            <YAxis fontSize={11} width={52} tickFormatter={(v) => `$${axisNumber.format(v)}`} />
             <Tooltip {...tooltipStyle} formatter={(v) => `$${Number(v).toFixed(4)}`} />
             <Legend />
             {byModel.data?.models.map((m, i) => (
@@ -389,7 +394,7 @@ export function AnalyticsDashboard({ teamId }: { teamId: string }) {
               tickFormatter={tick(grain)}
               fontSize={11}
             />
-            <YAxis fontSize={11} width={48} unit=" ms" />
+            <YAxis fontSize={11} width={48} tickFormatter={(v) => `${axisNumber.format(v)}ms`} />
             <Tooltip {...tooltipStyle} formatter={(v) => ms(Number(v))} />
             <Legend />
             <Line dataKey="latencyP50Ms" name="latency p50" stroke={COLORS[0]} dot={false} />

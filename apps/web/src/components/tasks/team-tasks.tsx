@@ -251,7 +251,7 @@ function TaskTable({ teamId, filters }: { teamId: string; filters: TaskFilters }
               <th scope="col" className="hidden px-3 py-2.5 text-right font-medium sm:table-cell">
                 Attempts
               </th>
-              <th scope="col" className="px-5 py-2.5 text-right font-medium">
+              <th scope="col" className="hidden px-5 py-2.5 text-right font-medium sm:table-cell">
                 Created
               </th>
             </tr>
@@ -259,7 +259,7 @@ function TaskTable({ teamId, filters }: { teamId: string; filters: TaskFilters }
           <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">
             {tasks.map((task) => (
               <tr key={task.id} className="hover:bg-zinc-50/70 dark:hover:bg-zinc-800/30">
-                <td className="max-w-0 px-5 py-3">
+                <td className="max-w-0 py-3 pr-2 pl-4 sm:px-5">
                   <Link
                     href={`/teams/${teamId}/tasks/${task.id}`}
                     className="block truncate font-medium text-zinc-900 hover:underline dark:text-zinc-100"
@@ -271,6 +271,10 @@ function TaskTable({ teamId, filters }: { teamId: string; filters: TaskFilters }
                     title={task.id}
                   >
                     {shortId(task.id)}
+                    <span className="font-sans sm:hidden">
+                      {' · '}
+                      <RelativeTime date={task.createdAt} />
+                    </span>
                     {task.createdByName ? (
                       <span className="font-sans"> · {task.createdByName}</span>
                     ) : null}
@@ -279,7 +283,7 @@ function TaskTable({ teamId, filters }: { teamId: string; filters: TaskFilters }
                     ) : null}
                   </p>
                 </td>
-                <td className="px-3 py-3">
+                <td className="py-3 pr-4 pl-2 sm:px-3">
                   <StatusBadge status={task.status} />
                 </td>
                 <td className="hidden px-3 py-3 font-mono text-xs whitespace-nowrap text-zinc-600 md:table-cell dark:text-zinc-300">
@@ -291,7 +295,7 @@ function TaskTable({ teamId, filters }: { teamId: string; filters: TaskFilters }
                 <td className="hidden px-3 py-3 text-right text-zinc-600 tabular sm:table-cell dark:text-zinc-300">
                   {task.attempts}/{task.maxAttempts}
                 </td>
-                <td className="px-5 py-3 text-right text-xs whitespace-nowrap text-zinc-500 dark:text-zinc-400">
+                <td className="hidden px-5 py-3 text-right text-xs whitespace-nowrap text-zinc-500 sm:table-cell dark:text-zinc-400">
                   <RelativeTime date={task.createdAt} />
                 </td>
               </tr>

@@ -1,0 +1,259 @@
+/**
+ * The acceptance run of issue 7 on a real Baton (embedded PostgreSQL, the
+ * simulator, a worker, the built console) driven by Debian's Chromium:
+ * sign up, create a team, submit a task and watch it stream and succeed, see
+ * its cost in analytics, cancel a slow second task, then sign up as someone
+ * of another team and find none of it. Screenshots of every page (light,
+ * dark, phone) land in apps/web/test-results/.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningBaton, startBaton } from './baton';
+
+const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test-results');
+mkdirSync(out, { recursive: true });
+
+let baton: RunningBaton;
+let browser: Browser;
+let ctxA: BrowserContext;
+let a: Page;
+const pageErrors: string[] = [];
+const stamp = Date.now().toString(36);
+const state: { teamId?: string; taskId?: string; slowTaskId?: string } = {};
+
+async function setTheme(page: Page, theme: 'light' | 'dark') {
+  await page.evaluate((t) => {
+    localStorage.setItem('baton-theme', t);
+    document.documentElement.classList.toggle('dark', t === 'dark');
+  }, theme);
+}
+
+/** Light and dark screenshots of the page as it is now; `phone` adds a 390 px wide one. */
+async function shoot(page: Page, name: string, { phone = false } = {}) {
+  await setTheme(page, 'light');
+  await page.screenshot({ path: path.join(out, `${name}-light.png`), fullPage: true });
+  await setTheme(page, 'dark');
+  await page.screenshot({ path: path.join(out, `${name}-dark.png`), fullPage: true });
+  await setTheme(page, 'light');
+  if (phone) {
+    const size = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(150);
+    await page.screenshot({ path: path.join(out, `${name}-phone.png`), fullPage: true });
+    if (size) await page.setViewportSize(size);
+  }
+}
+
+async function signUp(page: Page, name: string, email: string) {
+  await page.goto(`${baton.webUrl}/sign-up`);
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${baton.webUrl}/teams/new`);
+}
+
+async function createTeam(page: Page, name: string): Promise<string> {
+  await page.getByLabel('Team name').fill(name);
+  await page.getByRole('button', { name: 'Create team' }).click();
+  await page.waitForURL(/\/teams\/[0-9a-f-]{36}\/tasks$/);
+  return page.url().match(/\/teams\/([0-9a-f-]{36})\/tasks/)![1]!;
+}
+
+async function submitTask(page: Page, teamId: string, title: string, prompt: string) {
+  await page.goto(`${baton.webUrl}/teams/${teamId}/tasks/new`);
+  await page.getByRole('heading', { name: 'New task' }).waitFor();
+  await page.waitForLoadState('networkidle');
+  await page.getByLabel('Title (optional)').fill(title);
+  await page.getByLabel('Prompt', { exact: true }).fill(prompt);
+  await page.getByRole('button', { name: 'Submit task' }).click();
+  await page.waitForURL(/\/tasks\/[0-9a-f-]{36}$/);
+  return page.url().match(/\/tasks\/([0-9a-f-]{36})$/)![1]!;
+}
+
+async function simConfig(body: unknown) {
+  const res = await fetch(`${baton.simUrl}/_sim/config`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+beforeAll(async () => {
+  baton = await startBaton();
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  ctxA = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  a = await ctxA.newPage();
+  a.on('pageerror', (e) => pageErrors.push(`${a.url()}: ${e.message}`));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  const code = await baton?.stop();
+  if (baton) expect(code, baton.output().slice(-4000)).toBe(0);
+});
+
+describe('the console on a running Baton', () => {
+  it('signs up a new user and creates a team', async () => {
+    await a.goto(`${baton.webUrl}/`);
+    await a.waitForURL(/\/sign-in/);
+    await shoot(a, 'sign-in', { phone: true });
+    await a.goto(`${baton.webUrl}/sign-up`);
+    await a.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => a.getByText('Enter your name.').isVisible()).toBe(true);
+    await shoot(a, 'sign-up-errors');
+    await signUp(a, 'Ada Lovelace', `ada-${stamp}@example.test`);
+    await a.getByLabel('Team name').waitFor();
+    await shoot(a, 'team-new');
+    state.teamId = await createTeam(a, `Engines ${stamp}`);
+    await a.getByRole('heading', { name: `Engines ${stamp} tasks` }).waitFor();
+    await a.getByText('No tasks').first().waitFor();
+    await shoot(a, 'tasks-empty', { phone: true });
+  });
+
+  it('submits a task and watches it stream and succeed', async () => {
+    const teamId = state.teamId!;
+    await a.goto(`${baton.webUrl}/teams/${teamId}/tasks/new`);
+    await a.getByRole('heading', { name: 'New task' }).waitFor();
+    await a.waitForLoadState('networkidle');
+    await a.getByRole('button', { name: 'Submit task' }).click();
+    await a
+      .getByText(/prompt/i)
+      .first()
+      .waitFor();
+    await shoot(a, 'task-new-errors', { phone: true });
+
+    state.taskId = await submitTask(a, teamId, 'First light', 'Write a haiku about batons.');
+    await a.getByRole('heading', { name: /First light/ }).waitFor();
+    // The live transcript: the header says Live/Streaming while it runs, then Finished.
+    await a.getByText('Finished.').waitFor({ timeout: 60_000 });
+    const header = a.getByRole('heading', { level: 1 });
+    await expect.poll(() => header.innerText()).toMatch(/succeeded/i);
+    // Text arrived in the transcript and the usage panel has a cost.
+    const cost = a.getByText('Cost', { exact: true }).locator('..');
+    await expect
+      .poll(async () => (await cost.innerText()).replace(/\s+/g, ' '))
+      .toMatch(/\$0\.\d*[1-9]/);
+    await shoot(a, 'task-succeeded', { phone: true });
+  });
+
+  it('shows the task cost in analytics', async () => {
+    const teamId = state.teamId!;
+    await a.goto(`${baton.webUrl}/teams/${teamId}/analytics`);
+    await a
+      .getByRole('heading', { name: /Analytics/ })
+      .first()
+      .waitFor();
+    await expect
+      .poll(
+        async () => (await a.locator('main').innerText()).match(/\$0\.\d*[1-9]\d*/g)?.length ?? 0,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBeGreaterThan(0);
+    await expect
+      .poll(() => a.getByText('First light').first().isVisible(), { timeout: 30_000 })
+      .toBe(true);
+    await shoot(a, 'analytics', { phone: true });
+  });
+
+  it('cancels a slow second task', async () => {
+    const teamId = state.teamId!;
+    await simConfig({
+      response: { tokensPerSecond: 5, outputTokens: { type: 'uniform', min: 400, max: 500 } },
+    });
+    state.slowTaskId = await submitTask(a, teamId, 'Slow boat', 'Tell me a very long story.');
+    const header = a.getByRole('heading', { level: 1 });
+    await expect.poll(() => header.innerText(), { timeout: 60_000 }).toMatch(/running/i);
+    await a.getByText('Streaming').waitFor();
+    await shoot(a, 'task-running');
+    await a.getByRole('button', { name: 'Cancel task' }).click();
+    await expect.poll(() => header.innerText(), { timeout: 60_000 }).toMatch(/cancel/i);
+    await a.getByRole('button', { name: 'Retry' }).waitFor();
+    await shoot(a, 'task-cancelled');
+    await simConfig({ response: { tokensPerSecond: 0 } }).catch(() => undefined);
+
+    await a.goto(`${baton.webUrl}/teams/${teamId}/tasks`);
+    await a.getByRole('table').waitFor();
+    const rows = a.locator('tbody tr');
+    await expect.poll(() => rows.count()).toBe(2);
+    await expect
+      .poll(() => rows.allInnerTexts())
+      .toEqual([
+        expect.stringMatching(/Slow boat[\s\S]*cancel/i),
+        expect.stringMatching(/First light[\s\S]*succeeded/i),
+      ]);
+    await shoot(a, 'tasks', { phone: true });
+    await a.goto(`${baton.webUrl}/`);
+    await a.getByRole('heading', { name: 'Overview' }).waitFor();
+    await a.getByText('Slow boat').first().waitFor();
+    await shoot(a, 'overview', { phone: true });
+    await a.goto(`${baton.webUrl}/settings/prices`);
+    await a.getByRole('table').first().waitFor();
+    await shoot(a, 'prices');
+  });
+
+  it('someone of another team finds none of it', async () => {
+    const ctxB = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    const b = await ctxB.newPage();
+    try {
+      await signUp(b, 'Grace Hopper', `grace-${stamp}@example.test`);
+      const otherTeam = await createTeam(b, `Compilers ${stamp}`);
+      expect(otherTeam).not.toBe(state.teamId);
+
+      await b.goto(`${baton.webUrl}/teams/${state.teamId}/tasks/${state.taskId}`);
+      await b
+        .getByText(/not found/i)
+        .first()
+        .waitFor();
+      expect(await b.locator('body').innerText()).not.toContain('First light');
+      await shoot(b, 'other-team-task-not-found');
+
+      await b.goto(`${baton.webUrl}/teams/${state.teamId}/tasks`);
+      await b
+        .getByText(/not found/i)
+        .first()
+        .waitFor();
+      expect(await b.locator('body').innerText()).not.toContain('Engines');
+
+      await b.goto(`${baton.webUrl}/teams/${state.teamId}/analytics`);
+      await b
+        .getByText(/not found/i)
+        .first()
+        .waitFor();
+      expect(await b.locator('body').innerText()).not.toMatch(/First light|Engines/);
+
+      await b.goto(`${baton.webUrl}/teams/${otherTeam}/tasks`);
+      await b.getByText('No tasks').first().waitFor();
+      await b.goto(`${baton.webUrl}/`);
+      await b.getByRole('heading', { name: 'Overview' }).waitFor();
+      await b.waitForLoadState('networkidle');
+      const body = await b.locator('body').innerText();
+      expect(body).toContain(`Compilers ${stamp}`);
+      expect(body).not.toMatch(/First light|Slow boat|Engines/);
+      await shoot(b, 'other-team-overview');
+
+      // The API itself refuses too, not just the pages.
+      const res = await b.request.get(
+        `${baton.webUrl}/api/trpc/task.byId?input=${encodeURIComponent(
+          JSON.stringify({ json: { teamId: state.teamId, taskId: state.taskId } }),
+        )}`,
+      );
+      expect(res.status()).toBe(404);
+    } finally {
+      await ctxB.close();
+    }
+  });
+
+  it('had no uncaught errors in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -37,7 +37,9 @@ run_once() {
   for port in 3000 4010 4020; do
     if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "port $port still answers after Ctrl-C"; exit 1; fi
   done
-  if pgrep -f "postgres -D .*baton.*/pg" >/dev/null; then echo "an embedded postgres is still running"; pgrep -af postgres; exit 1; fi
+  if pgrep -f "postgres -D ${BATON_DATA_DIR:-$PWD/.baton}/pg" >/dev/null; then
+    echo "the embedded postgres is still running"; pgrep -af "postgres -D"; exit 1
+  fi
   echo "stopped cleanly after Ctrl-C"
 }
 

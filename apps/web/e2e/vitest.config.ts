@@ -4,9 +4,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['e2e/**/*.e2e.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 240_000,
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
     fileParallelism: false,
+    expect: { poll: { timeout: 60_000, interval: 250 } },
     reporters: ['verbose'],
   },
 });

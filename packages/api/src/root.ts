@@ -1,5 +1,7 @@
 import { analyticsRouter } from './router/analytics';
+import { liveRouter } from './router/live';
 import { priceRouter } from './router/price';
+import { settingsRouter } from './router/settings';
 import { systemRouter } from './router/system';
 import { taskRouter } from './router/task';
 import { teamRouter } from './router/team';
@@ -11,6 +13,8 @@ export const appRouter = createTRPCRouter({
   task: taskRouter,
   price: priceRouter,
   analytics: analyticsRouter,
+  live: liveRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -42,6 +42,8 @@ export interface CreateContextOptions {
   version?: string;
   /** The job queue (lazily started); needed to submit and retry tasks. */
   boss?: () => Promise<PgBoss>;
+  /** BATON_SECRET: encrypts stored provider credentials (never sent to the browser). */
+  secret?: string;
 }
 
 export interface Context {
@@ -52,6 +54,7 @@ export interface Context {
   session: AuthSession | null;
   version: string;
   boss: () => Promise<PgBoss>;
+  secret: string | null;
 }
 
 export async function createTRPCContext(opts: CreateContextOptions): Promise<Context> {
@@ -80,6 +83,7 @@ export async function createTRPCContext(opts: CreateContextOptions): Promise<Con
     boss:
       opts.boss ??
       (() => Promise.reject(new AppError('INTERNAL', 'The job queue is not configured here.'))),
+    secret: opts.secret ?? null,
   };
 }
 

@@ -47,6 +47,22 @@ function validInput(path: string): Record<string, unknown> {
   if (path === 'task.submit') Object.assign(base, { prompt: 'x', backend: 'api', model: 'm' });
   if (path === 'team.update') Object.assign(base, { name: 'Renamed' });
   if (path === 'team.create') return { name: 'Fresh' };
+  if (path === 'settings.saveCredential')
+    Object.assign(base, { label: 'main', apiKey: 'sk-ant-api03-0123456789abcdefghij' });
+  if (path === 'settings.deleteCredential' || path === 'settings.deleteAlertRule')
+    Object.assign(base, { credentialId: taskId, ruleId: taskId });
+  if (path === 'settings.createAlertRule')
+    Object.assign(base, { name: 'r', metric: 'error_rate', threshold: 5 });
+  if (path === 'settings.addPrice')
+    Object.assign(base, {
+      modelPattern: 'claude-x*',
+      validFrom: T,
+      inputPerMtok: 1,
+      cacheWrite5mPerMtok: 1,
+      cacheWrite1hPerMtok: 2,
+      cacheReadPerMtok: 0.1,
+      outputPerMtok: 5,
+    });
   return base;
 }
 
@@ -104,7 +120,15 @@ describe('every procedure', () => {
   it('the router has the procedures this test expects to walk', () => {
     expect(procedures.length).toBeGreaterThan(15);
     expect(procedures.map((p) => p.path)).toEqual(
-      expect.arrayContaining(['task.submit', 'task.watch', 'analytics.summary', 'team.update']),
+      expect.arrayContaining([
+        'task.submit',
+        'task.watch',
+        'analytics.summary',
+        'team.update',
+        'live.overview',
+        'settings.saveCredential',
+        'settings.addPrice',
+      ]),
     );
   });
 
@@ -150,6 +174,14 @@ describe('every procedure', () => {
         limit: -1,
         latest: 'many',
         dataset: 'nope',
+        label: 7,
+        apiKey: 'short',
+        metric: 'vibes',
+        threshold: 'lots',
+        credentialId: 'x',
+        ruleId: 'x',
+        modelPattern: 'Bad Pattern!',
+        validFrom: 'never',
       };
       const r = await call(viewer, path, bad);
       if (r.ok) {

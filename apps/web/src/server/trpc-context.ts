@@ -15,5 +15,6 @@ export function createContext(headers: Headers) {
     auth: getAuth(),
     version: pkg.version,
     boss: getBoss,
+    secret: env.BATON_SECRET,
   });
 }

@@ -58,6 +58,13 @@ function TeamInitial({ name }: { name: string }) {
   );
 }
 
+const TEAM_PAGES = [
+  ['tasks', 'Tasks'],
+  ['live', 'Live'],
+  ['analytics', 'Analytics'],
+  ['settings', 'Settings'],
+] as const;
+
 function Navigation({ onNavigate }: { onNavigate?: () => void }) {
   const pathname = usePathname();
   const trpc = useTRPC();
@@ -83,19 +90,33 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
             <p className="px-2.5 text-xs text-zinc-500">No teams yet.</p>
           ) : (
             teams.data.map((team) => {
-              const href = `/teams/${team.id}/tasks`;
+              const base = `/teams/${team.id}`;
+              const inTeam = pathname === base || pathname.startsWith(`${base}/`);
               return (
-                <NavLink
-                  key={team.id}
-                  href={href}
-                  active={
-                    pathname.startsWith(`/teams/${team.id}`) && !pathname.endsWith('/analytics')
-                  }
-                  icon={<TeamInitial name={team.name} />}
-                  onNavigate={onNavigate}
-                >
-                  {team.name}
-                </NavLink>
+                <div key={team.id} className="flex flex-col gap-0.5">
+                  <NavLink
+                    href={`${base}/tasks`}
+                    active={inTeam && pathname.startsWith(`${base}/tasks`)}
+                    icon={<TeamInitial name={team.name} />}
+                    onNavigate={onNavigate}
+                  >
+                    {team.name}
+                  </NavLink>
+                  {inTeam ? (
+                    <div className="ml-4 flex flex-col gap-0.5 border-l border-zinc-200 pl-2 dark:border-zinc-800">
+                      {TEAM_PAGES.map(([segment, label]) => (
+                        <NavLink
+                          key={segment}
+                          href={`${base}/${segment}`}
+                          active={pathname.startsWith(`${base}/${segment}`)}
+                          onNavigate={onNavigate}
+                        >
+                          {label}
+                        </NavLink>
+                      ))}
+                    </div>
+                  ) : null}
+                </div>
               );
             })
           )}

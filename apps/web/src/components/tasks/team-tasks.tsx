@@ -364,6 +364,12 @@ export function TeamTasks({ teamId, filters }: { teamId: string; filters: TaskFi
         actions={
           <>
             <Link
+              href={`/teams/${teamId}/live`}
+              className="rounded-md border border-zinc-200 bg-white px-3 py-1.5 text-sm font-medium text-zinc-700 shadow-xs hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200 dark:hover:bg-zinc-800"
+            >
+              Live
+            </Link>
+            <Link
               href={`/teams/${teamId}/analytics`}
               className="rounded-md border border-zinc-200 bg-white px-3 py-1.5 text-sm font-medium text-zinc-700 shadow-xs hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200 dark:hover:bg-zinc-800"
             >

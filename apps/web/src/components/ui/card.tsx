@@ -59,7 +59,7 @@ export function PageHeader({
           <p className="mt-1 text-sm text-zinc-500 dark:text-zinc-400">{description}</p>
         ) : null}
       </div>
-      {actions ? <div className="flex shrink-0 items-center gap-2">{actions}</div> : null}
+      {actions ? <div className="flex shrink-0 flex-wrap items-center gap-2">{actions}</div> : null}
     </div>
   );
 }

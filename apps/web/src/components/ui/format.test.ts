@@ -14,7 +14,7 @@ describe('formatting', () => {
 
   it('formats counts, durations, multipliers and ids', () => {
     expect(formatInt(1234567)).toBe('1,234,567');
-    expect(formatMs(3.14159)).toBe('3.1 ms');
+    expect(formatMs(2.345)).toBe('2.3 ms');
     expect(formatMs(412.6)).toBe('413 ms');
     expect(formatMultiplier('0.5000')).toBe('×0.5');
     expect(formatMultiplier('2.0000')).toBe('×2');

@@ -1,0 +1,380 @@
+'use client';
+
+import type { RouterOutputs } from '@baton/api';
+import { useQuery } from '@tanstack/react-query';
+import Link from 'next/link';
+import type { ReactNode } from 'react';
+import { useTRPC } from '@/trpc/react';
+import { Badge } from '../ui/badges';
+import { Card, CardHeader, PageHeader } from '../ui/card';
+import { cn } from '../ui/cn';
+import { formatInt, shortId } from '../ui/format';
+import { RelativeTime } from '../ui/relative-time';
+import { Skeleton } from '../ui/skeleton';
+import { EmptyState, ErrorState } from '../ui/states';
+
+type Live = RouterOutputs['live']['overview'];
+
+export const LIVE_REFRESH_MS = 3_000;
+
+const DIMENSION_LABELS: Record<string, string> = {
+  requests: 'Requests/min',
+  inputTokens: 'Input tokens/min',
+  outputTokens: 'Output tokens/min',
+  tokens: 'Tokens/min',
+};
+
+function Stat({ label, value, hint }: { label: string; value: ReactNode; hint?: ReactNode }) {
+  return (
+    <Card className="p-4">
+      <div className="text-xs text-zinc-500 dark:text-zinc-400">{label}</div>
+      <div className="mt-1 text-lg font-semibold tabular">{value}</div>
+      {hint ? <div className="mt-0.5 text-xs text-zinc-500 dark:text-zinc-400">{hint}</div> : null}
+    </Card>
+  );
+}
+
+/** Remaining share of a bucket as a bar (the numbers beside it are what screen readers get). */
+function Meter({ remaining, limit }: { remaining: number; limit: number }) {
+  const pct = limit > 0 ? Math.max(0, Math.min(100, (remaining / limit) * 100)) : 0;
+  return (
+    <div
+      aria-hidden="true"
+      className="h-1.5 w-full overflow-hidden rounded-full bg-zinc-100 dark:bg-zinc-800"
+    >
+      <div
+        className={cn(
+          'h-full rounded-full',
+          pct < 10 ? 'bg-red-500' : pct < 35 ? 'bg-amber-500' : 'bg-emerald-500',
+        )}
+        style={{ width: `${pct}%` }}
+      />
+    </div>
+  );
+}
+
+function RateLimits({ limits, at }: { limits: Live['limits']; at: Date }) {
+  if (!limits.available || limits.scopes.length === 0) {
+    return (
+      <EmptyState
+        title="No rate-limit state yet"
+        description="Buckets appear after the first request through the shared limiter."
+      />
+    );
+  }
+  return (
+    <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
+      {limits.scopes.map((s) => (
+        <li key={s.scope} className="space-y-3 px-5 py-4">
+          <div className="flex flex-wrap items-center justify-between gap-2">
+            <span className="font-mono text-sm break-all">{s.scope}</span>
+            {s.pausedUntil ? (
+              <Badge tone="bad">paused until {s.pausedUntil.toISOString().slice(11, 19)} UTC</Badge>
+            ) : (
+              <span className="text-xs text-zinc-500 dark:text-zinc-400">
+                seen <RelativeTime date={s.updatedAt} />
+              </span>
+            )}
+          </div>
+          <dl className="grid gap-3 sm:grid-cols-2">
+            {s.dimensions.map((d) => (
+              <div key={d.dimension} className="space-y-1">
+                <dt className="flex justify-between gap-2 text-xs text-zinc-500 dark:text-zinc-400">
+                  <span>{DIMENSION_LABELS[d.dimension] ?? d.dimension}</span>
+                  <span className="tabular">
+                    {d.remaining >= d.limit
+                      ? 'full'
+                      : `full in ${Math.max(1, Math.ceil((d.resetAt.getTime() - at.getTime()) / 1000))} s`}
+                  </span>
+                </dt>
+                <dd className="space-y-1">
+                  <Meter remaining={d.remaining} limit={d.limit} />
+                  <div className="text-xs tabular text-zinc-700 dark:text-zinc-300">
+                    {formatInt(d.remaining)} / {formatInt(d.limit)} remaining
+                  </div>
+                </dd>
+              </div>
+            ))}
+          </dl>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function Table({ head, children }: { head: string[]; children: ReactNode }) {
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-left text-sm">
+        <thead className="border-b border-zinc-100 text-xs text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">
+          <tr>
+            {head.map((h, i) => (
+              <th
+                key={h}
+                scope="col"
+                className={cn('px-5 py-2.5 font-medium', i > 0 && 'text-right')}
+              >
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+export function LiveDashboardSkeleton() {
+  return (
+    <div className="space-y-4" aria-busy="true">
+      <span role="status" className="sr-only">
+        Loading live state…
+      </span>
+      <Skeleton className="h-7 w-48" />
+      <div className="grid grid-cols-2 gap-3 lg:grid-cols-4">
+        {[0, 1, 2, 3].map((i) => (
+          <Skeleton key={i} className="h-20" />
+        ))}
+      </div>
+      <div className="grid gap-4 lg:grid-cols-2">
+        <Skeleton className="h-56" />
+        <Skeleton className="h-56" />
+      </div>
+    </div>
+  );
+}
+
+export function LiveDashboard({ teamId }: { teamId: string }) {
+  const trpc = useTRPC();
+  const team = useQuery(trpc.team.get.queryOptions({ teamId }));
+  const live = useQuery({
+    ...trpc.live.overview.queryOptions({ teamId }),
+    refetchInterval: LIVE_REFRESH_MS,
+    refetchIntervalInBackground: false,
+  });
+
+  if (live.isPending) return <LiveDashboardSkeleton />;
+  if (live.isError && !live.data) {
+    return (
+      <Card>
+        <ErrorState
+          title="Live state unavailable"
+          error={live.error}
+          onRetry={() => void live.refetch()}
+          retrying={live.isFetching}
+        />
+      </Card>
+    );
+  }
+  const d = live.data;
+  const openAlerts = d.alerts.filter((a) => a.state === 'open');
+
+  return (
+    <div className="space-y-4">
+      <PageHeader
+        title={team.data ? `${team.data.name} live` : 'Live'}
+        description={
+          <span aria-live="polite">
+            {live.isError ? (
+              <span className="text-bad">Refresh failed — showing the last known state.</span>
+            ) : (
+              <>
+                Refreshes every {LIVE_REFRESH_MS / 1000} s · updated{' '}
+                {d.at.toISOString().slice(11, 19)} UTC
+              </>
+            )}
+          </span>
+        }
+        actions={
+          <Link
+            href={`/teams/${teamId}/tasks`}
+            className="rounded-md border border-zinc-200 bg-white px-3 py-1.5 text-sm font-medium text-zinc-700 shadow-xs hover:bg-zinc-50 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-200 dark:hover:bg-zinc-800"
+          >
+            Tasks
+          </Link>
+        }
+      />
+
+      {openAlerts.length > 0 ? (
+        <div
+          role="alert"
+          className="rounded-lg border border-red-200 bg-red-50 px-4 py-3 text-sm text-red-800 dark:border-red-900 dark:bg-red-950/40 dark:text-red-200"
+        >
+          <p className="font-medium">
+            {openAlerts.length} open {openAlerts.length === 1 ? 'alert' : 'alerts'}
+          </p>
+          <ul className="mt-1 list-disc pl-5">
+            {openAlerts.map((a) => (
+              <li key={a.id}>{a.message}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+
+      <div className="grid grid-cols-2 gap-3 lg:grid-cols-4" data-testid="live-stats">
+        <Stat
+          label="Running (team)"
+          value={formatInt(d.queue.teamRunning)}
+          hint={`${formatInt(d.queue.fleetRunning)} across the fleet`}
+        />
+        <Stat label="Queued (team)" value={formatInt(d.queue.teamQueued)} />
+        <Stat
+          label="Queue depth (fleet)"
+          value={d.queue.jobs ? formatInt(d.queue.jobs.waiting) : '—'}
+          hint={
+            d.queue.jobs
+              ? `${formatInt(d.queue.jobs.active)} active · ${formatInt(d.queue.jobs.retrying)} retrying`
+              : 'queue not started yet'
+          }
+        />
+        <Stat
+          label="Workers"
+          value={formatInt(d.workers.length)}
+          hint={`${d.workers.filter((w) => w.status === 'busy').length} busy`}
+        />
+      </div>
+
+      <div className="grid gap-4 lg:grid-cols-2">
+        <Card>
+          <CardHeader title="Running tasks" description="This team's tasks on a worker now." />
+          {d.running.length === 0 ? (
+            <EmptyState
+              title="Nothing running"
+              description="Submitted tasks show here while a worker runs them."
+            />
+          ) : (
+            <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
+              {d.running.map((t) => (
+                <li key={t.id} className="flex items-center justify-between gap-3 px-5 py-3">
+                  <div className="min-w-0">
+                    <Link
+                      href={`/teams/${teamId}/tasks/${t.id}`}
+                      className="block truncate text-sm font-medium hover:underline"
+                    >
+                      {t.title || t.prompt}
+                    </Link>
+                    <p className="truncate font-mono text-xs text-zinc-500 dark:text-zinc-400">
+                      {shortId(t.id)} · {t.model} · attempt {t.attempts}
+                    </p>
+                  </div>
+                  <div className="shrink-0 text-right text-xs text-zinc-500 dark:text-zinc-400">
+                    {t.cancelRequestedAt ? (
+                      <Badge tone="warn">cancelling</Badge>
+                    ) : (
+                      <Badge>{t.backend}</Badge>
+                    )}
+                    {t.startedAt ? (
+                      <div className="mt-1">
+                        started <RelativeTime date={t.startedAt} />
+                      </div>
+                    ) : null}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          )}
+        </Card>
+
+        <Card>
+          <CardHeader
+            title="Active sessions"
+            description="Claude conversations held by the session pool."
+          />
+          {d.sessions.length === 0 ? (
+            <EmptyState
+              title="No active sessions"
+              description="Sessions open while tasks run and close when they finish."
+            />
+          ) : (
+            <Table head={['Session', 'Messages', 'Tokens', 'Last used']}>
+              {d.sessions.map((s) => (
+                <tr key={s.id}>
+                  <td className="px-5 py-2.5">
+                    <span className="font-mono text-xs">{shortId(s.id)}</span>{' '}
+                    <span className="text-xs text-zinc-500">{s.model}</span>
+                  </td>
+                  <td className="px-5 py-2.5 text-right tabular">{formatInt(s.messageCount)}</td>
+                  <td className="px-5 py-2.5 text-right tabular">
+                    {formatInt(s.inputTokens + s.outputTokens)}
+                  </td>
+                  <td className="px-5 py-2.5 text-right text-xs whitespace-nowrap">
+                    <RelativeTime date={s.lastUsedAt} />
+                  </td>
+                </tr>
+              ))}
+            </Table>
+          )}
+        </Card>
+
+        <Card>
+          <CardHeader
+            title="Rate limits"
+            description="Shared limiter buckets per scope: remaining now and when full again."
+          />
+          <RateLimits limits={d.limits} at={d.at} />
+        </Card>
+
+        <Card>
+          <CardHeader
+            title="Workers"
+            description="Worker processes connected to the database (from pg_stat_activity)."
+          />
+          {d.workers.length === 0 ? (
+            <EmptyState
+              title="No worker connected"
+              description="Start one with `pnpm baton start` or `pnpm baton worker`; queued tasks wait until then."
+            />
+          ) : (
+            <Table head={['Worker', 'State', 'Connections', 'Connected']}>
+              {d.workers.map((w) => (
+                <tr key={w.id}>
+                  <td className="px-5 py-2.5 font-mono text-xs break-all">{w.id}</td>
+                  <td className="px-5 py-2.5 text-right">
+                    <Badge tone={w.status === 'busy' ? 'brand' : 'ok'}>{w.status}</Badge>
+                  </td>
+                  <td className="px-5 py-2.5 text-right tabular">{w.connections}</td>
+                  <td className="px-5 py-2.5 text-right text-xs whitespace-nowrap">
+                    <RelativeTime date={w.connectedSince} />
+                  </td>
+                </tr>
+              ))}
+            </Table>
+          )}
+        </Card>
+      </div>
+
+      <Card>
+        <CardHeader
+          title="Recent alerts"
+          description={
+            <>
+              From this team's alert rules, evaluated on every refresh.{' '}
+              <Link href={`/teams/${teamId}/settings`} className="underline">
+                Manage rules
+              </Link>
+            </>
+          }
+        />
+        {d.alerts.length === 0 ? (
+          <EmptyState
+            title="No alerts"
+            description="Alerts appear here when a rule's threshold is crossed."
+          />
+        ) : (
+          <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
+            {d.alerts.map((a) => (
+              <li key={a.id} className="flex items-start justify-between gap-3 px-5 py-3 text-sm">
+                <span className="min-w-0">{a.message}</span>
+                <span className="flex shrink-0 flex-col items-end gap-1 text-xs text-zinc-500">
+                  <Badge tone={a.state === 'open' ? 'bad' : 'neutral'}>{a.state}</Badge>
+                  <RelativeTime date={a.triggeredAt} />
+                </span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,494 @@
+'use client';
+
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, type ReactNode, useId } from 'react';
+import { useTRPC } from '@/trpc/react';
+import { Badge } from '../ui/badges';
+import { Card, CardHeader, PageHeader } from '../ui/card';
+import { Button, FormAlert, FormField, fieldErrorsOf, inputClass } from '../ui/form';
+import { RelativeTime } from '../ui/relative-time';
+import { roleAtLeast } from '../ui/roles';
+import { Skeleton } from '../ui/skeleton';
+import { EmptyState, ErrorState, errorMessage } from '../ui/states';
+import { localDateTime, numberField } from './fields';
+
+export const ALERT_METRIC_OPTIONS = [
+  ['cost_per_day_usd', 'Cost per day (USD)'],
+  ['error_rate', 'Error rate (%)'],
+  ['projected_block_tokens', 'Projected 5-hour block tokens'],
+  ['queue_depth', 'Queued tasks'],
+  ['rate_limit_remaining_ratio', 'Rate limit remaining (%)'],
+] as const;
+
+function Saved({ show, children }: { show: boolean; children: ReactNode }) {
+  return show ? (
+    <output className="text-sm text-emerald-700 dark:text-emerald-300">{children}</output>
+  ) : null;
+}
+
+function QuotaForm({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const id = useId();
+  const team = useQuery(trpc.team.get.queryOptions({ teamId }));
+  const update = useMutation(
+    trpc.team.update.mutationOptions({
+      onSuccess: () => qc.invalidateQueries({ queryKey: trpc.team.pathKey() }),
+    }),
+  );
+  const errors = fieldErrorsOf(update.error);
+  if (team.isPending) return <Skeleton className="m-5 h-24" />;
+  if (team.isError) return <ErrorState error={team.error} onRetry={() => void team.refetch()} />;
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const d = new FormData(e.currentTarget);
+    const budget = numberField(d.get('monthlyBudgetUsd'));
+    update.mutate({
+      teamId,
+      maxConcurrentTasks: numberField(d.get('maxConcurrentTasks')),
+      monthlyBudgetUsd: budget === undefined ? null : budget,
+    });
+  }
+  return (
+    <form onSubmit={onSubmit} noValidate className="space-y-4 p-5">
+      {update.error && !errors.maxConcurrentTasks && !errors.monthlyBudgetUsd ? (
+        <FormAlert>{errorMessage(update.error)}</FormAlert>
+      ) : null}
+      <div className="grid gap-4 sm:grid-cols-2">
+        <FormField
+          id={`${id}-maxConcurrentTasks`}
+          label="Max concurrent tasks"
+          error={errors.maxConcurrentTasks}
+        >
+          {(aria) => (
+            <input
+              {...aria}
+              name="maxConcurrentTasks"
+              type="number"
+              min={1}
+              disabled={!canEdit}
+              defaultValue={team.data.maxConcurrentTasks}
+              className={inputClass(errors.maxConcurrentTasks)}
+            />
+          )}
+        </FormField>
+        <FormField
+          id={`${id}-monthlyBudgetUsd`}
+          label="Monthly budget (USD, empty = none)"
+          error={errors.monthlyBudgetUsd}
+        >
+          {(aria) => (
+            <input
+              {...aria}
+              name="monthlyBudgetUsd"
+              type="number"
+              min={0}
+              step="0.01"
+              disabled={!canEdit}
+              defaultValue={team.data.monthlyBudgetUsd ?? ''}
+              className={inputClass(errors.monthlyBudgetUsd)}
+            />
+          )}
+        </FormField>
+      </div>
+      {canEdit ? (
+        <div className="flex items-center justify-end gap-3">
+          <Saved show={update.isSuccess}>Saved.</Saved>
+          <Button type="submit" variant="primary" disabled={update.isPending}>
+            {update.isPending ? 'Saving…' : 'Save limits'}
+          </Button>
+        </div>
+      ) : (
+        <p className="text-xs text-zinc-500">Admins and owners can change these.</p>
+      )}
+    </form>
+  );
+}
+
+function Credentials({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const id = useId();
+  const list = useQuery(trpc.settings.credentials.queryOptions({ teamId }));
+  const refresh = () =>
+    qc.invalidateQueries({ queryKey: trpc.settings.credentials.queryKey({ teamId }) });
+  const save = useMutation(trpc.settings.saveCredential.mutationOptions({ onSuccess: refresh }));
+  const remove = useMutation(
+    trpc.settings.deleteCredential.mutationOptions({ onSuccess: refresh }),
+  );
+  const errors = fieldErrorsOf(save.error);
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const d = new FormData(form);
+    save.mutate(
+      { teamId, label: String(d.get('label') ?? ''), apiKey: String(d.get('apiKey') ?? '') },
+      { onSuccess: () => form.reset() },
+    );
+  }
+  return (
+    <>
+      {list.isPending ? (
+        <Skeleton className="m-5 h-10" />
+      ) : list.isError ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : list.data.length === 0 ? (
+        <EmptyState
+          title="No credentials"
+          description="Without one, workers use the server's ANTHROPIC_API_KEY (or the simulator)."
+        />
+      ) : (
+        <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
+          {list.data.map((c) => (
+            <li
+              key={c.id}
+              className="flex flex-wrap items-center justify-between gap-3 px-5 py-3 text-sm"
+            >
+              <div className="min-w-0">
+                <p className="font-medium">{c.label}</p>
+                <p className="font-mono text-xs text-zinc-500 dark:text-zinc-400">
+                  {c.fingerprint} · {c.rotatedAt ? 'rotated' : 'added'}{' '}
+                  <RelativeTime date={c.rotatedAt ?? c.createdAt} />
+                </p>
+              </div>
+              {canEdit ? (
+                <Button
+                  variant="danger"
+                  onClick={() => remove.mutate({ teamId, credentialId: c.id })}
+                  disabled={remove.isPending}
+                >
+                  Delete<span className="sr-only"> {c.label}</span>
+                </Button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      {canEdit ? (
+        <form
+          onSubmit={onSubmit}
+          noValidate
+          className="space-y-4 border-t border-zinc-100 p-5 dark:border-zinc-800"
+        >
+          {save.error && !errors.label && !errors.apiKey ? (
+            <FormAlert>{errorMessage(save.error)}</FormAlert>
+          ) : null}
+          {remove.error ? <FormAlert>{errorMessage(remove.error)}</FormAlert> : null}
+          <div className="grid gap-4 sm:grid-cols-[12rem_1fr]">
+            <FormField id={`${id}-label`} label="Name" error={errors.label}>
+              {(aria) => (
+                <input
+                  {...aria}
+                  name="label"
+                  defaultValue="default"
+                  className={inputClass(errors.label)}
+                />
+              )}
+            </FormField>
+            <FormField id={`${id}-apiKey`} label="Anthropic API key" error={errors.apiKey}>
+              {(aria) => (
+                <input
+                  {...aria}
+                  name="apiKey"
+                  type="password"
+                  autoComplete="off"
+                  placeholder="sk-ant-…"
+                  className={`${inputClass(errors.apiKey)} font-mono`}
+                />
+              )}
+            </FormField>
+          </div>
+          <div className="flex items-center justify-end gap-3">
+            <Saved show={save.isSuccess}>Saved — fingerprint {save.data?.fingerprint}</Saved>
+            <Button type="submit" variant="primary" disabled={save.isPending}>
+              {save.isPending ? 'Encrypting…' : 'Save key'}
+            </Button>
+          </div>
+        </form>
+      ) : null}
+    </>
+  );
+}
+
+function AlertRules({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const id = useId();
+  const list = useQuery(trpc.settings.alertRules.queryOptions({ teamId }));
+  const refresh = () =>
+    qc.invalidateQueries({ queryKey: trpc.settings.alertRules.queryKey({ teamId }) });
+  const create = useMutation(trpc.settings.createAlertRule.mutationOptions({ onSuccess: refresh }));
+  const remove = useMutation(trpc.settings.deleteAlertRule.mutationOptions({ onSuccess: refresh }));
+  const errors = fieldErrorsOf(create.error);
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const d = new FormData(form);
+    create.mutate(
+      {
+        teamId,
+        name: String(d.get('name') ?? ''),
+        metric: String(d.get('metric')) as (typeof ALERT_METRIC_OPTIONS)[number][0],
+        comparator: d.get('comparator') === 'lt' ? 'lt' : 'gt',
+        threshold: numberField(d.get('threshold')) as number,
+        windowMinutes: numberField(d.get('windowMinutes')),
+      },
+      { onSuccess: () => form.reset() },
+    );
+  }
+  return (
+    <>
+      {list.isPending ? (
+        <Skeleton className="m-5 h-10" />
+      ) : list.isError ? (
+        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+      ) : list.data.length === 0 ? (
+        <EmptyState
+          title="No alert rules"
+          description="Add one below; alerts show on the Live page."
+        />
+      ) : (
+        <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
+          {list.data.map((r) => (
+            <li
+              key={r.id}
+              className="flex flex-wrap items-center justify-between gap-3 px-5 py-3 text-sm"
+            >
+              <div className="min-w-0">
+                <p className="font-medium">
+                  {r.name} {r.enabled ? null : <Badge>disabled</Badge>}
+                </p>
+                <p className="text-xs text-zinc-500 dark:text-zinc-400">
+                  {r.metricLabel} {r.comparator === 'lt' ? 'under' : 'over'} {Number(r.threshold)} ·
+                  over {r.windowMinutes} min
+                </p>
+              </div>
+              {canEdit ? (
+                <Button
+                  variant="danger"
+                  onClick={() => remove.mutate({ teamId, ruleId: r.id })}
+                  disabled={remove.isPending}
+                >
+                  Delete<span className="sr-only"> {r.name}</span>
+                </Button>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      )}
+      {canEdit ? (
+        <form
+          onSubmit={onSubmit}
+          noValidate
+          className="space-y-4 border-t border-zinc-100 p-5 dark:border-zinc-800"
+        >
+          {create.error && Object.keys(errors).length === 0 ? (
+            <FormAlert>{errorMessage(create.error)}</FormAlert>
+          ) : null}
+          <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
+            <FormField id={`${id}-name`} label="Rule name" error={errors.name}>
+              {(aria) => <input {...aria} name="name" className={inputClass(errors.name)} />}
+            </FormField>
+            <FormField id={`${id}-metric`} label="Metric" error={errors.metric}>
+              {(aria) => (
+                <select {...aria} name="metric" className={inputClass(errors.metric)}>
+                  {ALERT_METRIC_OPTIONS.map(([value, label]) => (
+                    <option key={value} value={value}>
+                      {label}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </FormField>
+            <FormField id={`${id}-comparator`} label="When" error={errors.comparator}>
+              {(aria) => (
+                <select {...aria} name="comparator" className={inputClass(errors.comparator)}>
+                  <option value="gt">over</option>
+                  <option value="lt">under</option>
+                </select>
+              )}
+            </FormField>
+            <FormField id={`${id}-threshold`} label="Threshold" error={errors.threshold}>
+              {(aria) => (
+                <input
+                  {...aria}
+                  name="threshold"
+                  type="number"
+                  step="any"
+                  min={0}
+                  className={inputClass(errors.threshold)}
+                />
+              )}
+            </FormField>
+            <FormField id={`${id}-windowMinutes`} label="Window (min)" error={errors.windowMinutes}>
+              {(aria) => (
+                <input
+                  {...aria}
+                  name="windowMinutes"
+                  type="number"
+                  min={5}
+                  defaultValue={60}
+                  className={inputClass(errors.windowMinutes)}
+                />
+              )}
+            </FormField>
+          </div>
+          <div className="flex justify-end">
+            <Button type="submit" variant="primary" disabled={create.isPending}>
+              {create.isPending ? 'Adding…' : 'Add rule'}
+            </Button>
+          </div>
+        </form>
+      ) : null}
+    </>
+  );
+}
+
+function AddPrice({ teamId }: { teamId: string }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const id = useId();
+  const add = useMutation(
+    trpc.settings.addPrice.mutationOptions({
+      onSuccess: () => qc.invalidateQueries({ queryKey: trpc.price.pathKey() }),
+    }),
+  );
+  const errors = fieldErrorsOf(add.error);
+  const fields = [
+    ['inputPerMtok', 'Input'],
+    ['cacheWrite5mPerMtok', 'Cache write 5m'],
+    ['cacheWrite1hPerMtok', 'Cache write 1h'],
+    ['cacheReadPerMtok', 'Cache read'],
+    ['outputPerMtok', 'Output'],
+  ] as const;
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const form = e.currentTarget;
+    const d = new FormData(form);
+    add.mutate(
+      {
+        teamId,
+        modelPattern: String(d.get('modelPattern') ?? ''),
+        validFrom: localDateTime(d.get('validFrom')) as Date,
+        inputPerMtok: numberField(d.get('inputPerMtok')) as number,
+        cacheWrite5mPerMtok: numberField(d.get('cacheWrite5mPerMtok')) as number,
+        cacheWrite1hPerMtok: numberField(d.get('cacheWrite1hPerMtok')) as number,
+        cacheReadPerMtok: numberField(d.get('cacheReadPerMtok')) as number,
+        outputPerMtok: numberField(d.get('outputPerMtok')) as number,
+      },
+      { onSuccess: () => form.reset() },
+    );
+  }
+  return (
+    <form onSubmit={onSubmit} noValidate className="space-y-4 p-5">
+      {add.error && Object.keys(errors).length === 0 ? (
+        <FormAlert>{errorMessage(add.error)}</FormAlert>
+      ) : null}
+      <div className="grid gap-4 sm:grid-cols-2">
+        <FormField id={`${id}-modelPattern`} label="Model or pattern" error={errors.modelPattern}>
+          {(aria) => (
+            <input
+              {...aria}
+              name="modelPattern"
+              placeholder="claude-sonnet-4-5*"
+              className={`${inputClass(errors.modelPattern)} font-mono`}
+            />
+          )}
+        </FormField>
+        <FormField id={`${id}-validFrom`} label="Valid from" error={errors.validFrom}>
+          {(aria) => (
+            <input
+              {...aria}
+              name="validFrom"
+              type="datetime-local"
+              className={inputClass(errors.validFrom)}
+            />
+          )}
+        </FormField>
+      </div>
+      <div className="grid grid-cols-2 gap-4 sm:grid-cols-5">
+        {fields.map(([name, label]) => (
+          <FormField key={name} id={`${id}-${name}`} label={`${label} $/MTok`} error={errors[name]}>
+            {(aria) => (
+              <input
+                {...aria}
+                name={name}
+                type="number"
+                step="any"
+                min={0}
+                className={inputClass(errors[name])}
+              />
+            )}
+          </FormField>
+        ))}
+      </div>
+      <div className="flex items-center justify-end gap-3">
+        <Saved show={add.isSuccess}>Added — see the price table.</Saved>
+        <Button type="submit" variant="primary" disabled={add.isPending}>
+          {add.isPending ? 'Adding…' : 'Add price'}
+        </Button>
+      </div>
+    </form>
+  );
+}
+
+export function TeamSettings({ teamId }: { teamId: string }) {
+  const trpc = useTRPC();
+  const team = useQuery(trpc.team.get.queryOptions({ teamId }));
+  if (team.isPending) {
+    return (
+      <div className="space-y-4" aria-busy="true">
+        <Skeleton className="h-7 w-48" />
+        <Skeleton className="h-40" />
+        <Skeleton className="h-40" />
+      </div>
+    );
+  }
+  if (team.isError) {
+    return (
+      <Card>
+        <ErrorState
+          title="Settings unavailable"
+          error={team.error}
+          onRetry={() => void team.refetch()}
+        />
+      </Card>
+    );
+  }
+  const admin = roleAtLeast(team.data.role, 'admin');
+  return (
+    <div className="space-y-4">
+      <PageHeader title={`${team.data.name} settings`} description={`You are ${team.data.role}.`} />
+      <Card>
+        <CardHeader
+          title="Quotas and budget"
+          description="Tasks above the limit wait in the queue; the budget drives alerts."
+        />
+        <QuotaForm teamId={teamId} canEdit={admin} />
+      </Card>
+      <Card>
+        <CardHeader
+          title="Provider credentials"
+          description="Encrypted with BATON_SECRET (AES-256-GCM); only a fingerprint is ever shown."
+        />
+        <Credentials teamId={teamId} canEdit={admin} />
+      </Card>
+      <Card>
+        <CardHeader
+          title="Alert rules"
+          description="Evaluated while the Live page is open; alerts appear there."
+        />
+        <AlertRules teamId={teamId} canEdit={admin} />
+      </Card>
+      {admin ? (
+        <Card>
+          <CardHeader
+            title="Add a price"
+            description="Append a row to the operator price table; a later valid-from takes over at that time."
+          />
+          <AddPrice teamId={teamId} />
+        </Card>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,209 @@
+/**
+ * Team settings: provider credentials (encrypted at rest, shown as a
+ * fingerprint), alert rules, and additions to the operator price table.
+ * Quotas and the monthly budget are `team.update`.
+ */
+import { alertRules, prices, providerCredentials } from '@baton/db/schema';
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { encryptSecret, fingerprintOf } from '../crypto';
+import { AppError, isUniqueViolation } from '../errors';
+import { METRIC_LABELS } from '../live/alerts';
+import { createTRPCRouter, teamProcedure } from '../trpc';
+
+const uuid = z.uuid('Not a valid id.');
+const decimal = (field: string) =>
+  z
+    .number({ error: `Enter a number for ${field}.` })
+    .nonnegative('Use 0 or more.')
+    .max(1_000_000, 'Too large.');
+
+export const ALERT_METRICS = [
+  'cost_per_day_usd',
+  'error_rate',
+  'projected_block_tokens',
+  'queue_depth',
+  'rate_limit_remaining_ratio',
+] as const;
+
+export const saveCredentialInput = z.object({
+  label: z.string().trim().min(1, 'Name this credential.').max(60, 'At most 60 characters.'),
+  apiKey: z
+    .string()
+    .trim()
+    .min(20, 'That does not look like an API key (too short).')
+    .max(400, 'That does not look like an API key (too long).')
+    .regex(/^\S+$/, 'An API key has no spaces.'),
+});
+
+export const createAlertRuleInput = z.object({
+  name: z.string().trim().min(1, 'Name the rule.').max(80, 'At most 80 characters.'),
+  metric: z.enum(ALERT_METRICS, 'Choose a metric.'),
+  comparator: z.enum(['gt', 'lt'], 'Choose over or under.').default('gt'),
+  threshold: z.number({ error: 'Enter a threshold.' }).finite().min(0, 'Use 0 or more.'),
+  windowMinutes: z
+    .number({ error: 'Enter a window in minutes.' })
+    .int('Use whole minutes.')
+    .min(5, 'At least 5 minutes.')
+    .max(7 * 1440, 'At most 7 days.')
+    .default(60),
+});
+
+export const addPriceInput = z.object({
+  modelPattern: z
+    .string()
+    .trim()
+    .min(1, 'Enter a model or pattern (e.g. claude-sonnet-4-5*).')
+    .max(100)
+    .regex(/^[a-z0-9.*-]+$/, 'Lowercase letters, digits, dots, dashes and *.'),
+  validFrom: z.coerce.date({ error: 'Enter a date.' }),
+  inputPerMtok: decimal('input'),
+  cacheWrite5mPerMtok: decimal('cache write 5m'),
+  cacheWrite1hPerMtok: decimal('cache write 1h'),
+  cacheReadPerMtok: decimal('cache read'),
+  outputPerMtok: decimal('output'),
+  note: z.string().trim().max(200).optional(),
+});
+
+const money = (n: number) => n.toFixed(6);
+
+export const settingsRouter = createTRPCRouter({
+  credentials: teamProcedure('viewer').query(({ ctx }) =>
+    ctx.db
+      .select({
+        id: providerCredentials.id,
+        provider: providerCredentials.provider,
+        label: providerCredentials.label,
+        fingerprint: providerCredentials.fingerprint,
+        createdAt: providerCredentials.createdAt,
+        rotatedAt: providerCredentials.rotatedAt,
+      })
+      .from(providerCredentials)
+      .where(eq(providerCredentials.teamId, ctx.team.id))
+      .orderBy(asc(providerCredentials.label)),
+  ),
+
+  /** Saves (or rotates, same label) an Anthropic API key; returns only its fingerprint. */
+  saveCredential: teamProcedure('admin')
+    .input(saveCredentialInput)
+    .mutation(async ({ ctx, input }) => {
+      if (!ctx.secret)
+        throw new AppError('INTERNAL', 'BATON_SECRET is not configured on this server.');
+      const fingerprint = fingerprintOf(input.apiKey);
+      const aad = `${ctx.team.id}:anthropic:${input.label}`;
+      const ciphertext = encryptSecret(ctx.secret, input.apiKey, aad);
+      const [row] = await ctx.db
+        .insert(providerCredentials)
+        .values({
+          teamId: ctx.team.id,
+          provider: 'anthropic',
+          label: input.label,
+          ciphertext,
+          fingerprint,
+          createdBy: ctx.session.user.id,
+        })
+        .onConflictDoUpdate({
+          target: [
+            providerCredentials.teamId,
+            providerCredentials.provider,
+            providerCredentials.label,
+          ],
+          set: { ciphertext, fingerprint, rotatedAt: sql`now()` },
+        })
+        .returning({
+          id: providerCredentials.id,
+          label: providerCredentials.label,
+          fingerprint: providerCredentials.fingerprint,
+          rotatedAt: providerCredentials.rotatedAt,
+        });
+      return row!;
+    }),
+
+  deleteCredential: teamProcedure('admin')
+    .input(z.object({ credentialId: uuid }))
+    .mutation(async ({ ctx, input }) => {
+      const gone = await ctx.db
+        .delete(providerCredentials)
+        .where(
+          and(
+            eq(providerCredentials.id, input.credentialId),
+            eq(providerCredentials.teamId, ctx.team.id),
+          ),
+        )
+        .returning({ id: providerCredentials.id });
+      if (!gone.length)
+        throw new AppError('NOT_FOUND', 'Credential not found.', { field: 'credentialId' });
+      return { deleted: gone[0]!.id };
+    }),
+
+  alertRules: teamProcedure('viewer').query(async ({ ctx }) => {
+    const rows = await ctx.db
+      .select()
+      .from(alertRules)
+      .where(eq(alertRules.teamId, ctx.team.id))
+      .orderBy(desc(alertRules.createdAt));
+    return rows.map((r) => ({ ...r, metricLabel: METRIC_LABELS[r.metric] }));
+  }),
+
+  createAlertRule: teamProcedure('admin')
+    .input(createAlertRuleInput)
+    .mutation(async ({ ctx, input }) => {
+      const [row] = await ctx.db
+        .insert(alertRules)
+        .values({
+          teamId: ctx.team.id,
+          name: input.name,
+          metric: input.metric,
+          comparator: input.comparator,
+          threshold: String(input.threshold),
+          windowMinutes: input.windowMinutes,
+          createdBy: ctx.session.user.id,
+        })
+        .returning();
+      return row!;
+    }),
+
+  deleteAlertRule: teamProcedure('admin')
+    .input(z.object({ ruleId: uuid }))
+    .mutation(async ({ ctx, input }) => {
+      const gone = await ctx.db
+        .delete(alertRules)
+        .where(and(eq(alertRules.id, input.ruleId), eq(alertRules.teamId, ctx.team.id)))
+        .returning({ id: alertRules.id });
+      if (!gone.length)
+        throw new AppError('NOT_FOUND', 'Alert rule not found.', { field: 'ruleId' });
+      return { deleted: gone[0]!.id };
+    }),
+
+  /**
+   * Adds a price row. Prices are the operator's table (shared by all teams),
+   * so it takes an admin of the team acting; rows are append-only (a new
+   * `validFrom` supersedes, history keeps costing old usage correctly).
+   */
+  addPrice: teamProcedure('admin')
+    .input(addPriceInput)
+    .mutation(async ({ ctx, input }) => {
+      try {
+        const [row] = await ctx.db
+          .insert(prices)
+          .values({
+            modelPattern: input.modelPattern,
+            validFrom: input.validFrom,
+            inputPerMtok: money(input.inputPerMtok),
+            cacheWrite5mPerMtok: money(input.cacheWrite5mPerMtok),
+            cacheWrite1hPerMtok: money(input.cacheWrite1hPerMtok),
+            cacheReadPerMtok: money(input.cacheReadPerMtok),
+            outputPerMtok: money(input.outputPerMtok),
+            note: input.note,
+          })
+          .returning();
+        return row!;
+      } catch (err) {
+        if (isUniqueViolation(err))
+          throw new AppError('CONFLICT', 'A price for this pattern already starts at that time.', {
+            field: 'validFrom',
+          });
+        throw err;
+      }
+    }),
+});

@@ -1,0 +1,150 @@
+import { alertRules, claudeSessions, tasks, usageEvents } from '@baton/db/schema';
+import { postgresStore } from '@baton/ratelimit/postgres';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateAlertRules } from '../src/live/alerts';
+import { scopeState, scopeVisibleTo } from '../src/live/ratelimit';
+import type { AuthSession } from '../src/trpc';
+import { callerFor, type Harness, makeTeam, makeUser, setupHarness } from './harness';
+
+let h: Harness;
+let owner: AuthSession;
+let outsider: AuthSession;
+let teamA: string;
+let teamB: string;
+
+beforeAll(async () => {
+  h = await setupHarness();
+  owner = await makeUser(h, 'Owner');
+  outsider = await makeUser(h, 'Outsider');
+  teamA = await makeTeam(h, 'live-a', [[owner, 'owner']]);
+  teamB = await makeTeam(h, 'live-b', [[outsider, 'owner']]);
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('rate-limit buckets', () => {
+  it('refills levels to now and says when each bucket is full again', () => {
+    const now = new Date('2026-10-01T00:01:00Z');
+    const s = scopeState(
+      {
+        scope: 'org:sonnet',
+        capacity: [60, 60_000, null, null],
+        level: [0, 30_000, null, null],
+        updated_at: new Date('2026-10-01T00:00:30Z'),
+        paused_until: new Date('2026-10-01T00:02:00Z'),
+      },
+      now,
+    );
+    // 30 s at 60/min refills 30 requests; 30 s at 60k/min would overfill input → capped.
+    expect(s.dimensions).toEqual([
+      {
+        dimension: 'requests',
+        limit: 60,
+        remaining: 30,
+        resetAt: new Date('2026-10-01T00:01:30Z'),
+      },
+      { dimension: 'inputTokens', limit: 60_000, remaining: 60_000, resetAt: now },
+    ]);
+    expect(s.pausedUntil).toEqual(new Date('2026-10-01T00:02:00Z'));
+  });
+
+  it('hides scopes that name another team', () => {
+    const a = '11111111-1111-4111-8111-111111111111';
+    const b = '22222222-2222-4222-8222-222222222222';
+    expect(scopeVisibleTo('org:sonnet', a)).toBe(true);
+    expect(scopeVisibleTo(`team:${a}`, a)).toBe(true);
+    expect(scopeVisibleTo(`team:${b}`, a)).toBe(false);
+  });
+});
+
+describe('live.overview', () => {
+  it('shows running tasks, sessions, queue, real limiter buckets and nothing of other teams', async () => {
+    const [running] = await h.client.db
+      .insert(tasks)
+      .values({
+        teamId: teamA,
+        prompt: 'busy',
+        model: 'm',
+        status: 'running',
+        startedAt: new Date(),
+      })
+      .returning();
+    await h.client.db.insert(tasks).values([
+      { teamId: teamA, prompt: 'wait', model: 'm', status: 'queued' },
+      { teamId: teamB, prompt: 'theirs', model: 'm', status: 'running' },
+    ]);
+    await h.client.db.insert(claudeSessions).values([
+      { teamId: teamA, backend: 'api', model: 'claude-sonnet-4-5', taskId: running!.id },
+      { teamId: teamB, backend: 'api', model: 'secret-model' },
+    ]);
+    // The limiter's own PostgreSQL store creates and fills the table.
+    const store = postgresStore(h.client.pool);
+    await store.reserve('org:sonnet', {
+      amounts: { requests: 1, inputTokens: 100 },
+      capacity: { requests: 50, inputTokens: 10_000 },
+    });
+    await store.reserve(`team:${teamB}`, { amounts: { requests: 1 }, capacity: { requests: 5 } });
+
+    const live = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
+    expect(live.running.map((t) => t.id)).toEqual([running!.id]);
+    expect(live.sessions).toHaveLength(1);
+    expect(live.sessions[0]!.model).toBe('claude-sonnet-4-5');
+    expect(live.queue.teamQueued).toBe(1);
+    expect(live.queue.teamRunning).toBe(1);
+    expect(live.queue.fleetRunning).toBe(2);
+    expect(live.limits.available).toBe(true);
+    expect(live.limits.scopes.map((s) => s.scope)).toEqual(['org:sonnet']);
+    const req = live.limits.scopes[0]!.dimensions.find((d) => d.dimension === 'requests')!;
+    expect(req.limit).toBe(50);
+    expect(req.remaining).toBeGreaterThanOrEqual(49);
+    expect(req.remaining).toBeLessThanOrEqual(50);
+    expect(JSON.stringify(live)).not.toContain('secret-model');
+    expect(JSON.stringify(live)).not.toContain(teamB);
+  });
+});
+
+describe('alert rules → alerts', () => {
+  it('opens one alert while a rule fires, refreshes it, and resolves it when it clears', async () => {
+    const [rule] = await h.client.db
+      .insert(alertRules)
+      .values({
+        teamId: teamA,
+        name: 'Spend',
+        metric: 'cost_per_day_usd',
+        threshold: '10',
+        windowMinutes: 60,
+      })
+      .returning();
+    const now = new Date();
+    expect(await evaluateAlertRules(h.client.db, teamA, now)).toEqual([
+      { ruleId: rule!.id, value: 0, firing: false },
+    ]);
+    // $1 in the last hour = $24/day > $10.
+    await h.client.db.insert(usageEvents).values({
+      providerRequestId: 'req_1',
+      teamId: teamA,
+      model: 'claude-sonnet-4-5',
+      costUsd: '1',
+      createdAt: new Date(now.getTime() - 60_000),
+    });
+    const fired = await evaluateAlertRules(h.client.db, teamA, now);
+    expect(fired[0]).toMatchObject({ firing: true, value: 24 });
+    await evaluateAlertRules(h.client.db, teamA, now);
+    const live = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
+    expect(live.alerts).toHaveLength(1);
+    expect(live.alerts[0]).toMatchObject({ state: 'open', ruleName: 'Spend' });
+    expect(live.alerts[0]!.message).toContain('$24.00');
+    // An hour later the spend left the window: resolved.
+    await evaluateAlertRules(h.client.db, teamA, new Date(now.getTime() + 2 * 3_600_000));
+    const after = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
+    // overview re-evaluates at the real now (spend back in the window) → a new open alert; the old one is resolved.
+    expect(after.alerts.map((a) => a.state).sort()).toEqual(['open', 'resolved']);
+    // The other team sees none of it.
+    const theirs = await (await callerFor(h, outsider)).live.overview({ teamId: teamB });
+    expect(theirs.alerts).toEqual([]);
+    await h.client.db.delete(alertRules).where(eq(alertRules.id, rule!.id));
+  });
+});

@@ -1,0 +1,196 @@
+import { alertRules, prices, providerCredentials } from '@baton/db/schema';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decryptSecret, encryptSecret, fingerprintOf } from '../src/crypto';
+import { createCaller, createTRPCContext } from '../src/index';
+import type { AuthSession } from '../src/trpc';
+import { type Harness, makeTeam, makeUser, rejection, SECRET, setupHarness } from './harness';
+
+let h: Harness;
+let owner: AuthSession;
+let member: AuthSession;
+let outsider: AuthSession;
+let teamA: string;
+let teamB: string;
+
+async function as(session: AuthSession, secret: string | null = SECRET) {
+  return createCaller(
+    await createTRPCContext({
+      headers: new Headers(),
+      client: h.client,
+      databaseUrl: h.database.url,
+      session,
+      secret: secret ?? undefined,
+    }),
+  );
+}
+
+const KEY = 'sk-ant-api03-THIS-IS-A-TEST-KEY-0123456789-abcd';
+
+beforeAll(async () => {
+  h = await setupHarness();
+  owner = await makeUser(h, 'Owner');
+  member = await makeUser(h, 'Member');
+  outsider = await makeUser(h, 'Outsider');
+  teamA = await makeTeam(h, 'set-a', [
+    [owner, 'owner'],
+    [member, 'member'],
+  ]);
+  teamB = await makeTeam(h, 'set-b', [[outsider, 'owner']]);
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('credential crypto', () => {
+  it('round-trips, uses a fresh IV each time and authenticates key, data and context', () => {
+    const a = encryptSecret(SECRET, KEY, 'ctx');
+    const b = encryptSecret(SECRET, KEY, 'ctx');
+    expect(a).toMatch(/^v1:[\w-]{16}:[\w-]{22}:[\w-]+$/);
+    expect(a).not.toBe(b);
+    expect(a).not.toContain('THIS-IS-A-TEST');
+    expect(decryptSecret(SECRET, a, 'ctx')).toBe(KEY);
+    expect(() => decryptSecret(`${SECRET}x`, a, 'ctx')).toThrow();
+    expect(() => decryptSecret(SECRET, a, 'other')).toThrow();
+    const [v, iv, tag, ct] = a.split(':');
+    const flipped = `${ct!.startsWith('A') ? 'B' : 'A'}${ct!.slice(1)}`;
+    expect(() => decryptSecret(SECRET, [v, iv, tag, flipped].join(':'), 'ctx')).toThrow();
+    expect(() => encryptSecret('short', KEY)).toThrow(/32 characters/);
+  });
+
+  it('fingerprints without revealing the key', () => {
+    const f = fingerprintOf(KEY);
+    expect(f).toMatch(/^sk-ant-…abcd · [0-9a-f]{6}$/);
+    expect(fingerprintOf(`${KEY}x`)).not.toBe(f);
+  });
+});
+
+describe('settings router', () => {
+  it('stores only ciphertext, shows a fingerprint, and rotates by label', async () => {
+    const saved = await (await as(owner)).settings.saveCredential({
+      teamId: teamA,
+      label: 'prod',
+      apiKey: KEY,
+    });
+    expect(saved.fingerprint).toBe(fingerprintOf(KEY));
+    expect(JSON.stringify(saved)).not.toContain(KEY);
+
+    const [row] = await h.client.db
+      .select()
+      .from(providerCredentials)
+      .where(eq(providerCredentials.id, saved.id));
+    expect(row!.ciphertext).not.toContain(KEY);
+    expect(row!.ciphertext).not.toContain('TEST-KEY');
+    expect(decryptSecret(SECRET, row!.ciphertext, `${teamA}:anthropic:prod`)).toBe(KEY);
+    // Nowhere in the database as plaintext.
+    const dump = await h.client.pool.query(
+      `select count(*)::int as n from provider_credentials p where p::text like '%' || $1 || '%'`,
+      ['THIS-IS-A-TEST-KEY'],
+    );
+    expect(dump.rows[0].n).toBe(0);
+
+    const list = await (await as(member)).settings.credentials({ teamId: teamA });
+    expect(list).toEqual([
+      expect.objectContaining({ label: 'prod', fingerprint: saved.fingerprint }),
+    ]);
+    expect(JSON.stringify(list)).not.toContain('v1:');
+
+    const rotated = await (await as(owner)).settings.saveCredential({
+      teamId: teamA,
+      label: 'prod',
+      apiKey: `${KEY}-2`,
+    });
+    expect(rotated.id).toBe(saved.id);
+    expect(rotated.rotatedAt).toBeInstanceOf(Date);
+    expect(await (await as(outsider)).settings.credentials({ teamId: teamB })).toEqual([]);
+  });
+
+  it('refuses members, other teams and a server without a secret', async () => {
+    expect(
+      (
+        await rejection(
+          (await as(member)).settings.saveCredential({ teamId: teamA, label: 'x', apiKey: KEY }),
+        )
+      ).code,
+    ).toBe('FORBIDDEN');
+    const [cred] = await h.client.db
+      .select()
+      .from(providerCredentials)
+      .where(eq(providerCredentials.teamId, teamA));
+    expect(
+      (
+        await rejection(
+          (await as(outsider)).settings.deleteCredential({ teamId: teamB, credentialId: cred!.id }),
+        )
+      ).code,
+    ).toBe('NOT_FOUND');
+    const noSecret = await rejection(
+      (await as(owner, null)).settings.saveCredential({
+        teamId: teamA,
+        label: 'y',
+        apiKey: KEY,
+      }),
+    );
+    expect(noSecret.message).toMatch(/BATON_SECRET/);
+    await (await as(owner)).settings.deleteCredential({ teamId: teamA, credentialId: cred!.id });
+    expect(await (await as(owner)).settings.credentials({ teamId: teamA })).toEqual([]);
+  });
+
+  it('creates, lists and deletes alert rules with field errors for bad input', async () => {
+    const api = await as(owner);
+    const rule = await api.settings.createAlertRule({
+      teamId: teamA,
+      name: 'Errors',
+      metric: 'error_rate',
+      threshold: 5,
+    });
+    expect(rule).toMatchObject({ comparator: 'gt', windowMinutes: 60, threshold: '5.000000' });
+    expect((await api.settings.alertRules({ teamId: teamA })).map((r) => r.metricLabel)).toEqual([
+      'Error rate (%)',
+    ]);
+    const bad = await rejection(
+      api.settings.createAlertRule({
+        teamId: teamA,
+        name: '',
+        metric: 'error_rate',
+        threshold: -1,
+      }),
+    );
+    expect(bad.code).toBe('BAD_REQUEST');
+    expect(
+      (
+        await rejection(
+          (await as(outsider)).settings.deleteAlertRule({ teamId: teamB, ruleId: rule.id }),
+        )
+      ).code,
+    ).toBe('NOT_FOUND');
+    await api.settings.deleteAlertRule({ teamId: teamA, ruleId: rule.id });
+    expect(await h.client.db.select().from(alertRules).where(eq(alertRules.teamId, teamA))).toEqual(
+      [],
+    );
+  });
+
+  it('adds a price row with a later valid-from, and refuses the same start twice', async () => {
+    const api = await as(owner);
+    const validFrom = new Date(Date.now() + 86_400_000);
+    const input = {
+      teamId: teamA,
+      modelPattern: 'claude-test-9*',
+      validFrom,
+      inputPerMtok: 2,
+      cacheWrite5mPerMtok: 2.5,
+      cacheWrite1hPerMtok: 4,
+      cacheReadPerMtok: 0.2,
+      outputPerMtok: 10,
+    };
+    const row = await api.settings.addPrice(input);
+    expect(row).toMatchObject({ inputPerMtok: '2.000000', outputPerMtok: '10.000000' });
+    const listed = (await api.price.list()).filter((p) => p.modelPattern === 'claude-test-9*');
+    expect(listed).toEqual([expect.objectContaining({ current: false })]);
+    const dup = await rejection(api.settings.addPrice(input));
+    expect(dup.code).toBe('CONFLICT');
+    expect((await rejection((await as(member)).settings.addPrice(input))).code).toBe('FORBIDDEN');
+    await h.client.db.delete(prices).where(eq(prices.id, row.id));
+  });
+});

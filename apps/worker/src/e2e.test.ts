@@ -86,7 +86,7 @@ describe('worker through @baton/core against the simulator', () => {
       model: 'claude-sonnet-4-5',
     });
     const done = await terminal(task.id);
-    expect(done.status).toBe('succeeded');
+    expect(done, JSON.stringify(done)).toMatchObject({ status: 'succeeded' });
     expect(done.result?.length).toBeGreaterThan(0);
     const usage = await usageOf(task.id);
     const stats = sim.stats();

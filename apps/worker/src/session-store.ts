@@ -29,7 +29,7 @@ export function postgresSessionStore(pool: pg.Pool): SessionStore {
                                       input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, context_summary,
                                       state_blob, updated_at, last_used_at)
          select t.team_id, t.id, $2, $1, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11::jsonb, now(), now()
-           from tasks t where t.id = $1::uuid
+           from tasks t where t.id = ($1::text)::uuid
          on conflict (backend, provider_session_id) do update set
            state = 'idle', model = excluded.model, config = excluded.config, message_count = excluded.message_count,
            input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,

@@ -1,12 +1,12 @@
 import { type PgBoss, quotaTiers } from '@baton/db/boss';
 import { JOBS, parsePayload } from '@baton/db/jobs';
+import { insertUsage, type UsageRecord } from '@baton/db/usage';
 import type pg from 'pg';
 import { type CancelWatcher, TaskAbort } from './cancel';
 import type { EventWriter } from './events';
 import { beginAttempt, finish, loadTask, requeue } from './lifecycle';
 import type { Logger } from './logger';
 import type { ClassifiedError, TaskRunner } from './runner';
-import { insertUsage, type UsageRecord } from './usage';
 
 export interface ExecutorOptions {
   boss: PgBoss;

@@ -1,5 +1,5 @@
+import type { UsageRecord } from '@baton/db/usage';
 import client from 'prom-client';
-import type { UsageRecord } from './usage';
 
 /**
  * Prometheus metrics for one worker process, served at /metrics. Counters

@@ -1,6 +1,6 @@
+import type { UsageRecord } from '@baton/db/usage';
 import type { TaskEvent } from './events';
 import type { TaskRow } from './lifecycle';
-import type { UsageRecord } from './usage';
 
 /** What the executor gives a runner for one attempt of one task. */
 export interface RunContext {

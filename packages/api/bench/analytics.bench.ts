@@ -171,7 +171,7 @@ async function main() {
       }
       batches.push(values);
     }
-    /** The worker's statement (apps/worker/src/usage.ts insertUsage): multi-row VALUES, idempotent. */
+    /** The worker's statement (@baton/db/usage insertUsage): multi-row VALUES, idempotent. */
     const insertSql = (rowCount: number) =>
       `insert into usage_events (${COLUMNS.join(', ')}) values ${Array.from(
         { length: rowCount },

@@ -11,6 +11,12 @@ export const users = pgTable('users', {
   email: text('email').notNull().unique(),
   emailVerified: boolean('email_verified').notNull().default(false),
   image: text('image'),
+  /**
+   * An instance operator: may change what all teams share (the price table).
+   * The demo user of a first start is one; otherwise the first account created
+   * on an instance without an operator becomes one (see packages/api/src/operator.ts).
+   */
+  isOperator: boolean('is_operator').notNull().default(false),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });

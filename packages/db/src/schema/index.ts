@@ -4,3 +4,4 @@ export * from './enums';
 export * from './tasks';
 export * from './teams';
 export * from './usage';
+export * from './workers';

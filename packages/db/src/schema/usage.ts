@@ -140,5 +140,9 @@ export const alerts = pgTable(
     triggeredAt: timestamp('triggered_at', { withTimezone: true }).notNull().defaultNow(),
     resolvedAt: timestamp('resolved_at', { withTimezone: true }),
   },
-  (t) => [index('alerts_team_triggered_idx').on(t.teamId, t.triggeredAt.desc())],
+  (t) => [
+    index('alerts_team_triggered_idx').on(t.teamId, t.triggeredAt.desc()),
+    // At most one open alert per rule: concurrent evaluators cannot open a second one.
+    uniqueIndex('alerts_one_open_per_rule').on(t.ruleId).where(sql`${t.state} = 'open'`),
+  ],
 );

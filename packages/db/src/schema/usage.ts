@@ -16,13 +16,19 @@ import {
 } from 'drizzle-orm/pg-core';
 import { users } from './auth';
 import { alertMetricEnum, alertStateEnum, backendEnum, usageStatusEnum } from './enums';
-import { claudeSessions, tasks } from './tasks';
 import { teams } from './teams';
 
 /**
  * One row per model response. `(provider_request_id, message_id)` is unique, so
  * recording the same response twice (a retry, a re-run, a replayed batch) is a
- * no-op: insert with ON CONFLICT DO NOTHING.
+ * no-op: insert with ON CONFLICT DO NOTHING (`insertUsage` in `../usage.ts`).
+ *
+ * `team_id`, `task_id`, `user_id` and `session_id` reference teams, tasks,
+ * users and claude_sessions without foreign keys: statement-level triggers
+ * (migration `usage_refs_by_statement`) check and lock each distinct key of an
+ * insert once (FOR KEY SHARE, 23503 with the old constraint name when missing)
+ * and keep ON DELETE CASCADE (teams) / SET NULL (tasks, users, sessions). A
+ * foreign key checks every row on its own, which cost half of the insert.
  */
 export const usageEvents = pgTable(
   'usage_events',
@@ -31,12 +37,14 @@ export const usageEvents = pgTable(
     providerRequestId: text('provider_request_id').notNull(),
     /** The response's message id; '' for an error response that carried none. */
     messageId: text('message_id').notNull().default(''),
-    taskId: uuid('task_id').references(() => tasks.id, { onDelete: 'set null' }),
-    sessionId: uuid('session_id').references(() => claudeSessions.id, { onDelete: 'set null' }),
-    teamId: uuid('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
-    userId: text('user_id').references(() => users.id, { onDelete: 'set null' }),
+    /** → tasks.id, on delete set null (trigger, see above). */
+    taskId: uuid('task_id'),
+    /** → claude_sessions.id, on delete set null (trigger). */
+    sessionId: uuid('session_id'),
+    /** → teams.id, on delete cascade (trigger). */
+    teamId: uuid('team_id').notNull(),
+    /** → users.id, on delete set null (trigger). */
+    userId: text('user_id'),
     provider: text('provider').notNull().default('anthropic'),
     backend: backendEnum('backend').notNull().default('api'),
     model: text('model').notNull(),

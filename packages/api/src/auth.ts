@@ -6,6 +6,7 @@ import type { Database } from '@baton/db/client';
 import { authAccounts, authSessions, authVerifications, users } from '@baton/db/schema';
 import { type BetterAuthPlugin, betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { claimOperatorIfNone } from './operator';
 
 export interface CreateAuthOptions {
   db: Database;
@@ -54,6 +55,16 @@ export function createAuth(options: CreateAuthOptions) {
     session: {
       expiresIn: 60 * 60 * 24 * 7,
       updateAge: 60 * 60 * 24,
+    },
+    databaseHooks: {
+      user: {
+        create: {
+          // The first account on an instance without an operator becomes its operator.
+          after: async (user) => {
+            await claimOperatorIfNone(options.db, user.id);
+          },
+        },
+      },
     },
     telemetry: { enabled: false },
     plugins: options.plugins ?? [],

@@ -59,7 +59,9 @@ export async function ensureDemoAccount(
     const [any] = await tx.select({ id: users.id }).from(users).limit(1);
     if (any) return false;
     const userId = crypto.randomUUID();
-    await tx.insert(users).values({ id: userId, name: 'Demo', email, emailVerified: true });
+    await tx
+      .insert(users)
+      .values({ id: userId, name: 'Demo', email, emailVerified: true, isOperator: true });
     await tx.insert(authAccounts).values({
       id: crypto.randomUUID(),
       userId,

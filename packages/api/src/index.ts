@@ -25,6 +25,14 @@ export {
   type AppErrorMeta,
   isAppError,
 } from './errors';
+export {
+  type AlertLoop,
+  type AlertLoopOptions,
+  type AlertSweep,
+  evaluateAllAlertRules,
+  startAlertLoop,
+} from './live/alerts';
+export { claimOperatorIfNone, isOperator, setOperator } from './operator';
 export { ROLES, type Role, roleAtLeast } from './roles';
 export {
   type AuthSession,

@@ -1,4 +1,5 @@
 import { analyticsRouter } from './router/analytics';
+import { invitationRouter } from './router/invitation';
 import { liveRouter } from './router/live';
 import { priceRouter } from './router/price';
 import { settingsRouter } from './router/settings';
@@ -10,6 +11,7 @@ import { createTRPCRouter } from './trpc';
 export const appRouter = createTRPCRouter({
   system: systemRouter,
   team: teamRouter,
+  invitation: invitationRouter,
   task: taskRouter,
   price: priceRouter,
   analytics: analyticsRouter,

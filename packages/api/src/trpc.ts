@@ -13,6 +13,7 @@ import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import type { Auth } from './auth';
 import { AppError, isAppError, TRPC_CODE_OF } from './errors';
+import { isOperator } from './operator';
 import { roleAtLeast } from './roles';
 
 export interface SessionUser {
@@ -212,3 +213,21 @@ export function teamProcedure(minimum: Role) {
     return next({ ctx: { team: access.team, role: access.role } });
   });
 }
+
+/**
+ * An instance operator (see `operator.ts`): for changes to what all teams
+ * share, such as the price table. Everyone else is refused with FORBIDDEN.
+ * Use after `.input(...)` so malformed input is reported first:
+ * `protectedProcedure.input(schema).use(requireOperator)`.
+ */
+export const requireOperator = t.middleware(async ({ ctx, next }) => {
+  if (!ctx.session) throw new AppError('UNAUTHORIZED', 'Sign in to continue.');
+  if (!(await isOperator(ctx.db, ctx.session.user.id))) {
+    throw new AppError(
+      'FORBIDDEN',
+      'Only an operator of this Baton instance can change the shared price table.',
+      { requiredRole: 'operator' },
+    );
+  }
+  return next();
+});

@@ -28,13 +28,21 @@ const NOT_TEAM_SCOPED = new Set([
   'team.create',
   'task.overview',
   'price.list',
+  'system.me',
+  // Invitation links: anyone signed in holding a token (an unknown token is NOT_FOUND).
+  'invitation.preview',
+  'invitation.accept',
 ]);
+
+/** Changes to what every team shares: only an instance operator, whatever their team role. */
+const OPERATOR_ONLY = new Set(['price.add']);
 
 let h: Harness;
 let viewer: AuthSession;
 let outsider: AuthSession;
 let teamId: string;
 let taskId: string;
+let ownerId: string;
 
 const T = new Date('2026-10-01T00:00:00Z');
 
@@ -53,8 +61,14 @@ function validInput(path: string): Record<string, unknown> {
     Object.assign(base, { credentialId: taskId, ruleId: taskId });
   if (path === 'settings.createAlertRule')
     Object.assign(base, { name: 'r', metric: 'error_rate', threshold: 5 });
-  if (path === 'settings.addPrice')
-    Object.assign(base, {
+  if (path === 'invitation.create') Object.assign(base, { role: 'member', expiresInHours: 24 });
+  if (path === 'invitation.revoke') Object.assign(base, { invitationId: taskId });
+  if (path === 'invitation.preview' || path === 'invitation.accept')
+    return { token: 'unknown-token-0123456789abcdefghijklmnop' };
+  if (path === 'team.setRole') Object.assign(base, { userId: ownerId, role: 'member' });
+  if (path === 'team.removeMember') Object.assign(base, { userId: ownerId });
+  if (path === 'price.add')
+    return {
       modelPattern: 'claude-x*',
       validFrom: T,
       inputPerMtok: 1,
@@ -62,7 +76,7 @@ function validInput(path: string): Record<string, unknown> {
       cacheWrite1hPerMtok: 2,
       cacheReadPerMtok: 0.1,
       outputPerMtok: 5,
-    });
+    };
   return base;
 }
 
@@ -98,6 +112,7 @@ async function call(session: AuthSession | null, path: string, input: unknown) {
 beforeAll(async () => {
   h = await setupHarness();
   const owner = await makeUser(h, 'Owner');
+  ownerId = owner.user.id;
   viewer = await makeUser(h, 'Viewer');
   outsider = await makeUser(h, 'Outsider');
   teamId = await makeTeam(h, 'guarded', [
@@ -127,13 +142,22 @@ describe('every procedure', () => {
         'team.update',
         'live.overview',
         'settings.saveCredential',
-        'settings.addPrice',
+        'price.add',
+        'invitation.create',
+        'invitation.revoke',
+        'invitation.accept',
+        'team.setRole',
+        'team.removeMember',
       ]),
     );
   });
 
   it.each(procedures)('$path refuses a member of another team', async ({ path }) => {
     const r = await call(outsider, path, validInput(path));
+    if (OPERATOR_ONLY.has(path)) {
+      expect(r.ok ? null : r.error.code).toBe('FORBIDDEN');
+      return;
+    }
     if (NOT_TEAM_SCOPED.has(path)) {
       // Not team-scoped: must not leak the other team.
       if (r.ok) expect(JSON.stringify(r.value)).not.toContain(teamId);
@@ -146,7 +170,7 @@ describe('every procedure', () => {
   it.each(procedures)('$path: a viewer may read but not change', async ({ path, type }) => {
     if (NOT_TEAM_SCOPED.has(path)) return;
     const r = await call(viewer, path, validInput(path));
-    if (type === 'mutation') {
+    if (type === 'mutation' || OPERATOR_ONLY.has(path)) {
       expect(r.ok).toBe(false);
       expect(r.ok ? null : r.error.code).toBe('FORBIDDEN');
     } else {
@@ -182,6 +206,12 @@ describe('every procedure', () => {
         ruleId: 'x',
         modelPattern: 'Bad Pattern!',
         validFrom: 'never',
+        token: 5,
+        role: 'king',
+        userId: 5,
+        invitationId: 'x',
+        email: 'nope',
+        expiresInHours: -1,
       };
       const r = await call(viewer, path, bad);
       if (r.ok) {

@@ -1,4 +1,4 @@
-import { alertRules, prices, providerCredentials } from '@baton/db/schema';
+import { alertRules, prices, providerCredentials, users } from '@baton/db/schema';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptSecret, encryptSecret, fingerprintOf } from '../src/crypto';
@@ -171,11 +171,9 @@ describe('settings router', () => {
     );
   });
 
-  it('adds a price row with a later valid-from, and refuses the same start twice', async () => {
-    const api = await as(owner);
+  it('adds a price row only as an operator: team owners without the flag are refused', async () => {
     const validFrom = new Date(Date.now() + 86_400_000);
     const input = {
-      teamId: teamA,
       modelPattern: 'claude-test-9*',
       validFrom,
       inputPerMtok: 2,
@@ -184,13 +182,32 @@ describe('settings router', () => {
       cacheReadPerMtok: 0.2,
       outputPerMtok: 10,
     };
-    const row = await api.settings.addPrice(input);
-    expect(row).toMatchObject({ inputPerMtok: '2.000000', outputPerMtok: '10.000000' });
-    const listed = (await api.price.list()).filter((p) => p.modelPattern === 'claude-test-9*');
-    expect(listed).toEqual([expect.objectContaining({ current: false })]);
-    const dup = await rejection(api.settings.addPrice(input));
-    expect(dup.code).toBe('CONFLICT');
-    expect((await rejection((await as(member)).settings.addPrice(input))).code).toBe('FORBIDDEN');
-    await h.client.db.delete(prices).where(eq(prices.id, row.id));
+    // An owner of a team is not an operator of the instance.
+    const refused = await rejection((await as(owner)).price.add(input));
+    expect(refused.code).toBe('FORBIDDEN');
+    expect(refused.message).toMatch(/operator/);
+    expect((await rejection((await as(member)).price.add(input))).code).toBe('FORBIDDEN');
+    expect(await (await as(owner)).system.me()).toMatchObject({ isOperator: false });
+    expect(
+      await h.client.db.select().from(prices).where(eq(prices.modelPattern, 'claude-test-9*')),
+    ).toEqual([]);
+
+    await h.client.db.update(users).set({ isOperator: true }).where(eq(users.id, owner.user.id));
+    try {
+      const api = await as(owner);
+      expect(await api.system.me()).toMatchObject({ isOperator: true });
+      const row = await api.price.add(input);
+      expect(row).toMatchObject({ inputPerMtok: '2.000000', outputPerMtok: '10.000000' });
+      const listed = (await api.price.list()).filter((p) => p.modelPattern === 'claude-test-9*');
+      expect(listed).toEqual([expect.objectContaining({ current: false })]);
+      const dup = await rejection(api.price.add(input));
+      expect(dup.code).toBe('CONFLICT');
+      // Malformed input names the field, even for an operator.
+      const bad = await rejection(api.price.add({ ...input, inputPerMtok: -1 }));
+      expect(bad.code).toBe('BAD_REQUEST');
+      await h.client.db.delete(prices).where(eq(prices.id, row.id));
+    } finally {
+      await h.client.db.update(users).set({ isOperator: false }).where(eq(users.id, owner.user.id));
+    }
   });
 });

@@ -2,12 +2,15 @@
  * Alert rules → alerts. Each enabled rule of a team is measured over its
  * window; above (or below, for `lt`) its threshold it opens one alert (kept
  * open, value refreshed, while the condition holds) and resolves it when the
- * condition clears. Idempotent: run it as often as you like (the Live page
- * does, on every refresh).
+ * condition clears. Deduplicated: at most one open alert per rule (a unique
+ * index enforces it), and a rule that fires again within its window reopens
+ * the alert it resolved instead of opening another — one alert per rule per
+ * window. Idempotent: run it as often as you like. `startAlertLoop` runs it
+ * in the background for every team (the console's server process starts it).
  */
 import type { Database } from '@baton/db/client';
 import { alertRules, alerts } from '@baton/db/schema';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, sql } from 'drizzle-orm';
 
 export type AlertMetric = (typeof alertRules.$inferSelect)['metric'];
 
@@ -106,9 +109,25 @@ export async function evaluateAlertRules(
         .limit(1);
       const message = `${rule.name}: ${METRIC_LABELS[rule.metric]} is ${formatValue(rule.metric, rounded)} (${rule.comparator === 'lt' ? 'below' : 'over'} ${formatValue(rule.metric, threshold)})`;
       if (firing && !open) {
-        await tx
-          .insert(alerts)
-          .values({ ruleId: rule.id, teamId, value: String(rounded), message });
+        // Flapping within the window reopens the same alert rather than adding one.
+        const windowStart = new Date(now.getTime() - rule.windowMinutes * 60_000);
+        const [recent] = await tx
+          .select({ id: alerts.id })
+          .from(alerts)
+          .where(and(eq(alerts.ruleId, rule.id), gte(alerts.triggeredAt, windowStart)))
+          .orderBy(desc(alerts.triggeredAt))
+          .limit(1);
+        if (recent) {
+          await tx
+            .update(alerts)
+            .set({ state: 'open', resolvedAt: null, value: String(rounded), message })
+            .where(eq(alerts.id, recent.id));
+        } else {
+          await tx
+            .insert(alerts)
+            .values({ ruleId: rule.id, teamId, value: String(rounded), message, triggeredAt: now })
+            .onConflictDoNothing();
+        }
       } else if (firing && open) {
         await tx
           .update(alerts)
@@ -124,6 +143,99 @@ export async function evaluateAlertRules(
     out.push({ ruleId: rule.id, value: rounded, firing });
   }
   return out;
+}
+
+export interface AlertSweep {
+  teams: number;
+  rules: number;
+  firing: number;
+}
+
+/** Evaluates the enabled rules of every team (what the background loop runs). */
+export async function evaluateAllAlertRules(db: Database, now = new Date()): Promise<AlertSweep> {
+  const teamRows = await db
+    .selectDistinct({ teamId: alertRules.teamId })
+    .from(alertRules)
+    .where(eq(alertRules.enabled, true));
+  let rules = 0;
+  let firing = 0;
+  for (const { teamId } of teamRows) {
+    const evaluated = await evaluateAlertRules(db, teamId, now);
+    rules += evaluated.length;
+    firing += evaluated.filter((r) => r.firing).length;
+  }
+  return { teams: teamRows.length, rules, firing };
+}
+
+// One sweep at a time across every process sharing the database.
+const SWEEP_LOCK = 728_145_103;
+
+export interface AlertLoopOptions {
+  /** Between the end of one sweep and the start of the next (default 30 s). */
+  intervalMs?: number;
+  onSweep?: (sweep: AlertSweep) => void;
+  onError?: (err: unknown) => void;
+}
+
+export interface AlertLoop {
+  /** Runs a sweep now (unless another process is sweeping); resolves when it ends. */
+  sweep(): Promise<AlertSweep | null>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Evaluates every team's alert rules every `intervalMs`, whether or not a page
+ * is open. Several console processes may run it: a transaction-scoped
+ * advisory lock lets one of them sweep at a time, the others skip that tick.
+ */
+export function startAlertLoop(db: Database, options: AlertLoopOptions = {}): AlertLoop {
+  const intervalMs = options.intervalMs ?? 30_000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<AlertSweep | null> | undefined;
+
+  const sweep = (): Promise<AlertSweep | null> => {
+    running ??= db
+      .transaction(async (tx) => {
+        const res = await tx.execute(sql`select pg_try_advisory_xact_lock(${SWEEP_LOCK}) as ok`);
+        if (!(res.rows[0] as { ok: boolean } | undefined)?.ok) return null;
+        return evaluateAllAlertRules(db);
+      })
+      .then(
+        (result) => {
+          if (result) options.onSweep?.(result);
+          return result;
+        },
+        (err: unknown) => {
+          options.onError?.(err);
+          return null;
+        },
+      )
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      void sweep().finally(schedule);
+    }, intervalMs);
+    timer.unref();
+  };
+  // First sweep soon after start, then every interval.
+  timer = setTimeout(() => void sweep().finally(schedule), Math.min(intervalMs, 1000));
+  timer.unref();
+
+  return {
+    sweep,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }
 
 export function formatValue(metric: AlertMetric, v: number): string {

@@ -1,23 +1,90 @@
 /**
  * The Live page: what is happening now in a team and in the shared fleet —
  * active sessions and running tasks, queue depth, rate-limit buckets per
- * scope, connected workers, recent alerts. Read-only; it also evaluates the
- * team's alert rules so alerts appear while someone watches.
+ * scope, workers with their health (heartbeat: breaker states per
+ * provider/model, session pool use), circuit breakers across the fleet, recent
+ * alerts. Read-only: alert rules are evaluated in the background
+ * (`startAlertLoop`, started by the console's server process).
  */
 import { JOBS } from '@baton/db/jobs';
-import { alertRules, alerts, claudeSessions, tasks } from '@baton/db/schema';
-import { and, desc, eq, sql } from 'drizzle-orm';
-import { evaluateAlertRules } from '../live/alerts';
+import {
+  alertRules,
+  alerts,
+  claudeSessions,
+  tasks,
+  type WorkerBreakerState,
+  type WorkerPoolState,
+  workerHeartbeats,
+} from '@baton/db/schema';
+import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import { type BucketRow, type ScopeState, scopeState, scopeVisibleTo } from '../live/ratelimit';
 import { createTRPCRouter, teamProcedure } from '../trpc';
 
+/** A heartbeat older than this marks its worker stale (it beats every 5 s by default). */
+export const HEARTBEAT_STALE_MS = 30_000;
+/** Heartbeats of workers gone for longer than this are no longer listed. */
+const HEARTBEAT_LISTED_MS = 15 * 60_000;
+
 export interface WorkerState {
   id: string;
+  /** Database connections open now under the worker's application names. */
   connections: number;
   activeQueries: number;
-  connectedSince: Date;
+  connectedSince: Date | null;
   lastActivityAt: Date | null;
-  status: 'busy' | 'idle';
+  status: 'busy' | 'idle' | 'stale' | 'stopped';
+  /** From the worker's heartbeat (null for a process that never sent one). */
+  heartbeat: {
+    at: Date;
+    hostname: string;
+    pid: number;
+    startedAt: Date;
+    stoppedAt: Date | null;
+    running: number;
+    concurrency: number;
+    pool: WorkerPoolState | null;
+    breakers: WorkerBreakerState[];
+  } | null;
+}
+
+export type BreakerStateName = WorkerBreakerState['state'];
+
+/** One provider/model's circuit across the fleet: the worst state any live worker reports. */
+export interface FleetBreaker {
+  provider: string;
+  model: string;
+  state: BreakerStateName;
+  workers: { id: string; state: BreakerStateName }[];
+}
+
+const SEVERITY: Record<BreakerStateName, number> = {
+  closed: 0,
+  'half-open': 1,
+  open: 2,
+  isolated: 3,
+};
+
+export function fleetBreakers(workers: WorkerState[]): FleetBreaker[] {
+  const byKey = new Map<string, FleetBreaker>();
+  for (const w of workers) {
+    if (!w.heartbeat || w.status === 'stale' || w.status === 'stopped') continue;
+    for (const b of w.heartbeat.breakers) {
+      const key = `${b.provider}\u0000${b.model}`;
+      let f = byKey.get(key);
+      if (!f) {
+        f = { provider: b.provider, model: b.model, state: 'closed', workers: [] };
+        byKey.set(key, f);
+      }
+      f.workers.push({ id: w.id, state: b.state });
+      if (SEVERITY[b.state] > SEVERITY[f.state]) f.state = b.state;
+    }
+  }
+  return [...byKey.values()].sort(
+    (a, b) =>
+      SEVERITY[b.state] - SEVERITY[a.state] ||
+      a.provider.localeCompare(b.provider) ||
+      a.model.localeCompare(b.model),
+  );
 }
 
 export const liveRouter = createTRPCRouter({
@@ -115,16 +182,49 @@ export const liveRouter = createTRPCRouter({
     const fleetRunning = await ctx.pool.query<{ n: string }>(
       `select count(*) as n from tasks where status = 'running'`,
     );
-    const workers: WorkerState[] = workerRows.rows.map((w) => ({
-      id: w.id,
-      connections: Number(w.connections),
-      activeQueries: Number(w.active),
-      connectedSince: w.since,
-      lastActivityAt: w.last,
-      status: Number(w.active) > 0 ? 'busy' : 'idle',
-    }));
+    const beats = await ctx.db
+      .select()
+      .from(workerHeartbeats)
+      .where(gt(workerHeartbeats.lastSeenAt, new Date(now.getTime() - HEARTBEAT_LISTED_MS)))
+      .orderBy(workerHeartbeats.id)
+      .limit(100);
+    const connected = new Map(workerRows.rows.map((w) => [w.id, w]));
+    const ids = [...new Set([...beats.map((b) => b.id), ...connected.keys()])].sort();
+    const beatOf = new Map(beats.map((b) => [b.id, b]));
+    const workers: WorkerState[] = ids.map((id) => {
+      const w = connected.get(id);
+      const b = beatOf.get(id);
+      const active = Number(w?.active ?? 0);
+      const status: WorkerState['status'] = b?.stoppedAt
+        ? 'stopped'
+        : b && now.getTime() - b.lastSeenAt.getTime() > HEARTBEAT_STALE_MS
+          ? 'stale'
+          : (b?.running ?? 0) > 0 || active > 0
+            ? 'busy'
+            : 'idle';
+      return {
+        id,
+        connections: Number(w?.connections ?? 0),
+        activeQueries: active,
+        connectedSince: w?.since ?? null,
+        lastActivityAt: w?.last ?? null,
+        status,
+        heartbeat: b
+          ? {
+              at: b.lastSeenAt,
+              hostname: b.hostname,
+              pid: b.pid,
+              startedAt: b.startedAt,
+              stoppedAt: b.stoppedAt,
+              running: b.running,
+              concurrency: b.concurrency,
+              pool: b.pool,
+              breakers: b.breakers,
+            }
+          : null,
+      };
+    });
 
-    await evaluateAlertRules(ctx.db, teamId, now);
     const recentAlerts = await ctx.db
       .select({
         id: alerts.id,
@@ -141,6 +241,11 @@ export const liveRouter = createTRPCRouter({
       .where(eq(alerts.teamId, teamId))
       .orderBy(desc(alerts.triggeredAt))
       .limit(20);
+
+    const openAlertRows = await ctx.db
+      .select({ n: sql<number>`count(*)`.mapWith(Number) })
+      .from(alerts)
+      .where(and(eq(alerts.teamId, teamId), eq(alerts.state, 'open')));
 
     return {
       at: now,
@@ -160,7 +265,9 @@ export const liveRouter = createTRPCRouter({
       },
       limits: { available: limitsAvailable, scopes: limits },
       workers,
+      breakers: fleetBreakers(workers),
       alerts: recentAlerts,
+      openAlerts: openAlertRows[0]?.n ?? 0,
     };
   }),
 });

@@ -1,22 +1,18 @@
 /**
  * Team settings: provider credentials (encrypted at rest, shown as a
- * fingerprint), alert rules, and additions to the operator price table.
+ * fingerprint) and alert rules. The shared price table is `price.add`
+ * (operators only).
  * Quotas and the monthly budget are `team.update`.
  */
-import { alertRules, prices, providerCredentials } from '@baton/db/schema';
+import { alertRules, providerCredentials } from '@baton/db/schema';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { encryptSecret, fingerprintOf } from '../crypto';
-import { AppError, isUniqueViolation } from '../errors';
-import { METRIC_LABELS } from '../live/alerts';
+import { AppError } from '../errors';
+import { evaluateAlertRules, METRIC_LABELS } from '../live/alerts';
 import { createTRPCRouter, teamProcedure } from '../trpc';
 
 const uuid = z.uuid('Not a valid id.');
-const decimal = (field: string) =>
-  z
-    .number({ error: `Enter a number for ${field}.` })
-    .nonnegative('Use 0 or more.')
-    .max(1_000_000, 'Too large.');
 
 export const ALERT_METRICS = [
   'cost_per_day_usd',
@@ -48,24 +44,6 @@ export const createAlertRuleInput = z.object({
     .max(7 * 1440, 'At most 7 days.')
     .default(60),
 });
-
-export const addPriceInput = z.object({
-  modelPattern: z
-    .string()
-    .trim()
-    .min(1, 'Enter a model or pattern (e.g. claude-sonnet-4-5*).')
-    .max(100)
-    .regex(/^[a-z0-9.*-]+$/, 'Lowercase letters, digits, dots, dashes and *.'),
-  validFrom: z.coerce.date({ error: 'Enter a date.' }),
-  inputPerMtok: decimal('input'),
-  cacheWrite5mPerMtok: decimal('cache write 5m'),
-  cacheWrite1hPerMtok: decimal('cache write 1h'),
-  cacheReadPerMtok: decimal('cache read'),
-  outputPerMtok: decimal('output'),
-  note: z.string().trim().max(200).optional(),
-});
-
-const money = (n: number) => n.toFixed(6);
 
 export const settingsRouter = createTRPCRouter({
   credentials: teamProcedure('viewer').query(({ ctx }) =>
@@ -160,6 +138,8 @@ export const settingsRouter = createTRPCRouter({
           createdBy: ctx.session.user.id,
         })
         .returning();
+      // Evaluate at once so a rule that already fires shows without waiting for the background sweep.
+      await evaluateAlertRules(ctx.db, ctx.team.id).catch(() => undefined);
       return row!;
     }),
 
@@ -173,37 +153,5 @@ export const settingsRouter = createTRPCRouter({
       if (!gone.length)
         throw new AppError('NOT_FOUND', 'Alert rule not found.', { field: 'ruleId' });
       return { deleted: gone[0]!.id };
-    }),
-
-  /**
-   * Adds a price row. Prices are the operator's table (shared by all teams),
-   * so it takes an admin of the team acting; rows are append-only (a new
-   * `validFrom` supersedes, history keeps costing old usage correctly).
-   */
-  addPrice: teamProcedure('admin')
-    .input(addPriceInput)
-    .mutation(async ({ ctx, input }) => {
-      try {
-        const [row] = await ctx.db
-          .insert(prices)
-          .values({
-            modelPattern: input.modelPattern,
-            validFrom: input.validFrom,
-            inputPerMtok: money(input.inputPerMtok),
-            cacheWrite5mPerMtok: money(input.cacheWrite5mPerMtok),
-            cacheWrite1hPerMtok: money(input.cacheWrite1hPerMtok),
-            cacheReadPerMtok: money(input.cacheReadPerMtok),
-            outputPerMtok: money(input.outputPerMtok),
-            note: input.note,
-          })
-          .returning();
-        return row!;
-      } catch (err) {
-        if (isUniqueViolation(err))
-          throw new AppError('CONFLICT', 'A price for this pattern already starts at that time.', {
-            field: 'validFrom',
-          });
-        throw err;
-      }
     }),
 });

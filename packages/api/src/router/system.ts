@@ -1,6 +1,7 @@
 // A subpath import: the package root also loads the embedded server, which bundlers cannot trace.
 import { pingDb } from '@baton/db/client';
 import { migrationStatus } from '@baton/db/migrate';
+import { isOperator } from '../operator';
 import { createTRPCRouter, protectedProcedure } from '../trpc';
 
 function message(err: unknown): string {
@@ -8,6 +9,14 @@ function message(err: unknown): string {
 }
 
 export const systemRouter = createTRPCRouter({
+  /** The signed-in user, and whether they operate this instance (may change the price table). */
+  me: protectedProcedure.query(async ({ ctx }) => ({
+    id: ctx.session.user.id,
+    name: ctx.session.user.name,
+    email: ctx.session.user.email,
+    isOperator: await isOperator(ctx.db, ctx.session.user.id),
+  })),
+
   /** Database reachability and latency, migrations applied/pending, versions. */
   health: protectedProcedure.query(async ({ ctx }) => {
     const checkedAt = new Date();

@@ -1,7 +1,9 @@
+import type { Database } from '@baton/db/client';
 import { memberships, teams, users } from '@baton/db/schema';
-import { asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError, isUniqueViolation } from '../errors';
+import { ROLES, type Role, roleAtLeast } from '../roles';
 import { createTRPCRouter, protectedProcedure, teamProcedure } from '../trpc';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -50,11 +52,72 @@ export const updateTeamInput = z.object({
     .optional(),
 });
 
+const memberInput = z.object({ userId: z.string().trim().min(1, 'Choose a member.').max(200) });
+
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Locks the team's memberships (team row lock: every membership change of a
+ * team goes through it) and returns the target's role and the owner count.
+ */
+async function lockMembership(tx: Tx, teamId: string, userId: string, actorId: string) {
+  await tx.execute(sql`select 1 from ${teams} where ${teams.id} = ${teamId} for update`);
+  // The actor's role as of now (it may have changed since the middleware looked).
+  const [actor] = await tx
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.teamId, teamId), eq(memberships.userId, actorId)))
+    .limit(1);
+  if (!actor) throw new AppError('NOT_FOUND', 'Team not found.', { field: 'teamId' });
+  if (!roleAtLeast(actor.role, 'admin')) {
+    throw new AppError('FORBIDDEN', 'This needs the admin role or higher.', {
+      requiredRole: 'admin',
+      role: actor.role,
+    });
+  }
+  const [target] = await tx
+    .select({ role: memberships.role })
+    .from(memberships)
+    .where(and(eq(memberships.teamId, teamId), eq(memberships.userId, userId)))
+    .limit(1);
+  if (!target) throw new AppError('NOT_FOUND', 'Not a member of this team.', { field: 'userId' });
+  const [owners] = await tx
+    .select({ n: count() })
+    .from(memberships)
+    .where(and(eq(memberships.teamId, teamId), eq(memberships.role, 'owner')));
+  return { actor: actor.role, role: target.role, owners: owners?.n ?? 0 };
+}
+
+/**
+ * The membership rules: admins and owners manage members; only owners make,
+ * demote or remove owners; a team never loses its last owner.
+ */
+function checkChange(actor: Role, from: Role, to: Role | null, owners: number) {
+  if ((from === 'owner' || to === 'owner') && actor !== 'owner') {
+    throw new AppError(
+      'FORBIDDEN',
+      to === 'owner' ? 'Only owners can make someone an owner.' : 'Only owners can change owners.',
+      { field: to === null ? 'userId' : 'role' },
+    );
+  }
+  if (from === 'owner' && to !== 'owner' && owners <= 1) {
+    throw new AppError(
+      'CONFLICT',
+      'A team needs at least one owner: make someone else an owner first.',
+      { field: to === null ? 'userId' : 'role' },
+    );
+  }
+}
+
 export const teamRouter = createTRPCRouter({
-  /** The teams the signed-in user belongs to, with their role and member count. */
+  /** The teams the signed-in user belongs to, with their role, member count and open alerts. */
   list: protectedProcedure.query(async ({ ctx }) => {
     const memberCount =
       sql<number>`(select count(*) from ${memberships} m where m.team_id = ${teams.id})`.mapWith(
+        Number,
+      );
+    const openAlerts =
+      sql<number>`(select count(*) from alerts a where a.team_id = ${teams.id} and a.state = 'open')`.mapWith(
         Number,
       );
     return ctx.db
@@ -64,6 +127,8 @@ export const teamRouter = createTRPCRouter({
         slug: teams.slug,
         role: memberships.role,
         memberCount,
+        /** Alerts of the team firing now (the console shows a badge). */
+        openAlerts,
         createdAt: teams.createdAt,
       })
       .from(memberships)
@@ -142,4 +207,33 @@ export const teamRouter = createTRPCRouter({
         asc(users.name),
       ),
   ),
+
+  /** Changes a member's role (admin or owner; owners only for anything touching the owner role). */
+  setRole: teamProcedure('admin')
+    .input(memberInput.extend({ role: z.enum(ROLES, 'Choose a role.') }))
+    .mutation(async ({ ctx, input }) =>
+      ctx.db.transaction(async (tx) => {
+        const target = await lockMembership(tx, ctx.team.id, input.userId, ctx.session.user.id);
+        checkChange(target.actor, target.role, input.role, target.owners);
+        await tx
+          .update(memberships)
+          .set({ role: input.role })
+          .where(and(eq(memberships.teamId, ctx.team.id), eq(memberships.userId, input.userId)));
+        return { userId: input.userId, role: input.role, previousRole: target.role };
+      }),
+    ),
+
+  /** Removes a member from the team (admin or owner; only owners remove owners; never the last owner). */
+  removeMember: teamProcedure('admin')
+    .input(memberInput)
+    .mutation(async ({ ctx, input }) =>
+      ctx.db.transaction(async (tx) => {
+        const target = await lockMembership(tx, ctx.team.id, input.userId, ctx.session.user.id);
+        checkChange(target.actor, target.role, null, target.owners);
+        await tx
+          .delete(memberships)
+          .where(and(eq(memberships.teamId, ctx.team.id), eq(memberships.userId, input.userId)));
+        return { removed: input.userId };
+      }),
+    ),
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool } from './pool';
 import { rollupAll, rollupUsage, startRollupLoop } from './rollup';
 import { createTestDatabase, type TestDatabase } from './testing';
+import { insertUsage, type UsageRecord } from './usage';
 
 let tdb: TestDatabase;
 let pool: ReturnType<typeof createPool>;
@@ -35,49 +36,36 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-/** Deterministic usage row i (the same i twice is a duplicate). */
-function row(i: number): unknown[] {
+/** Deterministic usage record i (the same i twice is a duplicate). */
+function row(i: number): UsageRecord {
   const task = i % 7 === 0 ? null : tasks[i % tasks.length]!;
   const team = task ? teams[(tasks.indexOf(task) + 1) % 2]! : teams[i % 2]!;
   const error = i % 13 === 0;
-  return [
-    `req_${i}`,
-    `msg_${i}`,
-    task,
-    team,
-    i % 5 === 0 ? null : `user_${i % 3}`,
-    i % 4 === 0 ? 'claude-code' : 'api',
-    MODELS[i % MODELS.length],
-    error ? 0 : 100 + (i % 17),
-    error ? 0 : 10 + (i % 11),
-    i % 3,
-    i % 2,
-    error ? 0 : 1000 + i,
-    error ? '0' : `0.${String(1000 + ((i * 7919) % 9000)).padStart(6, '0')}1234`,
-    i % 9 === 0 ? null : 30 + ((i * 97) % 70_000),
-    i % 11 === 0 ? null : 20 + ((i * 31) % 5_000),
-    error ? 'error' : 'ok',
-    error ? ['overloaded_error', 'api_error'][i % 2] : null,
+  return {
+    providerRequestId: `req_${i}`,
+    messageId: `msg_${i}`,
+    taskId: task,
+    teamId: team,
+    userId: i % 5 === 0 ? null : `user_${i % 3}`,
+    backend: i % 4 === 0 ? 'claude-code' : 'api',
+    model: MODELS[i % MODELS.length]!,
+    inputTokens: error ? 0 : 100 + (i % 17),
+    outputTokens: error ? 0 : 10 + (i % 11),
+    cacheWrite5mTokens: i % 3,
+    cacheWrite1hTokens: i % 2,
+    cacheReadTokens: error ? 0 : 1000 + i,
+    costUsd: error ? '0' : `0.${String(1000 + ((i * 7919) % 9000)).padStart(6, '0')}1234`,
+    latencyMs: i % 9 === 0 ? null : 30 + ((i * 97) % 70_000),
+    ttftMs: i % 11 === 0 ? null : 20 + ((i * 31) % 5_000),
+    status: error ? 'error' : 'ok',
+    errorType: error ? ['overloaded_error', 'api_error'][i % 2]! : null,
     // Spread over three days (across midnight UTC) and many minutes.
-    new Date(T0 + ((i * 7_919_000) % (3 * 86_400_000))),
-  ];
+    at: new Date(T0 + ((i * 7_919_000) % (3 * 86_400_000))),
+  };
 }
 
-async function insert(ids: number[]): Promise<number> {
-  const width = 18;
-  const values = ids.flatMap(row);
-  const tuples = ids.map(
-    (_, r) => `(${Array.from({ length: width }, (_, j) => `$${r * width + j + 1}`).join(', ')})`,
-  );
-  const res = await pool.query(
-    `insert into usage_events (provider_request_id, message_id, task_id, team_id, user_id, backend, model,
-       input_tokens, output_tokens, cache_write_5m_tokens, cache_write_1h_tokens, cache_read_tokens, cost_usd,
-       latency_ms, ttft_ms, status, error_type, created_at)
-     values ${tuples.join(', ')} on conflict (provider_request_id, message_id) do nothing`,
-    values,
-  );
-  return res.rowCount ?? 0;
-}
+/** The worker's insert (insertUsage): idempotent, so replayed ids insert nothing. */
+const insert = (ids: number[]): Promise<number> => insertUsage(pool, ids.map(row));
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => from + k);
 
@@ -189,6 +177,46 @@ describe('baton_rollup_usage', () => {
     const rest = await rollupAll(pool, { maxRows: 1000 });
     expect(counts.reduce((a, b) => a + b, 0) + rest).toBe(1450 - 150);
     expect(await rollupUsage(pool)).toBe(0);
+    await expectExact();
+  });
+
+  it('stays exact with several writers and rollup callers at once (overlapping batches, in transactions)', async () => {
+    // Four writers replay overlapping windows (as retried flushes do) inside
+    // transactions, while four callers roll up in small batches.
+    let writing = 4;
+    const written = new Set<number>();
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let b = 3000 + w * 50; b < 3800; b += 200) {
+        const ids = [...range(b, b + 120), ...range(b - 60, b)];
+        for (const id of ids) written.add(id);
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          await insertUsage(client, ids.map(row));
+          await client.query('commit');
+        } finally {
+          client.release();
+        }
+      }
+      writing--;
+    });
+    const rollers = Array.from({ length: 4 }, async () => {
+      let total = 0;
+      for (;;) {
+        const n = await rollupUsage(pool, { maxRows: 37 });
+        total += n;
+        if (n === 0 && writing === 0) return total;
+        if (n === 0) await new Promise((r) => setTimeout(r, 3));
+      }
+    });
+    await Promise.all(writers);
+    const rolled = (await Promise.all(rollers)).reduce((a, b) => a + b, 0);
+    const { rows } = await pool.query(
+      'select count(*)::int n from usage_events where provider_request_id = any($1::text[])',
+      [[...written].map((i) => `req_${i}`)],
+    );
+    expect(rows[0].n).toBe(written.size);
+    expect(rolled + (await rollupAll(pool))).toBe(written.size);
     await expectExact();
   });
 

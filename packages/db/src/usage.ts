@@ -4,7 +4,8 @@ import type pg from 'pg';
 export interface UsageRecord {
   providerRequestId: string;
   messageId: string;
-  taskId: string;
+  /** null: usage outside a task (e.g. a replayed transcript). */
+  taskId: string | null;
   teamId: string;
   userId?: string | null;
   sessionId?: string | null;
@@ -25,70 +26,84 @@ export interface UsageRecord {
   at?: Date;
 }
 
+/** Columns written, with the element type of the array each arrives in. */
 const COLUMNS = [
-  'provider_request_id',
-  'message_id',
-  'task_id',
-  'team_id',
-  'user_id',
-  'session_id',
-  'provider',
-  'backend',
-  'model',
-  'input_tokens',
-  'output_tokens',
-  'cache_write_5m_tokens',
-  'cache_write_1h_tokens',
-  'cache_read_tokens',
-  'cost_usd',
-  'latency_ms',
-  'ttft_ms',
-  'status',
-  'error_type',
-  'created_at',
+  ['provider_request_id', 'text'],
+  ['message_id', 'text'],
+  ['task_id', 'uuid'],
+  ['team_id', 'uuid'],
+  ['user_id', 'text'],
+  ['session_id', 'uuid'],
+  ['provider', 'text'],
+  ['backend', 'backend'],
+  ['model', 'text'],
+  ['input_tokens', 'int4'],
+  ['output_tokens', 'int4'],
+  ['cache_write_5m_tokens', 'int4'],
+  ['cache_write_1h_tokens', 'int4'],
+  ['cache_read_tokens', 'int4'],
+  ['cost_usd', 'numeric'],
+  ['latency_ms', 'int4'],
+  ['ttft_ms', 'int4'],
+  ['status', 'usage_status'],
+  ['error_type', 'text'],
+  ['created_at', 'timestamptz'],
 ] as const;
+
+/**
+ * One statement for any batch size: one array parameter per column, so the
+ * text and the parameter count do not grow with the batch (a multi-row VALUES
+ * list has 20 parameters per row to parse and bind, and a new statement text
+ * per size). Rows go in (provider_request_id, message_id) order, so two
+ * writers flushing overlapping batches (a retried flush) take the unique
+ * index's keys in the same order and cannot deadlock.
+ */
+const INSERT_SQL = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
+  select * from unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
+    as u(${COLUMNS.map(([c]) => c).join(', ')})
+  order by provider_request_id collate "C", message_id collate "C"
+  on conflict (provider_request_id, message_id) do nothing`;
 
 /**
  * Inserts usage idempotently: `(provider_request_id, message_id)` is unique,
  * so recording the same response twice — a retried flush, a re-run that
- * replays a transcript — inserts it once. Returns how many rows were new.
+ * replays a transcript, the same response twice in one batch — inserts it
+ * once. Returns how many rows were new. Takes a pool or a client inside a
+ * transaction (one statement either way). The references (team, task, user,
+ * session) are checked once per batch by a statement trigger (migration
+ * `usage_refs_by_statement`): an unknown one fails the whole batch with 23503.
  */
 export async function insertUsage(
-  pool: pg.Pool | pg.PoolClient,
+  pool: Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>,
   records: UsageRecord[],
 ): Promise<number> {
   if (records.length === 0) return 0;
-  const values: unknown[] = [];
-  const tuples = records.map((r, i) => {
-    values.push(
-      r.providerRequestId,
-      r.messageId,
-      r.taskId,
-      r.teamId,
-      r.userId ?? null,
-      r.sessionId ?? null,
-      r.provider ?? 'anthropic',
-      r.backend,
-      r.model,
-      r.inputTokens,
-      r.outputTokens,
-      r.cacheWrite5mTokens,
-      r.cacheWrite1hTokens,
-      r.cacheReadTokens,
-      r.costUsd,
-      r.latencyMs ?? null,
-      r.ttftMs ?? null,
-      r.status,
-      r.errorType ?? null,
-      r.at ?? new Date(),
-    );
-    const b = i * COLUMNS.length;
-    return `(${COLUMNS.map((_, j) => `$${b + j + 1}`).join(', ')})`;
-  });
-  const res = await pool.query(
-    `insert into usage_events (${COLUMNS.join(', ')}) values ${tuples.join(', ')}
-     on conflict (provider_request_id, message_id) do nothing`,
-    values,
-  );
+  const n = records.length;
+  const cols: unknown[][] = COLUMNS.map(() => new Array(n));
+  const now = new Date().toISOString();
+  for (let i = 0; i < n; i++) {
+    const r = records[i]!;
+    cols[0]![i] = r.providerRequestId;
+    cols[1]![i] = r.messageId;
+    cols[2]![i] = r.taskId ?? null;
+    cols[3]![i] = r.teamId;
+    cols[4]![i] = r.userId ?? null;
+    cols[5]![i] = r.sessionId ?? null;
+    cols[6]![i] = r.provider ?? 'anthropic';
+    cols[7]![i] = r.backend;
+    cols[8]![i] = r.model;
+    cols[9]![i] = r.inputTokens;
+    cols[10]![i] = r.outputTokens;
+    cols[11]![i] = r.cacheWrite5mTokens;
+    cols[12]![i] = r.cacheWrite1hTokens;
+    cols[13]![i] = r.cacheReadTokens;
+    cols[14]![i] = r.costUsd;
+    cols[15]![i] = r.latencyMs ?? null;
+    cols[16]![i] = r.ttftMs ?? null;
+    cols[17]![i] = r.status;
+    cols[18]![i] = r.errorType ?? null;
+    cols[19]![i] = r.at ? r.at.toISOString() : now;
+  }
+  const res = await pool.query(INSERT_SQL, cols);
   return res.rowCount ?? 0;
 }

@@ -1,8 +1,9 @@
 /**
  * pnpm bench:analytics — seeds 1,000,000 usage events over 90 days for 20
- * teams and 50 users (the worker's multi-row INSERT … VALUES … ON CONFLICT DO
- * NOTHING in batches of BENCH_BATCH rows from BENCH_WRITERS concurrent writers,
- * measuring ingest), then rolls them all up (`rollupUsage` from
+ * teams and 50 users (the worker's `insertUsage` from @baton/db/usage — one
+ * INSERT … SELECT FROM unnest(arrays) … ON CONFLICT DO NOTHING per batch of
+ * BENCH_BATCH records, from BENCH_WRITERS concurrent writers, measuring
+ * ingest), then rolls them all up (`rollupUsage` from
  * BENCH_ROLLERS concurrent callers, BENCH_ROLLUP_BATCH rows per call, as the
  * workers' loops and the analytics router's catch-up do, measuring the rate and
  * the time per call), then times every dashboard query through the tRPC caller
@@ -11,12 +12,14 @@
  *
  * BATON_TEST_DATABASE_URL to use an existing server (an admin URL; a fresh
  * database is created and dropped), otherwise an embedded PostgreSQL starts.
- * BENCH_EVENTS / BENCH_ITERATIONS to change the size.
+ * BENCH_EVENTS / BENCH_ITERATIONS to change the size; BENCH_KEEP=1 keeps the
+ * database (with BATON_TEST_DATABASE_URL) and prints its URL, to EXPLAIN against.
  */
 import { randomUUID } from 'node:crypto';
 import { createDb } from '@baton/db';
 import { rollupUsage } from '@baton/db/rollup';
 import { createTestDatabase, startTestPostgres } from '@baton/db/testing';
+import { insertUsage, type UsageRecord } from '@baton/db/usage';
 import { createCaller, createTRPCContext } from '../src/index';
 import { CATCH_UP_ROWS } from '../src/router/analytics';
 
@@ -26,7 +29,7 @@ const TEAMS = 20;
 const USERS = 50;
 const DAYS = 90;
 const BATCH = 10_000;
-/** Rows per INSERT (18 parameters each; PostgreSQL allows 65,535 per statement). */
+/** Records per insertUsage call (one array per column, any size). */
 const INGEST_BATCH = Number(process.env.BENCH_BATCH ?? 2_000);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 2);
 /** Rows per rollup call: by default the router's catch-up bound (CATCH_UP_ROWS). */
@@ -116,29 +119,9 @@ async function main() {
     const end = Date.now();
     const start = end - DAYS * 86_400_000;
     const step = (end - start) / EVENTS;
-    const COLUMNS = [
-      'provider_request_id',
-      'message_id',
-      'task_id',
-      'team_id',
-      'user_id',
-      'backend',
-      'model',
-      'input_tokens',
-      'output_tokens',
-      'cache_write_5m_tokens',
-      'cache_write_1h_tokens',
-      'cache_read_tokens',
-      'cost_usd',
-      'latency_ms',
-      'ttft_ms',
-      'status',
-      'error_type',
-      'created_at',
-    ] as const;
-    const batches: unknown[][] = [];
+    const batches: UsageRecord[][] = [];
     for (let b = 0; b < EVENTS; b += INGEST_BATCH) {
-      const values: unknown[] = [];
+      const batch: UsageRecord[] = [];
       for (let i = b; i < Math.min(EVENTS, b + INGEST_BATCH); i++) {
         const t = Math.min(taskCount - 1, Math.floor(i / 10 + rand() * 3));
         const u = taskUser[t]!;
@@ -148,49 +131,38 @@ async function main() {
         const cw = rand() < 0.2 ? Math.floor(rand() * 2000) : 0;
         const crd = Math.floor(rand() * 20_000);
         const error = rand() < 0.02;
-        values.push(
-          `req_${i}`,
-          `msg_${i}`,
-          taskIds[t]!,
-          userTeam(u),
-          userIds[u]!,
-          rand() < 0.7 ? 'api' : 'claude-code',
-          m,
-          error ? 0 : inp,
-          error ? 0 : out,
-          error ? 0 : cw,
-          0,
-          error ? 0 : crd,
-          error ? '0' : ((inp * 3 + out * 15 + cw * 3.75 + crd * 0.3) / 1e6).toFixed(10),
-          Math.floor(300 + rand() * rand() * 20_000),
-          Math.floor(80 + rand() * rand() * 3_000),
-          error ? 'error' : 'ok',
-          error ? ERRORS[Math.floor(rand() * ERRORS.length)]! : null,
-          new Date(start + i * step),
-        );
+        batch.push({
+          providerRequestId: `req_${i}`,
+          messageId: `msg_${i}`,
+          taskId: taskIds[t]!,
+          teamId: userTeam(u),
+          userId: userIds[u]!,
+          backend: rand() < 0.7 ? 'api' : 'claude-code',
+          model: m,
+          inputTokens: error ? 0 : inp,
+          outputTokens: error ? 0 : out,
+          cacheWrite5mTokens: error ? 0 : cw,
+          cacheWrite1hTokens: 0,
+          cacheReadTokens: error ? 0 : crd,
+          costUsd: error ? '0' : ((inp * 3 + out * 15 + cw * 3.75 + crd * 0.3) / 1e6).toFixed(10),
+          latencyMs: Math.floor(300 + rand() * rand() * 20_000),
+          ttftMs: Math.floor(80 + rand() * rand() * 3_000),
+          status: error ? 'error' : 'ok',
+          errorType: error ? ERRORS[Math.floor(rand() * ERRORS.length)]! : null,
+          at: new Date(start + i * step),
+        });
       }
-      batches.push(values);
+      batches.push(batch);
     }
-    /** The worker's statement (@baton/db/usage insertUsage): multi-row VALUES, idempotent. */
-    const insertSql = (rowCount: number) =>
-      `insert into usage_events (${COLUMNS.join(', ')}) values ${Array.from(
-        { length: rowCount },
-        (_, r) => `(${COLUMNS.map((_, j) => `$${r * COLUMNS.length + j + 1}`).join(', ')})`,
-      ).join(', ')}
-       on conflict (provider_request_id, message_id) do nothing`;
-    const fullSql = insertSql(INGEST_BATCH);
-    // Several writers at once (a worker fleet writes concurrently).
+    // Several writers at once (a worker fleet writes concurrently), each
+    // through the worker's own insert (@baton/db/usage insertUsage).
     let next = 0;
     let inserted = 0;
     const writer = async () => {
       while (next < batches.length) {
-        const values = batches[next++]!;
-        const rowCount = values.length / COLUMNS.length;
-        const res = await pool.query(
-          rowCount === INGEST_BATCH ? fullSql : insertSql(rowCount),
-          values,
-        );
-        inserted += res.rowCount ?? 0;
+        const batch = batches[next++]!;
+        const n = await insertUsage(pool, batch);
+        inserted += n;
         if (next % 100 === 0) log(`ingested ${next * INGEST_BATCH} events`);
       }
     };
@@ -342,7 +314,8 @@ async function main() {
     );
   } finally {
     await client.close();
-    await database.drop().catch(() => undefined);
+    if (process.env.BENCH_KEEP === '1' && server.source === 'external') log(`kept ${database.url}`);
+    else await database.drop().catch(() => undefined);
     await server.stop();
   }
 }

@@ -23,6 +23,8 @@ export const env = createEnv({
       .enum(['true', 'false'])
       .optional()
       .transform((v) => (v === undefined ? undefined : v === 'true')),
+    /** Seconds between background alert-rule evaluations; 0 turns them off. */
+    BATON_ALERT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,

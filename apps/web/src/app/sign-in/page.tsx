@@ -40,7 +40,11 @@ export default async function SignInPage({
         <p className="mt-6 text-center text-sm text-zinc-500 dark:text-zinc-400">
           New here?{' '}
           <Link
-            href="/sign-up"
+            href={
+              nextPath?.startsWith('/') && !nextPath.startsWith('//')
+                ? `/sign-up?next=${encodeURIComponent(nextPath)}`
+                : '/sign-up'
+            }
             className="font-medium text-zinc-900 hover:underline dark:text-zinc-100"
           >
             Create an account

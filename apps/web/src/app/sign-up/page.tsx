@@ -11,10 +11,20 @@ import { trySession } from '@/server/auth';
 export const metadata: Metadata = { title: 'Create account' };
 export const dynamic = 'force-dynamic';
 
-export default async function SignUpPage() {
+function safeNext(next: string | undefined): string | undefined {
+  return next?.startsWith('/') && !next.startsWith('//') ? next : undefined;
+}
+
+export default async function SignUpPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ next?: string | string[] }>;
+}) {
+  const { next } = await searchParams;
+  const nextPath = safeNext(Array.isArray(next) ? next[0] : next);
   const result = await trySession();
   if (!result.ok) return <Unavailable detail={result.error} />;
-  if (result.session) redirect('/');
+  if (result.session) redirect(nextPath ?? '/');
   const open = signUpAllowed();
   return (
     <div className="relative flex min-h-dvh flex-col items-center justify-center px-4 py-12">
@@ -28,7 +38,7 @@ export default async function SignUpPage() {
         </div>
         <div className="rounded-xl border border-zinc-200 bg-white p-6 shadow-sm dark:border-zinc-800 dark:bg-zinc-900/60">
           {open ? (
-            <SignUpForm />
+            <SignUpForm next={nextPath} />
           ) : (
             <p className="text-sm text-zinc-600 dark:text-zinc-300">
               Sign-up is closed on this server. Ask an admin for an invitation, or set{' '}
@@ -39,7 +49,7 @@ export default async function SignUpPage() {
         <p className="mt-6 text-center text-sm text-zinc-500 dark:text-zinc-400">
           Already have an account?{' '}
           <Link
-            href="/sign-in"
+            href={nextPath ? `/sign-in?next=${encodeURIComponent(nextPath)}` : '/sign-in'}
             className="font-medium text-zinc-900 hover:underline dark:text-zinc-100"
           >
             Sign in

@@ -7,7 +7,12 @@ import { authClient } from './auth-client';
 
 type Errors = { name?: string; email?: string; password?: string };
 
-export function SignUpForm() {
+/** After sign-up: back to where the visitor came from (e.g. an invitation link), else create a team. */
+function afterSignUp(next: string | undefined): string {
+  return next?.startsWith('/') && !next.startsWith('//') ? next : '/teams/new';
+}
+
+export function SignUpForm({ next: nextPath }: { next?: string }) {
   const router = useRouter();
   const id = useId();
   const [errors, setErrors] = useState<Errors>({});
@@ -45,7 +50,7 @@ export function SignUpForm() {
         setPending(false);
         return;
       }
-      router.replace('/teams/new');
+      router.replace(afterSignUp(nextPath));
       router.refresh();
     } catch {
       setFormError('Cannot reach the server. Check that Baton is running.');

@@ -125,6 +125,94 @@ function Table({ head, children }: { head: string[]; children: ReactNode }) {
   );
 }
 
+const WORKER_TONE = { busy: 'brand', idle: 'ok', stale: 'warn', stopped: 'neutral' } as const;
+const BREAKER_TONE = { closed: 'ok', 'half-open': 'warn', open: 'bad', isolated: 'bad' } as const;
+
+function Workers({ workers }: { workers: Live['workers'] }) {
+  if (workers.length === 0) {
+    return (
+      <EmptyState
+        title="No worker connected"
+        description="Start one with `pnpm baton start` or `pnpm baton worker`; queued tasks wait until then."
+      />
+    );
+  }
+  return (
+    <Table head={['Worker', 'State', 'Tasks', 'Sessions', 'Connections', 'Heartbeat']}>
+      {workers.map((w) => {
+        const hb = w.heartbeat;
+        return (
+          <tr key={w.id}>
+            <td className="px-5 py-2.5 font-mono text-xs break-all">{w.id}</td>
+            <td className="px-5 py-2.5 text-right">
+              <Badge tone={WORKER_TONE[w.status]}>{w.status}</Badge>
+            </td>
+            <td className="px-5 py-2.5 text-right tabular">
+              {hb ? `${hb.running} / ${hb.concurrency}` : '—'}
+            </td>
+            <td className="px-5 py-2.5 text-right tabular">
+              {hb?.pool ? (
+                <span title={`${hb.pool.idle} idle · ${hb.pool.waiting} waiting`}>
+                  {hb.pool.active} active · {hb.pool.idle} idle
+                  {hb.pool.waiting > 0 ? ` · ${hb.pool.waiting} waiting` : ''}
+                </span>
+              ) : (
+                '—'
+              )}
+            </td>
+            <td className="px-5 py-2.5 text-right tabular">{w.connections}</td>
+            <td className="px-5 py-2.5 text-right text-xs whitespace-nowrap">
+              {hb ? (
+                <RelativeTime date={hb.at} />
+              ) : w.connectedSince ? (
+                <>
+                  connected <RelativeTime date={w.connectedSince} />
+                </>
+              ) : (
+                '—'
+              )}
+            </td>
+          </tr>
+        );
+      })}
+    </Table>
+  );
+}
+
+function Breakers({ breakers }: { breakers: Live['breakers'] }) {
+  if (breakers.length === 0) {
+    return (
+      <EmptyState
+        title="No breakers yet"
+        description="A breaker appears for each provider and model once a worker has called it."
+      />
+    );
+  }
+  return (
+    <Table head={['Provider / model', 'State', 'Workers']}>
+      {breakers.map((b) => (
+        <tr key={`${b.provider}/${b.model}`}>
+          <td className="px-5 py-2.5">
+            <span className="text-xs text-zinc-500 dark:text-zinc-400">{b.provider} / </span>
+            <span className="font-mono text-xs">{b.model}</span>
+          </td>
+          <td className="px-5 py-2.5 text-right">
+            <Badge tone={BREAKER_TONE[b.state]}>{b.state}</Badge>
+          </td>
+          <td className="px-5 py-2.5 text-right text-xs text-zinc-500 dark:text-zinc-400">
+            {b.workers.filter((w) => w.state !== 'closed').length > 0
+              ? b.workers
+                  .filter((w) => w.state !== 'closed')
+                  .map((w) => `${w.id}: ${w.state}`)
+                  .join(', ')
+              : `${b.workers.length} closed`}
+          </td>
+        </tr>
+      ))}
+    </Table>
+  );
+}
+
 export function LiveDashboardSkeleton() {
   return (
     <div className="space-y-4" aria-busy="true">
@@ -169,6 +257,8 @@ export function LiveDashboard({ teamId }: { teamId: string }) {
   }
   const d = live.data;
   const openAlerts = d.alerts.filter((a) => a.state === 'open');
+  const liveWorkers = d.workers.filter((w) => w.status === 'busy' || w.status === 'idle');
+  const openBreakers = d.breakers.filter((b) => b.state !== 'closed').length;
 
   return (
     <div className="space-y-4">
@@ -230,8 +320,12 @@ export function LiveDashboard({ teamId }: { teamId: string }) {
         />
         <Stat
           label="Workers"
-          value={formatInt(d.workers.length)}
-          hint={`${d.workers.filter((w) => w.status === 'busy').length} busy`}
+          value={formatInt(liveWorkers.length)}
+          hint={`${d.workers.filter((w) => w.status === 'busy').length} busy${
+            openBreakers > 0
+              ? ` · ${openBreakers} breaker${openBreakers === 1 ? '' : 's'} open`
+              : ''
+          }`}
         />
       </div>
 
@@ -318,29 +412,17 @@ export function LiveDashboard({ teamId }: { teamId: string }) {
         <Card>
           <CardHeader
             title="Workers"
-            description="Worker processes connected to the database (from pg_stat_activity)."
+            description="Each worker's heartbeat (every 5 s): tasks running, session pool, database connections."
           />
-          {d.workers.length === 0 ? (
-            <EmptyState
-              title="No worker connected"
-              description="Start one with `pnpm baton start` or `pnpm baton worker`; queued tasks wait until then."
-            />
-          ) : (
-            <Table head={['Worker', 'State', 'Connections', 'Connected']}>
-              {d.workers.map((w) => (
-                <tr key={w.id}>
-                  <td className="px-5 py-2.5 font-mono text-xs break-all">{w.id}</td>
-                  <td className="px-5 py-2.5 text-right">
-                    <Badge tone={w.status === 'busy' ? 'brand' : 'ok'}>{w.status}</Badge>
-                  </td>
-                  <td className="px-5 py-2.5 text-right tabular">{w.connections}</td>
-                  <td className="px-5 py-2.5 text-right text-xs whitespace-nowrap">
-                    <RelativeTime date={w.connectedSince} />
-                  </td>
-                </tr>
-              ))}
-            </Table>
-          )}
+          <Workers workers={d.workers} />
+        </Card>
+
+        <Card>
+          <CardHeader
+            title="Circuit breakers"
+            description="Per provider and model, across live workers: open means requests to that model are refused until a trial succeeds."
+          />
+          <Breakers breakers={d.breakers} />
         </Card>
       </div>
 
@@ -349,7 +431,7 @@ export function LiveDashboard({ teamId }: { teamId: string }) {
           title="Recent alerts"
           description={
             <>
-              From this team's alert rules, evaluated on every refresh.{' '}
+              From this team's alert rules, evaluated in the background every 30 s.{' '}
               <Link href={`/teams/${teamId}/settings`} className="underline">
                 Manage rules
               </Link>

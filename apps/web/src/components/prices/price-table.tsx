@@ -8,6 +8,7 @@ import { cn } from '../ui/cn';
 import { formatMultiplier, formatUsd } from '../ui/format';
 import { Skeleton, TableSkeleton } from '../ui/skeleton';
 import { EmptyState, ErrorState } from '../ui/states';
+import { AddPriceForm } from './add-price-form';
 
 const PRICE_COLUMNS = [
   { key: 'inputPerMtok', label: 'Input' },
@@ -24,6 +25,7 @@ function dateOnly(d: Date): string {
 export function PriceTable() {
   const trpc = useTRPC();
   const prices = useQuery(trpc.price.list.queryOptions());
+  const me = useQuery(trpc.system.me.queryOptions());
   return (
     <>
       <PageHeader
@@ -124,6 +126,19 @@ export function PriceTable() {
           </div>
         )}
       </Card>
+      {me.data?.isOperator ? (
+        <Card className="mt-4">
+          <CardHeader
+            title="Add a price"
+            description="You operate this instance: rows you add apply to every team. A later valid-from takes over at that time; history keeps its old prices."
+          />
+          <AddPriceForm />
+        </Card>
+      ) : me.data ? (
+        <p className="mt-4 text-xs text-zinc-500 dark:text-zinc-400">
+          The price table is shared by every team; only an operator of this instance can change it.
+        </p>
+      ) : null}
     </>
   );
 }

@@ -10,7 +10,7 @@ import { RelativeTime } from '../ui/relative-time';
 import { roleAtLeast } from '../ui/roles';
 import { Skeleton } from '../ui/skeleton';
 import { EmptyState, ErrorState, errorMessage } from '../ui/states';
-import { localDateTime, numberField } from './fields';
+import { numberField } from './fields';
 
 export const ALERT_METRIC_OPTIONS = [
   ['cost_per_day_usd', 'Cost per day (USD)'],
@@ -344,94 +344,6 @@ function AlertRules({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
   );
 }
 
-function AddPrice({ teamId }: { teamId: string }) {
-  const trpc = useTRPC();
-  const qc = useQueryClient();
-  const id = useId();
-  const add = useMutation(
-    trpc.settings.addPrice.mutationOptions({
-      onSuccess: () => qc.invalidateQueries({ queryKey: trpc.price.pathKey() }),
-    }),
-  );
-  const errors = fieldErrorsOf(add.error);
-  const fields = [
-    ['inputPerMtok', 'Input'],
-    ['cacheWrite5mPerMtok', 'Cache write 5m'],
-    ['cacheWrite1hPerMtok', 'Cache write 1h'],
-    ['cacheReadPerMtok', 'Cache read'],
-    ['outputPerMtok', 'Output'],
-  ] as const;
-  function onSubmit(e: FormEvent<HTMLFormElement>) {
-    e.preventDefault();
-    const form = e.currentTarget;
-    const d = new FormData(form);
-    add.mutate(
-      {
-        teamId,
-        modelPattern: String(d.get('modelPattern') ?? ''),
-        validFrom: localDateTime(d.get('validFrom')) as Date,
-        inputPerMtok: numberField(d.get('inputPerMtok')) as number,
-        cacheWrite5mPerMtok: numberField(d.get('cacheWrite5mPerMtok')) as number,
-        cacheWrite1hPerMtok: numberField(d.get('cacheWrite1hPerMtok')) as number,
-        cacheReadPerMtok: numberField(d.get('cacheReadPerMtok')) as number,
-        outputPerMtok: numberField(d.get('outputPerMtok')) as number,
-      },
-      { onSuccess: () => form.reset() },
-    );
-  }
-  return (
-    <form onSubmit={onSubmit} noValidate className="space-y-4 p-5">
-      {add.error && Object.keys(errors).length === 0 ? (
-        <FormAlert>{errorMessage(add.error)}</FormAlert>
-      ) : null}
-      <div className="grid gap-4 sm:grid-cols-2">
-        <FormField id={`${id}-modelPattern`} label="Model or pattern" error={errors.modelPattern}>
-          {(aria) => (
-            <input
-              {...aria}
-              name="modelPattern"
-              placeholder="claude-sonnet-4-5*"
-              className={`${inputClass(errors.modelPattern)} font-mono`}
-            />
-          )}
-        </FormField>
-        <FormField id={`${id}-validFrom`} label="Valid from" error={errors.validFrom}>
-          {(aria) => (
-            <input
-              {...aria}
-              name="validFrom"
-              type="datetime-local"
-              className={inputClass(errors.validFrom)}
-            />
-          )}
-        </FormField>
-      </div>
-      <div className="grid grid-cols-2 gap-4 sm:grid-cols-5">
-        {fields.map(([name, label]) => (
-          <FormField key={name} id={`${id}-${name}`} label={`${label} $/MTok`} error={errors[name]}>
-            {(aria) => (
-              <input
-                {...aria}
-                name={name}
-                type="number"
-                step="any"
-                min={0}
-                className={inputClass(errors[name])}
-              />
-            )}
-          </FormField>
-        ))}
-      </div>
-      <div className="flex items-center justify-end gap-3">
-        <Saved show={add.isSuccess}>Added — see the price table.</Saved>
-        <Button type="submit" variant="primary" disabled={add.isPending}>
-          {add.isPending ? 'Adding…' : 'Add price'}
-        </Button>
-      </div>
-    </form>
-  );
-}
-
 export function TeamSettings({ teamId }: { teamId: string }) {
   const trpc = useTRPC();
   const team = useQuery(trpc.team.get.queryOptions({ teamId }));
@@ -476,19 +388,10 @@ export function TeamSettings({ teamId }: { teamId: string }) {
       <Card>
         <CardHeader
           title="Alert rules"
-          description="Evaluated while the Live page is open; alerts appear there."
+          description="Evaluated in the background every 30 seconds; open alerts show on the Live page and as a badge beside the team."
         />
         <AlertRules teamId={teamId} canEdit={admin} />
       </Card>
-      {admin ? (
-        <Card>
-          <CardHeader
-            title="Add a price"
-            description="Append a row to the operator price table; a later valid-from takes over at that time."
-          />
-          <AddPrice teamId={teamId} />
-        </Card>
-      ) : null}
     </div>
   );
 }

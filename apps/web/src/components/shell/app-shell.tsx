@@ -22,12 +22,14 @@ function NavLink({
   icon,
   children,
   onNavigate,
+  badge,
 }: {
   href: string;
   active: boolean;
   icon?: ReactNode;
   children: ReactNode;
   onNavigate?: () => void;
+  badge?: ReactNode;
 }) {
   return (
     <Link
@@ -42,7 +44,10 @@ function NavLink({
       )}
     >
       {icon}
-      <span className="truncate">{children}</span>
+      <span className="flex min-w-0 flex-1 items-center gap-2">
+        <span className="truncate">{children}</span>
+        {badge}
+      </span>
     </Link>
   );
 }
@@ -62,13 +67,33 @@ const TEAM_PAGES = [
   ['tasks', 'Tasks'],
   ['live', 'Live'],
   ['analytics', 'Analytics'],
+  ['members', 'Members'],
   ['settings', 'Settings'],
 ] as const;
+
+/** How often the navigation refreshes the teams' open-alert badges. */
+const ALERT_BADGE_REFRESH_MS = 30_000;
+
+function AlertBadge({ count }: { count: number }) {
+  if (count <= 0) return null;
+  return (
+    <span
+      className="ml-auto inline-flex min-w-5 shrink-0 items-center justify-center rounded-full bg-red-600 px-1.5 text-[11px] leading-5 font-semibold text-white tabular dark:bg-red-500"
+      title={`${count} open ${count === 1 ? 'alert' : 'alerts'}`}
+    >
+      {count}
+      <span className="sr-only"> open {count === 1 ? 'alert' : 'alerts'}</span>
+    </span>
+  );
+}
 
 function Navigation({ onNavigate }: { onNavigate?: () => void }) {
   const pathname = usePathname();
   const trpc = useTRPC();
-  const teams = useQuery(trpc.team.list.queryOptions());
+  const teams = useQuery({
+    ...trpc.team.list.queryOptions(),
+    refetchInterval: ALERT_BADGE_REFRESH_MS,
+  });
   return (
     <nav aria-label="Main" className="flex flex-1 flex-col gap-6 overflow-y-auto px-3 py-4">
       <div className="flex flex-col gap-0.5">
@@ -99,6 +124,7 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
                     active={inTeam && pathname.startsWith(`${base}/tasks`)}
                     icon={<TeamInitial name={team.name} />}
                     onNavigate={onNavigate}
+                    badge={inTeam ? null : <AlertBadge count={team.openAlerts} />}
                   >
                     {team.name}
                   </NavLink>
@@ -110,6 +136,7 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
                           href={`${base}/${segment}`}
                           active={pathname.startsWith(`${base}/${segment}`)}
                           onNavigate={onNavigate}
+                          badge={segment === 'live' ? <AlertBadge count={team.openAlerts} /> : null}
                         >
                           {label}
                         </NavLink>

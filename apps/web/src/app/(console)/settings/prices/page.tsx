@@ -5,7 +5,7 @@ import { HydrateClient, prefetch, trpc } from '@/trpc/server';
 export const metadata: Metadata = { title: 'Prices' };
 
 export default async function PricesPage() {
-  await prefetch(trpc.price.list.queryOptions());
+  await prefetch(trpc.price.list.queryOptions(), trpc.system.me.queryOptions());
   return (
     <HydrateClient>
       <PriceTable />

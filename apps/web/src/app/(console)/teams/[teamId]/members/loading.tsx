@@ -1,0 +1,5 @@
+import { TeamMembersSkeleton } from '@/components/members/team-members';
+
+export default function Loading() {
+  return <TeamMembersSkeleton />;
+}

@@ -7,6 +7,7 @@ import { CancelWatcher } from './cancel';
 import { EventWriter } from './events';
 import { createExecutor, type Executor } from './executor';
 import { startHealthServer } from './health';
+import { BreakerTracker, startHeartbeat } from './heartbeat';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
 import type { TaskRunner } from './runner';
@@ -78,6 +79,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       maxSessions: options.concurrency ?? 8,
     });
   } else if (options.runner) runner = options.runner;
+  // Breaker states and runs in flight, seen through the runner (for the heartbeat and /metrics).
+  const BREAKER_GAUGE = { closed: 0, 'half-open': 1, open: 2, isolated: 2 } as const;
+  const tracker = new BreakerTracker((b) =>
+    metrics.breakerState.set({ breaker: `${b.provider}/${b.model}` }, BREAKER_GAUGE[b.state]),
+  );
+  if (runner) runner = tracker.observeRunner(runner);
   if (runner) {
     const policy = { ...DEFAULT_QUEUE_POLICY, ...options.queue };
     boss = await createBoss(options.databaseUrl, {
@@ -113,6 +120,17 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     intervalMs: 1000,
     onError: (err) =>
       log.warn({ err: (err as Error).message }, 'rolling up usage failed; retrying'),
+  });
+  // Health snapshot for the console's Live page (worker_heartbeats), every 5 s.
+  const heartbeat = startHeartbeat({
+    pool,
+    workerId: id,
+    startedAt,
+    concurrency: runner ? (options.concurrency ?? 8) : 0,
+    breakers: () => tracker.breakers(),
+    running: () => executor?.active() ?? 0,
+    onError: (err) =>
+      log.warn({ err: (err as Error).message }, 'writing the heartbeat failed; retrying'),
   });
   const queueCheck = async () => {
     if (!boss) return { ok: true, note: 'no runner: not taking jobs' };
@@ -160,6 +178,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
         await runner?.close?.();
         await rollups.stop();
+        await heartbeat.stop();
         await health.close();
         await pool.end();
         log.info('worker stopped');

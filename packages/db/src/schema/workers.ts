@@ -7,11 +7,11 @@ export interface WorkerBreakerState {
   state: 'closed' | 'open' | 'half-open' | 'isolated';
 }
 
-/** The worker's session pool, as `SessionPool.stats()` reports it. */
+/** The worker's session pool: leases in use (one per running task) of `max`; idle/waiting when reported. */
 export interface WorkerPoolState {
   active: number;
-  idle: number;
-  waiting: number;
+  idle?: number;
+  waiting?: number;
   max?: number;
   hits?: number;
   misses?: number;

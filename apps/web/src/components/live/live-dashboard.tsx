@@ -138,7 +138,7 @@ function Workers({ workers }: { workers: Live['workers'] }) {
     );
   }
   return (
-    <Table head={['Worker', 'State', 'Tasks', 'Sessions', 'Connections', 'Heartbeat']}>
+    <Table head={['Worker', 'State', 'Tasks', 'Session pool', 'Connections', 'Heartbeat']}>
       {workers.map((w) => {
         const hb = w.heartbeat;
         return (
@@ -152,9 +152,11 @@ function Workers({ workers }: { workers: Live['workers'] }) {
             </td>
             <td className="px-5 py-2.5 text-right tabular">
               {hb?.pool ? (
-                <span title={`${hb.pool.idle} idle · ${hb.pool.waiting} waiting`}>
-                  {hb.pool.active} active · {hb.pool.idle} idle
-                  {hb.pool.waiting > 0 ? ` · ${hb.pool.waiting} waiting` : ''}
+                <span>
+                  {hb.pool.active}
+                  {hb.pool.max ? ` / ${hb.pool.max}` : ''} in use
+                  {hb.pool.idle ? ` · ${hb.pool.idle} idle` : ''}
+                  {hb.pool.waiting ? ` · ${hb.pool.waiting} waiting` : ''}
                 </span>
               ) : (
                 '—'

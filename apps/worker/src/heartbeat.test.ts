@@ -1,0 +1,137 @@
+import { createDb, type DbClient } from '@baton/db';
+import { createBoss, type PgBoss, submitTask } from '@baton/db/queue';
+import { teams } from '@baton/db/schema';
+import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
+import { type RunningSimulator, startSimulator } from '@baton/simulator';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createLogger } from './logger';
+import { type RunningWorker, startWorker } from './worker';
+
+// A real worker (core runner, simulator) writing its heartbeat: breaker states come from the runs.
+let tdb: TestDatabase;
+let client: DbClient;
+let boss: PgBoss;
+let sim: RunningSimulator;
+let worker: RunningWorker;
+let teamId: string;
+
+interface Beat {
+  id: string;
+  running: number;
+  concurrency: number;
+  stopped_at: Date | null;
+  last_seen_at: Date;
+  breakers: { provider: string; model: string; state: string }[];
+  pool: { active: number; max?: number } | null;
+}
+
+async function beatOf(id: string): Promise<Beat | undefined> {
+  const { rows } = await client.pool.query<Beat>('select * from worker_heartbeats where id = $1', [
+    id,
+  ]);
+  return rows[0];
+}
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 90_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  tdb = await createTestDatabase(inject('pgAdminUrl'));
+  client = createDb(tdb.url);
+  sim = await startSimulator({ port: 0, response: { ttftMs: 0, tokensPerSecond: 0, seed: 11 } });
+  const [team] = await client.db.insert(teams).values({ name: 'HB', slug: 'hb' }).returning();
+  teamId = team!.id;
+  worker = await startWorker({
+    databaseUrl: tdb.url,
+    port: 0,
+    host: '127.0.0.1',
+    workerId: 'hb-worker',
+    logger: createLogger({ level: 'silent' }),
+    provider: { baseURL: sim.url, apiKey: 'sk-sim-heartbeat' },
+    concurrency: 3,
+    queue: { retryLimit: 0, retryDelaySeconds: 1 },
+  });
+  boss = await createBoss(tdb.url, { supervise: false });
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  await boss?.stop({ graceful: false });
+  await sim?.close();
+  await client?.close();
+  await tdb?.drop();
+});
+
+async function runTask(model: string, fallbackModels: string[]) {
+  const task = await submitTask(client.db, boss, {
+    teamId,
+    prompt: 'hello',
+    model,
+    fallbackModels,
+  });
+  return until(
+    async () =>
+      (
+        await client.pool.query<{ status: string }>(
+          `select status from tasks where id = $1 and status in ('succeeded','failed','cancelled','timed_out')`,
+          [task.id],
+        )
+      ).rows[0],
+    (r) => r !== undefined,
+    `task ${task.id}`,
+  );
+}
+
+describe('worker heartbeat', () => {
+  it('beats at start with its capacity and no breakers yet', async () => {
+    const beat = await until(
+      () => beatOf('hb-worker'),
+      (b) => b !== undefined,
+      'a first beat',
+    );
+    expect(beat).toMatchObject({ concurrency: 3, running: 0, stopped_at: null, breakers: [] });
+    expect(beat!.pool).toMatchObject({ active: 0, max: 3 });
+  });
+
+  it("reports a model's breaker closed once it answers and open after it keeps failing", async () => {
+    expect((await runTask('claude-sonnet-4-5', [])).status).toBe('succeeded');
+    await until(
+      () => beatOf('hb-worker'),
+      (b) => !!b?.breakers.some((x) => x.model === 'claude-sonnet-4-5' && x.state === 'closed'),
+      'the sonnet breaker in the heartbeat',
+    );
+
+    // Opus overloaded on every call: 2 attempts per task, the breaker opens after 5 failures.
+    sim.configure({ faults: 'overloaded@claude-opus-4-5:always' });
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await runTask('claude-opus-4-5', ['claude-sonnet-4-5'])).status).toBe('succeeded');
+      }
+    } finally {
+      sim.configure({ faults: null });
+    }
+    const beat = await until(
+      () => beatOf('hb-worker'),
+      (b) => !!b?.breakers.some((x) => x.model === 'claude-opus-4-5' && x.state === 'open'),
+      'the opus breaker open in the heartbeat',
+    );
+    expect(beat!.breakers.find((x) => x.model === 'claude-sonnet-4-5')?.state).toBe('closed');
+
+    // The same state is on /metrics (2 = open).
+    const metrics = await (await fetch(`${worker.healthUrl}/metrics`)).text();
+    expect(metrics).toMatch(/baton_breaker_state\{breaker="anthropic\/claude-opus-4-5"\} 2/);
+  });
+
+  it('marks itself stopped on a clean stop', async () => {
+    await worker.stop();
+    const beat = await beatOf('hb-worker');
+    expect(beat?.stopped_at).toBeInstanceOf(Date);
+  });
+});

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { dbCommand } from './commands/db';
 import { demoPasswordCommand } from './commands/demo';
+import { operatorCommand } from './commands/operator';
 import { simCommand } from './commands/sim';
 import { startCommand } from './commands/start';
 import { taskCommand } from './commands/task';
@@ -19,5 +20,6 @@ export function createProgram(): Command {
   program.addCommand(workerCommand());
   program.addCommand(taskCommand());
   program.addCommand(demoPasswordCommand());
+  program.addCommand(operatorCommand());
   return program;
 }

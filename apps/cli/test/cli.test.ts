@@ -59,3 +59,37 @@ describe('baton db', () => {
     }
   });
 });
+
+describe('baton operator', () => {
+  it('grants and revokes the operator flag by email, and names an unknown email', async () => {
+    const db = await createTestDatabase(inject('pgAdminUrl'));
+    try {
+      const env = cleanEnv({ DATABASE_URL: db.url });
+      const { default: pg } = await import('pg');
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        await c.query(
+          `insert into users (id, name, email) values ('u_op', 'Op', 'op@example.test')`,
+        );
+        const flag = async () =>
+          (await c.query<{ f: boolean }>(`select is_operator as f from users where id = 'u_op'`))
+            .rows[0]?.f;
+        const grant = runCli(['operator', 'grant', 'OP@example.test'], env);
+        expect(await grant.exited).toBe(0);
+        expect(grant.output()).toMatch(/op@example\.test is now an operator/);
+        expect(await flag()).toBe(true);
+        const revoke = runCli(['operator', 'revoke', 'op@example.test'], env);
+        expect(await revoke.exited).toBe(0);
+        expect(await flag()).toBe(false);
+        const unknown = runCli(['operator', 'grant', 'nobody@example.test'], env);
+        expect(await unknown.exited).toBe(1);
+        expect(unknown.output()).toMatch(/No user with the email nobody@example\.test/);
+      } finally {
+        await c.end();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});

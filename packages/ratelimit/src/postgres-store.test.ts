@@ -39,6 +39,23 @@ describeStoreContract('postgres', async () => {
   };
 });
 
+describeStoreContract('postgres, one operation per statement', async () => {
+  const table = `rl_contract_${n++}`;
+  const store = postgresStore(pool, { table, maxBatch: 1 });
+  await store.migrate();
+  return {
+    store,
+    advance: async (ms) => {
+      await pool.query(
+        `update ${table} set updated_at = updated_at - make_interval(secs => $1::float8 / 1000),
+           paused_until = paused_until - make_interval(secs => $1::float8 / 1000)`,
+        [ms],
+      );
+    },
+    slackMs: 3_000,
+  };
+});
+
 describeLimiterContract('the PostgreSQL store', async () => {
   const table = `rl_limiter_${n++}`;
   const pgStore = postgresStore(pool, { table });
@@ -85,5 +102,82 @@ describe('postgresStore', () => {
     expect(Math.abs(r.snapshot.now - Number((rows[0] as { now: number }).now))).toBeLessThan(
       60_000,
     );
+  });
+
+  it('sends the operations that pile up on a scope together, applied in arrival order', async () => {
+    let statements = 0;
+    const counting = {
+      query: (text: string, params?: unknown[]) => {
+        statements++;
+        return pool.query(text, params);
+      },
+    };
+    const store = postgresStore(counting, { table: 'rl_batch' });
+    await store.migrate();
+    statements = 0;
+    const capacity = { requests: 50, inputTokens: 1_000_000 };
+    // 100 at once: the first goes alone, the rest wait for it and go together.
+    const ops = Array.from({ length: 100 }, (_, i) =>
+      i % 2 === 0
+        ? store.reserve('s', { amounts: { requests: 1, inputTokens: 100 }, capacity })
+        : store.adjust('s', { inputTokens: 10 }),
+    );
+    const results = await Promise.all(ops);
+    expect(statements).toBeLessThanOrEqual(4);
+    const reserves = results.filter((_, i) => i % 2 === 0) as Array<{ ok: boolean }>;
+    expect(reserves.filter((r) => r.ok)).toHaveLength(50);
+    // Each result is the state right after its own operation: within one statement (one
+    // database instant) input levels fall by exactly each operation's amount.
+    const snaps = results.map((r) => ('snapshot' in r ? r.snapshot : r));
+    let compared = 0;
+    for (let i = 1; i < snaps.length; i++) {
+      if (snaps[i]!.now !== snaps[i - 1]!.now) continue;
+      const step = i % 2 === 0 ? 100 : 10;
+      const prev = snaps[i - 1]!.buckets.inputTokens!.level;
+      expect(prev - snaps[i]!.buckets.inputTokens!.level).toBeCloseTo(step, 6);
+      compared++;
+    }
+    expect(compared).toBeGreaterThanOrEqual(90);
+    // A snapshot waits for the operations queued before it.
+    const last = store.adjust('s', { inputTokens: 1_000 });
+    const snap = await store.snapshot('s');
+    const before = await last;
+    expect(snap!.now).toBeGreaterThanOrEqual(before.now);
+    // Its level is the adjusted one plus the refill between the two (1,000,000 per minute).
+    const refill = ((snap!.now - before.now) * 1_000_000) / 60_000;
+    expect(snap!.buckets.inputTokens!.level).toBeCloseTo(
+      Math.min(1_000_000, before.buckets.inputTokens!.level + refill),
+      1,
+    );
+    expect(await store.snapshot('never-seen')).toBeUndefined();
+  });
+
+  it('keeps a shared limit exact across stores (processes) batching at once', async () => {
+    const stores = Array.from({ length: 3 }, () => postgresStore(pool, { table: 'rl_shared' }));
+    await stores[0]!.migrate();
+    const capacity = { requests: 40 };
+    const results = await Promise.all(
+      stores.flatMap((s) =>
+        Array.from({ length: 30 }, () => s.reserve('k', { amounts: { requests: 1 }, capacity })),
+      ),
+    );
+    const granted = results.filter((r) => r.ok).length;
+    expect(granted).toBeGreaterThanOrEqual(40);
+    expect(granted).toBeLessThanOrEqual(41); // at most a refill of 1.5 s
+  });
+
+  it('fails every operation of a statement that fails, and keeps going', async () => {
+    const store = postgresStore(pool, { table: 'rl_fail' });
+    await store.migrate();
+    const capacity = { requests: 10 };
+    await store.reserve('f', { amounts: { requests: 1 }, capacity });
+    const bad = [
+      store.reserve('f', { amounts: { requests: 1 }, capacity }),
+      store.reserve('f', { amounts: { requests: Number.NaN }, capacity }),
+    ];
+    const settled = await Promise.allSettled(bad);
+    expect(settled.some((r) => r.status === 'fulfilled' && r.value.ok)).toBe(true);
+    const after = await store.reserve('f', { amounts: { requests: 1 }, capacity });
+    expect(after.ok).toBe(true);
   });
 });

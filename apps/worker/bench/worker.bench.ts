@@ -36,11 +36,15 @@ function spawnNode(
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines: string[] = [];
-  const ready = new Promise<void>((resolve) => {
+  const ready = new Promise<void>((resolve, reject) => {
     readline.createInterface({ input: child.stdout! }).on('line', (l) => {
       lines.push(l);
       if (l === 'READY' || l.includes('"worker ready"')) resolve();
     });
+    // A worker that dies before it is ready fails the run instead of hanging it.
+    child.once('exit', (code) =>
+      reject(new Error(`${path.basename(script)} exited (${code}): ${lines.slice(-5).join('\n')}`)),
+    );
   });
   return { child, lines, ready };
 }
@@ -149,7 +153,7 @@ try {
             WORKER_CONCURRENCY: '32',
             LOG_LEVEL: 'info',
           },
-          ['--max-semi-space-size=4'],
+          ['--max-semi-space-size=4', ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ') ?? [])],
         ),
       );
       await Promise.all(procs.map((p) => p.ready));

@@ -15,6 +15,7 @@ import {
   type PriceRow,
   type PriceTable,
   type RateGate,
+  type SessionState,
 } from '@baton/core';
 import { createLimiter } from '@baton/ratelimit';
 import { postgresStore } from '@baton/ratelimit/postgres';
@@ -155,10 +156,16 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
     ...common,
     permissionMode: 'acceptEdits',
   });
+  // Sessions are saved with the task's terminal state (one statement); one not taken within
+  // 2 s (a conversation outside the executor) is written on its own.
+  const store = postgresSessionStore(o.pool, {
+    deferMs: 2000,
+    onError: (err) => o.logger.warn({ err: err.message }, 'saving a session failed'),
+  });
   const sessions = createSessionPool({
     api,
     claudeCode,
-    store: postgresSessionStore(o.pool),
+    store,
     maxSessions: o.maxSessions,
   });
 
@@ -174,18 +181,27 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
         maxTokens?: number;
       };
       const budget = task.budget_usd ? Number(task.budget_usd) : undefined;
-      const lease = await sessions.acquire(
-        task.id,
-        {
-          backend: task.backend,
-          model: task.model,
-          fallbackModels: task.fallback_models,
-          ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
-          ...(opts.system ? { system: opts.system } : {}),
-          ...(opts.cwd ? { cwd: opts.cwd } : {}),
-        },
-        { signal: ctx.signal },
-      );
+      // The start statement already read the saved conversation: the pool's load needs no query.
+      if (ctx.savedSession !== undefined) {
+        store.prime(task.id, (ctx.savedSession ?? null) as SessionState | null);
+      }
+      let lease: Awaited<ReturnType<typeof sessions.acquire>>;
+      try {
+        lease = await sessions.acquire(
+          task.id,
+          {
+            backend: task.backend,
+            model: task.model,
+            fallbackModels: task.fallback_models,
+            ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
+            ...(opts.system ? { system: opts.system } : {}),
+            ...(opts.cwd ? { cwd: opts.cwd } : {}),
+          },
+          { signal: ctx.signal },
+        );
+      } finally {
+        store.unprime(task.id);
+      }
       try {
         const onEvent = (e: BatonEvent) => {
           if (e.type === 'usage') ctx.recordUsage(toUsage(e.usage));
@@ -241,8 +257,10 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
         await lease.release();
       }
     },
+    takeSession: (taskId) => store.take(taskId),
     async close() {
       await sessions.close();
+      await store.flush();
       claudeCode.close();
       limiter?.close?.();
     },

@@ -1,25 +1,22 @@
 import { CHANNELS } from '@baton/db/jobs';
 import type pg from 'pg';
+import type { EventRow } from './lifecycle';
 
 export interface TaskEvent {
   type: string;
   data: Record<string, unknown>;
 }
 
-interface Pending {
+interface Pending extends EventRow {
   taskId: string;
-  attempt: number;
-  seq: number;
-  type: string;
-  data: Record<string, unknown>;
-  at: Date;
 }
 
 /**
- * Appends task events in batches: one multi-row INSERT per flush (every
- * `flushMs` or `maxBatch` events), then one NOTIFY per task so consoles
- * streaming the task wake up. Sequence numbers continue from what the task
- * already has, so a retry on another worker appends after the first attempt.
+ * Appends task events in batches: one statement per flush (every `flushMs` or `maxBatch`
+ * events) inserts them all and NOTIFYs each task once, so consoles streaming a task wake up.
+ * Sequence numbers continue from what the task already has (`open`), so a retry on another
+ * worker appends after the first attempt. A task's last events are not flushed on their own:
+ * `take` hands them to the statement that settles the task.
  */
 export class EventWriter {
   private pending: Pending[] = [];
@@ -37,8 +34,15 @@ export class EventWriter {
     } = {},
   ) {}
 
-  /** Loads the task's last sequence number; call once before the first append for a task. */
-  async open(taskId: string): Promise<void> {
+  /**
+   * Sets the task's last sequence number (`lastSeq`, as `baton_task_start` returns it), or
+   * loads it; call once before the first append for a task.
+   */
+  async open(taskId: string, lastSeq?: number): Promise<void> {
+    if (lastSeq !== undefined) {
+      this.seqs.set(taskId, lastSeq);
+      return;
+    }
     const { rows } = await this.pool.query<{ seq: number | null }>(
       'select max(seq) as seq from task_events where task_id = $1',
       [taskId],
@@ -67,6 +71,28 @@ export class EventWriter {
     return this.flushing;
   }
 
+  /**
+   * Removes the task's unwritten events and returns them, once every batch already on its
+   * way is durable (so they land after the task's earlier events, never before them).
+   */
+  async take(taskId: string): Promise<EventRow[]> {
+    const mine: EventRow[] = [];
+    const rest: Pending[] = [];
+    for (const e of this.pending) {
+      if (e.taskId === taskId) {
+        mine.push({ seq: e.seq, attempt: e.attempt, type: e.type, data: e.data, at: e.at });
+      } else rest.push(e);
+    }
+    if (mine.length) this.pending = rest;
+    if (this.pending.length === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    // Batches already on their way may hold the task's earlier events.
+    await this.flushing;
+    return mine;
+  }
+
   /** How many batch writes failed (and were retried) so far, for metrics. */
   get writeFailures(): number {
     return this.failures;
@@ -78,24 +104,21 @@ export class EventWriter {
   }
 
   private async write(batch: Pending[]): Promise<void> {
-    const values: unknown[] = [];
-    const rows = batch.map((e, i) => {
-      values.push(e.taskId, e.seq, e.attempt, e.type, JSON.stringify(e.data), e.at);
-      const b = i * 6;
-      return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}::jsonb, $${b + 6})`;
-    });
+    const rows = JSON.stringify(batch);
+    const tasks = [...new Set(batch.map((e) => e.taskId))];
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.pool.query(
-          `insert into task_events (task_id, seq, attempt, type, data, created_at) values ${rows.join(', ')}
-           on conflict (task_id, seq) do nothing`,
-          values,
-        );
-        const tasks = [...new Set(batch.map((e) => e.taskId))];
-        await this.pool.query('select pg_notify($1, t) from unnest($2::text[]) as t', [
-          CHANNELS.taskEvents,
-          tasks,
-        ]);
+        await this.pool.query({
+          name: 'baton_events_append',
+          text: `with ins as (
+                   insert into task_events (task_id, seq, attempt, type, data, created_at)
+                   select e."taskId", e.seq, e.attempt, e.type, e.data, e.at
+                     from jsonb_to_recordset($1::jsonb)
+                       as e("taskId" uuid, seq int, attempt int, type text, data jsonb, at timestamptz)
+                   on conflict (task_id, seq) do nothing)
+                 select pg_notify($2, t) from unnest($3::text[]) as t`,
+          values: [rows, CHANNELS.taskEvents, tasks],
+        });
         return;
       } catch (err) {
         this.failures++;

@@ -4,7 +4,7 @@ import { insertUsage, type UsageRecord } from '@baton/db/usage';
 import type pg from 'pg';
 import { type CancelWatcher, TaskAbort } from './cancel';
 import type { EventWriter } from './events';
-import { beginAttempt, finish, loadTask, requeue } from './lifecycle';
+import { type SettleFields, settleTask, startTask, type TerminalStatus } from './lifecycle';
 import type { Logger } from './logger';
 import type { ClassifiedError, TaskRunner } from './runner';
 
@@ -41,6 +41,19 @@ export function createExecutor(o: ExecutorOptions): Executor {
   let stopping = false;
   let idle: (() => void) | undefined;
 
+  /** Retries a statement while the database restarts (it is idempotent). */
+  async function persistently<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    for (let i = 0; ; i++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (i >= 30) throw err;
+        log.warn({ err: (err as Error).message, attempt: i + 1 }, `${what} failed; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** i)));
+      }
+    }
+  }
+
   async function execute(job: {
     id: string;
     data: unknown;
@@ -48,44 +61,40 @@ export function createExecutor(o: ExecutorOptions): Executor {
   }): Promise<JobOutcome> {
     const payload = parsePayload(JOBS.runTask, job.data);
     const { taskId } = payload;
-    const tlog = log.child({ taskId, teamId: payload.teamId, jobId: job.id });
-    const task = await loadTask(o.pool, taskId);
-    if (!task) {
-      tlog.warn('task not found; dropping its job');
-      return { id: job.id, status: 'completed', output: { skipped: 'task not found' } };
-    }
-    if (task.cancel_requested_at) {
-      await finish(o.pool, taskId, 'cancelled', { reason: 'cancelled before it started' });
-      return { id: job.id, status: 'completed', output: { status: 'cancelled' } };
-    }
-    let attempt = await beginAttempt(o.pool, taskId, job.id, task.team_id);
+    let start = await startTask(o.pool, taskId, job.id, job.retryCount);
     // Over the team's quota (another worker took the last slot a moment ago): hold the job
     // (its heartbeat keeps it ours) and start as soon as a slot frees.
-    while (attempt === 'over-quota') {
+    while (start.outcome === 'over-quota') {
       if (stopping) return { id: job.id, status: 'failed', output: { requeued: 'shutdown' } };
       await new Promise((r) => setTimeout(r, 250));
-      const now = await loadTask(o.pool, taskId);
-      if (now?.cancel_requested_at) {
-        await finish(o.pool, taskId, 'cancelled', { reason: 'cancelled before it started' });
-        return { id: job.id, status: 'completed', output: { status: 'cancelled' } };
-      }
-      attempt = await beginAttempt(o.pool, taskId, job.id, task.team_id);
+      start = await startTask(o.pool, taskId, job.id, job.retryCount);
     }
-    if (attempt === undefined) {
-      tlog.info({ status: task.status }, 'task already finished; completing its job');
-      return { id: job.id, status: 'completed', output: { skipped: `task is ${task.status}` } };
+    if (start.outcome === 'missing') {
+      log.warn({ taskId, jobId: job.id }, 'task not found; dropping its job');
+      return { id: job.id, status: 'completed', output: { skipped: 'task not found' } };
     }
+    if (start.outcome === 'cancelled') {
+      return { id: job.id, status: 'completed', output: { status: 'cancelled' } };
+    }
+    if (start.outcome === 'finished') {
+      log.info(
+        { taskId, teamId: payload.teamId, jobId: job.id, status: start.task.status },
+        'task already finished; completing its job',
+      );
+      return {
+        id: job.id,
+        status: 'completed',
+        output: { skipped: `task is ${start.task.status}` },
+      };
+    }
+    const { task, attempt } = start;
+    const tlog = log.child({ taskId, teamId: task.team_id, jobId: job.id });
     const started = performance.now();
-    await o.events.open(taskId);
+    // The start statement wrote `attempt_started` at lastSeq.
+    await o.events.open(taskId, start.lastSeq);
     const emit = (type: string, data: Record<string, unknown> = {}) =>
       o.events.append(taskId, attempt, { type, data });
-    emit('attempt_started', {
-      attempt,
-      jobRetry: job.retryCount,
-      backend: task.backend,
-      model: task.model,
-    });
-    tlog.info({ attempt }, 'task running');
+    tlog.debug({ attempt }, 'task running');
 
     const controller = new AbortController();
     o.cancels.register(taskId, controller);
@@ -103,32 +112,40 @@ export function createExecutor(o: ExecutorOptions): Executor {
       const batch = usage.splice(0);
       if (batch.length === 0) return usageWrites;
       usageWrites = usageWrites.then(async () => {
-        for (let i = 0; ; i++) {
-          try {
-            await insertUsage(o.pool, batch);
-            o.onUsage?.(batch);
-            return;
-          } catch (err) {
-            if (i >= 30) throw err;
-            await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** i)));
-          }
-        }
+        await persistently('writing usage', () => insertUsage(o.pool, batch));
+        o.onUsage?.(batch);
       });
       return usageWrites;
     };
 
-    const settle = async () => {
+    /**
+     * Ends the attempt: usage first (durable before the task can look finished), then one
+     * statement with the remaining events, the session and the new status.
+     */
+    const settle = async (
+      status: TerminalStatus | 'queued',
+      fields: Omit<SettleFields, 'events' | 'session'>,
+    ): Promise<boolean> => {
       clearTimeout(timer);
       o.cancels.unregister(taskId);
       await flushUsage();
-      await o.events.flush();
+      const events = await o.events.take(taskId);
       o.events.close(taskId);
+      const session = o.runner.takeSession?.(taskId);
+      return persistently('settling the task', () =>
+        settleTask(o.pool, taskId, status, {
+          ...fields,
+          ...(events.length ? { events } : {}),
+          ...(session ? { session } : {}),
+        }),
+      );
     };
 
     try {
       const { result } = await o.runner.run({
         task,
         attempt,
+        savedSession: start.session ?? null,
         signal: controller.signal,
         emit: (e) => emit(e.type, e.data),
         recordUsage: (u) => {
@@ -138,8 +155,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
       });
       if (controller.signal.aborted) throw controller.signal.reason;
       emit('result', { text: result });
-      await settle();
-      const made = await finish(o.pool, taskId, 'succeeded', { result });
+      const made = await settle('succeeded', { result });
       tlog.info({ attempt, made }, 'task succeeded');
       o.onTaskFinished?.('succeeded', performance.now() - started);
       return { id: job.id, status: 'completed', output: { status: 'succeeded' } };
@@ -149,8 +165,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
       const message = err?.message ?? String(raw);
       if (abort?.reason === 'shutdown') {
         emit('requeued', { reason: 'worker shutting down' });
-        await settle();
-        await requeue(o.pool, taskId, 'requeued: the worker running it shut down');
+        await settle('queued', { reason: 'requeued: the worker running it shut down' });
         tlog.warn('requeued on shutdown');
         return { id: job.id, status: 'failed', output: { requeued: 'shutdown' } };
       }
@@ -166,8 +181,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
               ? 'timed_out'
               : 'failed';
         emit(status === 'cancelled' ? 'cancelled' : 'error', { reason: abort.reason, message });
-        await settle();
-        await finish(o.pool, taskId, status, {
+        await settle(status, {
           reason: message,
           error:
             status === 'cancelled'
@@ -182,13 +196,14 @@ export function createExecutor(o: ExecutorOptions): Executor {
       const type = err.code ?? err.name ?? 'Unknown';
       const attemptsLeft = o.retryLimit - job.retryCount;
       emit('error', { type, message, retryable, attemptsLeft: retryable ? attemptsLeft : 0 });
-      await settle();
       if (retryable && attemptsLeft > 0) {
-        await requeue(o.pool, taskId, `attempt ${attempt} failed (${type}): ${message}; retrying`);
+        await settle('queued', {
+          reason: `attempt ${attempt} failed (${type}): ${message}; retrying`,
+        });
         tlog.warn({ type, message, attemptsLeft }, 'attempt failed; will retry');
         return { id: job.id, status: 'failed', output: { type, message } };
       }
-      await finish(o.pool, taskId, 'failed', {
+      await settle('failed', {
         reason: retryable ? `failed after ${attempt} attempts: ${message}` : message,
         error: { type, message },
       });

@@ -1,7 +1,7 @@
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { beginAttempt, finish } from './lifecycle';
+import { beginAttempt, finish, settleTask, startTask } from './lifecycle';
 
 let tdb: TestDatabase;
 let pool: pg.Pool;
@@ -53,5 +53,93 @@ describe('beginAttempt', () => {
     expect(await beginAttempt(pool, id, 'j2', teamId)).toBe(2); // the retry after a crash
     await finish(pool, id, 'failed', { error: { type: 'Unknown', message: 'x' } });
     expect(await beginAttempt(pool, id, 'j3', teamId)).toBeUndefined();
+  });
+});
+
+describe('startTask and settleTask', () => {
+  it('starts in one statement: attempt counted, attempt_started written, saved session returned', async () => {
+    await pool.query(`update teams set max_concurrent_tasks = 64 where id = $1`, [teamId]);
+    const id = await task();
+    const first = await startTask(pool, id, 'job-1', 0);
+    expect(first).toMatchObject({ outcome: 'started', attempt: 1, lastSeq: 1, session: null });
+    if (first.outcome !== 'started') throw new Error('not started');
+    expect(first.task).toMatchObject({ id, team_id: teamId, prompt: 'x', backend: 'api' });
+    // The attempt ends with two more events and its conversation, and goes back to the queue.
+    const made = await settleTask(pool, id, 'queued', {
+      reason: 'retrying',
+      events: [
+        { seq: 2, attempt: 1, type: 'text', data: { text: 'hi' }, at: new Date() },
+        { seq: 3, attempt: 1, type: 'error', data: { type: 'Overloaded' }, at: new Date() },
+      ],
+      session: {
+        backend: 'api',
+        model: 'claude-sonnet-5',
+        config: { model: 'claude-sonnet-5' },
+        messageCount: 2,
+        inputTokens: 10,
+        outputTokens: 5,
+        cacheWriteTokens: 0,
+        cacheReadTokens: 0,
+        summary: null,
+        stateJson: JSON.stringify({ conversationId: id, messages: ['x', 'hi'] }),
+      },
+    });
+    expect(made).toBe(true);
+    const { rows: t1 } = await pool.query('select status, status_reason from tasks where id = $1', [
+      id,
+    ]);
+    expect(t1[0]).toEqual({ status: 'queued', status_reason: 'retrying' });
+    // The retry continues the sequence and gets the conversation back.
+    const second = await startTask(pool, id, 'job-1', 1);
+    expect(second).toMatchObject({
+      outcome: 'started',
+      attempt: 2,
+      lastSeq: 4,
+      session: { conversationId: id, messages: ['x', 'hi'] },
+    });
+    expect(await settleTask(pool, id, 'succeeded', { result: 'done' })).toBe(true);
+    expect(await settleTask(pool, id, 'failed', { error: { type: 'X', message: 'late' } })).toBe(
+      false,
+    );
+    const { rows: events } = await pool.query<{ seq: number; attempt: number; type: string }>(
+      'select seq, attempt, type from task_events where task_id = $1 order by seq',
+      [id],
+    );
+    expect(events.map((e) => `${e.seq}:${e.attempt}:${e.type}`)).toEqual([
+      '1:1:attempt_started',
+      '2:1:text',
+      '3:1:error',
+      '4:2:attempt_started',
+    ]);
+    const { rows: sessions } = await pool.query(
+      'select team_id, task_id, message_count, state from claude_sessions where provider_session_id = $1',
+      [id],
+    );
+    expect(sessions).toEqual([{ team_id: teamId, task_id: id, message_count: 2, state: 'idle' }]);
+    const { rows: t2 } = await pool.query(
+      'select status, result, attempts from tasks where id = $1',
+      [id],
+    );
+    expect(t2[0]).toEqual({ status: 'succeeded', result: 'done', attempts: 2 });
+    expect((await startTask(pool, id, 'job-2')).outcome).toBe('finished');
+  });
+
+  it('cancels a task whose cancellation came before it started, and knows a missing one', async () => {
+    const id = await task();
+    await pool.query('update tasks set cancel_requested_at = now() where id = $1', [id]);
+    expect((await startTask(pool, id, 'job-c')).outcome).toBe('cancelled');
+    const { rows } = await pool.query(
+      'select status, status_reason, attempts, finished_at is not null as finished from tasks where id = $1',
+      [id],
+    );
+    expect(rows[0]).toEqual({
+      status: 'cancelled',
+      status_reason: 'cancelled before it started',
+      attempts: 0,
+      finished: true,
+    });
+    expect((await startTask(pool, '00000000-0000-4000-8000-000000000000', 'job-m')).outcome).toBe(
+      'missing',
+    );
   });
 });

@@ -16,7 +16,7 @@ export interface TaskRow {
   max_attempts: number;
   budget_usd: string | null;
   timeout_ms: number | null;
-  cancel_requested_at: Date | null;
+  cancel_requested_at: Date | string | null;
   priority: number;
 }
 
@@ -30,61 +30,145 @@ export async function loadTask(pool: pg.Pool, taskId: string): Promise<TaskRow |
   return rows[0];
 }
 
-const TEAM_QUOTA_LOCK = 728_145_201;
+/** What `startTask` did. */
+export type StartOutcome =
+  /** Running: `attempt` counted, its `attempt_started` event written at `lastSeq`. */
+  | { outcome: 'started'; task: TaskRow; attempt: number; lastSeq: number; session: unknown }
+  /** The team runs as many tasks as its quota allows: try again shortly. */
+  | { outcome: 'over-quota'; task: TaskRow }
+  /** Its cancellation was requested before it started: now cancelled. */
+  | { outcome: 'cancelled'; task: TaskRow }
+  /** Already in a terminal state (the job is a leftover). */
+  | { outcome: 'finished'; task: TaskRow }
+  | { outcome: 'missing' };
 
 /**
- * queued|running → running, counting the attempt — unless the team already
- * runs as many tasks as its quota allows. pg-boss's group concurrency spreads
- * a team's jobs across workers, but two workers fetching at the same instant
- * can both see a free slot; this check is serialised per team (an advisory
- * transaction lock), so the quota holds exactly. Returns the attempt number,
- * 'over-quota' (try again shortly), or undefined when the task is already
- * finished (its job is a leftover).
+ * Starts an attempt in one statement (`baton_task_start`, migration 0012): loads the
+ * task; cancels it if its cancellation was requested; checks the team quota — serialised
+ * per team by an advisory transaction lock, so the quota holds exactly even when pg-boss
+ * hands two workers the last slot at the same instant; marks it running (queued|running →
+ * running, attempts+1); appends its `attempt_started` event; and returns the conversation
+ * saved by an earlier attempt, if any.
+ */
+export async function startTask(
+  pool: pg.Pool,
+  taskId: string,
+  jobId: string,
+  jobRetry = 0,
+): Promise<StartOutcome> {
+  const { rows } = await pool.query<{
+    outcome: StartOutcome['outcome'];
+    attempt: number | null;
+    last_seq: number | null;
+    session: unknown;
+    task: TaskRow | null;
+  }>({
+    name: 'baton_task_start',
+    text: 'select * from baton_task_start($1, $2, $3)',
+    values: [taskId, jobId, jobRetry],
+  });
+  const r = rows[0];
+  if (!r?.task || r.outcome === 'missing') return { outcome: 'missing' };
+  if (r.outcome === 'started') {
+    return {
+      outcome: 'started',
+      task: r.task,
+      attempt: r.attempt as number,
+      lastSeq: r.last_seq as number,
+      session: r.session,
+    };
+  }
+  return { outcome: r.outcome, task: r.task };
+}
+
+/**
+ * queued|running → running, counting the attempt — unless the team already runs as many
+ * tasks as its quota allows. Returns the attempt number, 'over-quota' (try again shortly),
+ * or undefined when the task did not start (finished, cancelled or gone).
  */
 export async function beginAttempt(
   pool: pg.Pool,
   taskId: string,
   jobId: string,
-  teamId: string,
+  _teamId?: string,
 ): Promise<number | 'over-quota' | undefined> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [TEAM_QUOTA_LOCK, teamId]);
-    const { rows: quota } = await client.query<{ running: number; quota: number }>(
-      `select (select count(*)::int from tasks where team_id = $1 and status = 'running' and id <> $2) as running,
-              (select max_concurrent_tasks from teams where id = $1) as quota`,
-      [teamId, taskId],
-    );
-    const q = quota[0];
-    if (q && q.quota !== null && q.running >= q.quota) {
-      await client.query('rollback');
-      return 'over-quota';
-    }
-    const { rows } = await client.query<{ attempts: number }>(
-      `update tasks set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()),
-              updated_at = now(), status_reason = null, job_id = $2
-        where id = $1 and status in ('queued', 'running')
-        returning attempts`,
-      [taskId, jobId],
-    );
-    await client.query('commit');
-    return rows[0]?.attempts;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  const s = await startTask(pool, taskId, jobId);
+  if (s.outcome === 'started') return s.attempt;
+  if (s.outcome === 'over-quota') return 'over-quota';
+  return undefined;
+}
+
+/** An event not yet written, as `baton_task_settle` takes it. */
+export interface EventRow {
+  seq: number;
+  attempt: number;
+  type: string;
+  data: Record<string, unknown>;
+  at: Date;
+}
+
+/** A conversation to save with the task's state, as `baton_task_settle` takes it. */
+export interface SessionRow {
+  backend: 'api' | 'claude-code';
+  model: string;
+  config: unknown;
+  messageCount: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+  summary: string | null;
+  /** The state blob, serialised. */
+  stateJson: string;
+}
+
+/** The row as `baton_task_settle`'s `p_session` (the state blob spliced in, not re-serialised). */
+function sessionJson(s: SessionRow): string {
+  const { stateJson, ...rest } = s;
+  return `${JSON.stringify(rest).slice(0, -1)},"state":${stateJson}}`;
+}
+
+export interface SettleFields {
+  reason?: string | null;
+  result?: string | null;
+  error?: { type: string; message: string; [k: string]: unknown } | null;
+  /** The attempt's events not written yet. */
+  events?: EventRow[];
+  /** The task's conversation, saved in the same statement. */
+  session?: SessionRow;
+}
+
+/**
+ * Settles an attempt in one statement (`baton_task_settle`): writes its remaining events
+ * and its session, then the status — a terminal one exactly once (the first caller wins,
+ * a later one — a duplicate job, a racing cancel — changes nothing), or `queued` for a
+ * retry — and wakes consoles streaming the task. Returns whether the status changed.
+ */
+export async function settleTask(
+  pool: pg.Pool | pg.PoolClient,
+  taskId: string,
+  status: TerminalStatus | 'queued' | null,
+  fields: SettleFields = {},
+): Promise<boolean> {
+  const { rows } = await pool.query<{ made: boolean }>({
+    name: 'baton_task_settle',
+    text: 'select baton_task_settle($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb) as made',
+    values: [
+      taskId,
+      status,
+      fields.reason ?? null,
+      fields.result ?? null,
+      fields.error ? JSON.stringify(fields.error) : null,
+      fields.events?.length ? JSON.stringify(fields.events) : null,
+      fields.session ? sessionJson(fields.session) : null,
+    ],
+  });
+  return rows[0]?.made === true;
 }
 
 /** Back to queued (a retry is coming), with the reason. */
 export async function requeue(pool: pg.Pool, taskId: string, reason: string): Promise<void> {
-  await pool.query(
-    `update tasks set status = 'queued', status_reason = $2, updated_at = now()
-      where id = $1 and status in ('queued', 'running')`,
-    [taskId, reason],
-  );
+  await settleTask(pool, taskId, 'queued', { reason });
 }
 
 /**
@@ -102,17 +186,5 @@ export async function finish(
     error?: { type: string; message: string; [k: string]: unknown } | null;
   },
 ): Promise<boolean> {
-  const res = await pool.query(
-    `update tasks set status = $2, status_reason = $3, result = coalesce($4, result), error = $5::jsonb,
-            finished_at = now(), updated_at = now()
-      where id = $1 and status not in ('succeeded', 'failed', 'cancelled', 'timed_out')`,
-    [
-      taskId,
-      status,
-      fields.reason ?? null,
-      fields.result ?? null,
-      fields.error ? JSON.stringify(fields.error) : null,
-    ],
-  );
-  return (res.rowCount ?? 0) > 0;
+  return settleTask(pool, taskId, status, fields);
 }

@@ -1,11 +1,16 @@
 import type { UsageRecord } from '@baton/db/usage';
 import type { TaskEvent } from './events';
-import type { TaskRow } from './lifecycle';
+import type { SessionRow, TaskRow } from './lifecycle';
 
 /** What the executor gives a runner for one attempt of one task. */
 export interface RunContext {
   task: TaskRow;
   attempt: number;
+  /**
+   * The conversation an earlier attempt saved, as the start statement read it: null when
+   * there is none, undefined when it was not read.
+   */
+  savedSession?: unknown;
   /** Aborted on cancel, timeout, budget or shutdown; `signal.reason` is a TaskAbort. */
   signal: AbortSignal;
   emit(event: TaskEvent): void;
@@ -26,5 +31,7 @@ export interface ClassifiedError extends Error {
 /** Runs one attempt of a task (through @baton/core in production). */
 export interface TaskRunner {
   run(ctx: RunContext): Promise<RunResult>;
+  /** The task's conversation saved by the attempt and not written yet, for the settle statement. */
+  takeSession?(taskId: string): SessionRow | undefined;
   close?(): Promise<void>;
 }

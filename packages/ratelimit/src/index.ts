@@ -110,6 +110,7 @@ export { demandPerMinute, drainTime, type LimitView, type Prediction, predict } 
 export { keyId, modelClass, scopeOf } from './scope.js';
 export type {
   BucketView,
+  ImmediateStore,
   RateLimitStore,
   ReserveRequest,
   ReserveResult,

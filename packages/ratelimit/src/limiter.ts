@@ -457,6 +457,25 @@ export function createLimiter(options: LimiterOptions): Limiter {
     if (deadline !== undefined && deadline <= now) {
       return Promise.reject(new DeadlineError(deadline, now));
     }
+    // Fast path: nobody waits on this scope and the store answers synchronously — reserve now,
+    // without a waiter, a queue turn or a promise per step. A request that does not fit yet
+    // takes the queue below (nothing was debited).
+    const imm = store.immediate;
+    if (imm && !(queues.get(scope)?.queue.size ?? 0)) {
+      let res: ReserveResult;
+      try {
+        res = imm.reserve(scope, { amounts: reservation.charged, capacity: configured(scope) });
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      remember(scope, res.snapshot);
+      if (res.ok) {
+        reservation.acquiredAt = now;
+        track(reservation);
+        return Promise.resolve(reservation);
+      }
+      if (res.oversize) return Promise.reject(oversizeError(scope, res, reservation.charged));
+    }
     return new Promise<Reservation>((resolve, reject) => {
       const q = queueOf(scope);
       let cancelDeadline: (() => void) | undefined;
@@ -549,7 +568,12 @@ export function createLimiter(options: LimiterOptions): Limiter {
       }
       const final = usage.outputTokens !== undefined && !r.done;
       if (final) untrack(r);
-      const snap = remember(r.scope, await store.adjust(r.scope, difference));
+      const snap = remember(
+        r.scope,
+        store.immediate
+          ? store.immediate.adjust(r.scope, difference)
+          : await store.adjust(r.scope, difference),
+      );
       if (final) {
         estimator.observe(r.kind, usage.outputTokens as number);
         backoffOf(r.scope).success();
@@ -607,7 +631,11 @@ export function createLimiter(options: LimiterOptions): Limiter {
         any = true;
       }
       if (!any) return undefined;
-      return remember(scope, await store.sync(scope, { capacity, target: targetLevels }));
+      const req = { capacity, target: targetLevels };
+      return remember(
+        scope,
+        store.immediate ? store.immediate.sync(scope, req) : await store.sync(scope, req),
+      );
     },
 
     async rateLimited(target, info) {

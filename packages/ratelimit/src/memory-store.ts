@@ -2,6 +2,7 @@ import { type Bucket, fullBucket, refill, resize, waitFor } from './bucket.js';
 import { type Clock, systemClock } from './clock.js';
 import { type Amounts, DIMENSIONS, type Dimension } from './limits.js';
 import type {
+  ImmediateStore,
   RateLimitStore,
   ReserveRequest,
   ReserveResult,
@@ -53,8 +54,9 @@ export function memoryStore(options: MemoryStoreOptions = {}): RateLimitStore {
     return { now, pausedUntil: s.pausedUntil > now ? s.pausedUntil : 0, buckets };
   };
 
-  return {
-    async reserve(scope: string, request: ReserveRequest): Promise<ReserveResult> {
+  // Synchronous, hence atomic; the async methods of the store interface wrap them.
+  const immediate: ImmediateStore = {
+    reserve(scope: string, request: ReserveRequest): ReserveResult {
       const now = clock.now();
       const s = state(scope);
       for (const d of DIMENSIONS) {
@@ -94,7 +96,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): RateLimitStore {
       return { ok: true, waitMs: 0, snapshot: view(s, now) };
     },
 
-    async adjust(scope: string, deltas: Amounts): Promise<ScopeSnapshot> {
+    adjust(scope: string, deltas: Amounts): ScopeSnapshot {
       const now = clock.now();
       const s = state(scope);
       refillAll(s, now);
@@ -107,7 +109,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): RateLimitStore {
       return view(s, now);
     },
 
-    async sync(scope: string, request: SyncRequest): Promise<ScopeSnapshot> {
+    sync(scope: string, request: SyncRequest): ScopeSnapshot {
       const now = clock.now();
       const s = state(scope);
       refillAll(s, now);
@@ -120,6 +122,21 @@ export function memoryStore(options: MemoryStoreOptions = {}): RateLimitStore {
         if (b) s.buckets[d] = b;
       }
       return view(s, now);
+    },
+  };
+
+  return {
+    immediate,
+    async reserve(scope: string, request: ReserveRequest): Promise<ReserveResult> {
+      return immediate.reserve(scope, request);
+    },
+
+    async adjust(scope: string, deltas: Amounts): Promise<ScopeSnapshot> {
+      return immediate.adjust(scope, deltas);
+    },
+
+    async sync(scope: string, request: SyncRequest): Promise<ScopeSnapshot> {
+      return immediate.sync(scope, request);
     },
 
     async pause(scope: string, ms: number): Promise<ScopeSnapshot> {

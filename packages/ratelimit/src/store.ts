@@ -57,4 +57,18 @@ export interface RateLimitStore {
   pause(scope: string, ms: number): Promise<ScopeSnapshot>;
   /** The scope's state, or undefined when the store has never seen it. */
   snapshot(scope: string): Promise<ScopeSnapshot | undefined>;
+  /**
+   * Optional: the same operations done synchronously, for a store in this process's memory.
+   * When present, the limiter grants a request that fits while nobody waits without queueing
+   * or awaiting, and settles and re-syncs without a promise per step. Results are exactly
+   * those of the asynchronous methods.
+   */
+  readonly immediate?: ImmediateStore;
+}
+
+/** The synchronous operations of a store that lives in this process (see `RateLimitStore.immediate`). */
+export interface ImmediateStore {
+  reserve(scope: string, request: ReserveRequest): ReserveResult;
+  adjust(scope: string, deltas: Amounts): ScopeSnapshot;
+  sync(scope: string, request: SyncRequest): ScopeSnapshot;
 }

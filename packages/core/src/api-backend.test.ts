@@ -1,4 +1,4 @@
-import type { RunningSimulator } from '@baton/simulator';
+import { DEFAULT_RESPONSE, type RunningSimulator } from '@baton/simulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createApiBackend } from './api-backend.js';
@@ -165,6 +165,36 @@ describe('api backend', () => {
     const r3 = await b.run(st3, { prompt: 'hi', signal: ac.signal }).result;
     expect(r3.stopReason).toBe('aborted');
     expect(s.stats().totals.requests).toBe(2);
+  });
+
+  it('an abort in the middle of a stream ends the run as aborted, and the charged response is recorded once', async () => {
+    s.configure({
+      response: { tokensPerSecond: 200, outputTokens: { type: 'fixed', tokens: 200 } },
+    });
+    try {
+      const { b, usage } = backend();
+      const ac = new AbortController();
+      const state = newSessionState({ conversationId: 'c-abort', model: 'claude-haiku-4-5' });
+      const ev = recorder();
+      const r = await b.run(state, {
+        prompt: 'Tell me a long story.',
+        signal: ac.signal,
+        onEvent: (e) => {
+          ev.on(e);
+          if (e.type === 'text') ac.abort();
+        },
+      }).result;
+      expect(r.stopReason).toBe('aborted');
+      expect(r.turns).toBe(0);
+      // The partial answer is not taken for a response: no assistant message in the history.
+      expect(state.messages.map((m) => m.role)).toEqual(['user']);
+      expect(usage.records).toHaveLength(1);
+      expect(usage.records[0]).toMatchObject({ status: 'error' });
+      expect(usage.records[0]?.inputTokens).toBe(s.stats().totals.inputTokens);
+    } finally {
+      const { tokensPerSecond, outputTokens } = DEFAULT_RESPONSE;
+      s.configure({ response: { tokensPerSecond, outputTokens } });
+    }
   });
 
   it('emits thinking deltas and keeps the thinking block in the history', async () => {

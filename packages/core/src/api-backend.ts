@@ -185,14 +185,17 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
       team: ctx.team,
       signal: ctx.signal,
     });
-    const ctrl = new AbortController();
-    const onAbort = () => ctrl.abort(ctx.signal?.reason);
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
+    // The caller's signal goes to the SDK as is (no AbortController of our own per request: the
+    // SDK ties every signal it is given to the request with listeners and a finalization
+    // registry). Until the response headers arrive, the request's timeout is the stream-idle
+    // timeout when that is shorter; after them, one timer per request watches the stream and
+    // aborts it through the SDK stream's own controller. Every event only notes the time
+    // (re-arming a timer per stream event costs more than the event); when the timer fires
+    // early it waits out the rest of the silence.
     let stalled = false;
-    // One timer per request; every event only notes the time (re-arming a timer per stream
-    // event costs more than the event). When it fires early it waits out the rest of the silence.
     let idle: NodeJS.Timeout | undefined;
-    let lastActivity = performance.now();
+    let lastActivity = 0;
+    let sdkStream: { controller: AbortController } | undefined;
     const onIdle = () => {
       const silentMs = performance.now() - lastActivity;
       if (silentMs < idleMs) {
@@ -200,12 +203,11 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
         return;
       }
       stalled = true;
-      ctrl.abort(new Error('stream idle timeout'));
+      sdkStream?.controller.abort();
     };
-    const arm = () => {
-      lastActivity = performance.now();
-    };
-    idle = setTimeout(onIdle, idleMs);
+    const requestOptions: { signal?: AbortSignal; timeout?: number } = {};
+    if (ctx.signal) requestOptions.signal = ctx.signal;
+    if (idleMs < client.timeout) requestOptions.timeout = idleMs;
     const startedAt = Date.now();
     const t0 = performance.now();
     let ttft: number | null = null;
@@ -222,12 +224,15 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
     let text = '';
     try {
       const { data: stream, response } = await client.messages
-        .create(params, { signal: ctrl.signal })
+        .create(params, requestOptions)
         .withResponse();
+      sdkStream = stream;
+      lastActivity = performance.now();
+      idle = setTimeout(onIdle, idleMs);
       headers = response.headers;
       requestId = response.headers.get('request-id');
       for await (const ev of stream as AsyncIterable<RawMessageStreamEvent>) {
-        arm();
+        lastActivity = performance.now();
         switch (ev.type) {
           case 'message_start':
             messageId = ev.message.id;
@@ -284,6 +289,8 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
         }
       }
       if (stalled) throw new NetworkTimeoutError('the response stream stalled', { model });
+      // The SDK ends a stream aborted through the caller's signal quietly: not a response.
+      if (ctx.signal?.aborted) throw new AbortError(ctx.signal.reason);
       if (!charged)
         throw new NetworkTimeoutError('the response ended before message_start', { model });
     } catch (e) {
@@ -335,7 +342,6 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
       throw err;
     } finally {
       if (idle) clearTimeout(idle);
-      ctx.signal?.removeEventListener('abort', onAbort);
     }
     const counts = tokenCounts(usageRaw as never);
     const rec = usageRecord(

@@ -84,49 +84,70 @@ export async function withRecovery<T>(
       let previousError: BatonError | undefined;
       let pendingDelay = 0;
       let retries = 0;
-      const policy = retry(
-        handleWhen((e) => {
-          if (!(e instanceof BatonError)) return false;
-          const s = strategies[e.code];
-          if (!s.retryable) return false;
-          const n = (counts.get(e.code) ?? 0) + 1;
-          counts.set(e.code, n);
-          return n < s.attempts;
-        }),
-        {
-          maxAttempts: 1_000,
-          // The delay is computed here but slept (abortably) at the start of the next attempt:
-          // cockatiel's own delay cannot be cancelled.
-          backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => {
-            const err = 'error' in ctx.result ? (ctx.result.error as BatonError) : undefined;
-            if (err) {
-              previousError = err;
-              const s = strategies[err.code];
-              pendingDelay = retryDelayMs(s, counts.get(err.code) ?? 1, err, random);
-              retries++;
-              emit({
-                type: 'retry',
-                attempt: retries,
-                delayMs: pendingDelay,
-                model,
-                error: eventError(err),
-              });
-            }
-            return 0;
-          }),
-        },
-      );
+      /** Whether the strategies retry this error (counting it). */
+      const retryable = (e: unknown): boolean => {
+        if (!(e instanceof BatonError)) return false;
+        const s = strategies[e.code];
+        if (!s.retryable) return false;
+        const n = (counts.get(e.code) ?? 0) + 1;
+        counts.set(e.code, n);
+        return n < s.attempts;
+      };
+      /** A retry is decided: its delay (slept at the start of the next attempt) and its event. */
+      const retrying = (err: BatonError) => {
+        previousError = err;
+        const s = strategies[err.code];
+        pendingDelay = retryDelayMs(s, counts.get(err.code) ?? 1, err, random);
+        retries++;
+        emit({
+          type: 'retry',
+          attempt: retries,
+          delayMs: pendingDelay,
+          model,
+          error: eventError(err),
+        });
+      };
       try {
-        const value = await policy.execute(async ({ attempt }) => {
-          if (pendingDelay > 0) {
-            const d = pendingDelay;
-            pendingDelay = 0;
-            await sleep(d, signal);
-          }
-          if (signal?.aborted) throw new AbortError(signal.reason);
-          return breaker.execute(() => fn({ model, attempt, previousError, signal }), signal);
-        }, signal);
-        return { value, model };
+        // The first attempt runs without a retry policy: most calls succeed, and building
+        // cockatiel's policy (and its extra async layers) per request costs more than the call's
+        // own bookkeeping. Only a retryable failure brings the policy in, for the attempts after it.
+        if (signal?.aborted) throw new AbortError(signal.reason);
+        let first: T;
+        try {
+          first = await breaker.execute(
+            () => fn({ model, attempt: 0, previousError: undefined, signal }),
+            signal,
+          );
+        } catch (e) {
+          if (signal?.aborted || !retryable(e)) throw e;
+          retrying(e as BatonError);
+          // A timer turn before the retry, as cockatiel takes between its own attempts: retry
+          // timing stays what it was when the first attempt also ran inside the policy.
+          await new Promise<void>((resolve) => setTimeout(resolve, 0));
+          const policy = retry(handleWhen(retryable), {
+            maxAttempts: 1_000,
+            // The delay is computed here but slept (abortably) at the start of the next attempt:
+            // cockatiel's own delay cannot be cancelled.
+            backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => {
+              if ('error' in ctx.result) retrying(ctx.result.error as BatonError);
+              return 0;
+            }),
+          });
+          const value = await policy.execute(async ({ attempt }) => {
+            if (pendingDelay > 0) {
+              const d = pendingDelay;
+              pendingDelay = 0;
+              await sleep(d, signal);
+            }
+            if (signal?.aborted) throw new AbortError(signal.reason);
+            return breaker.execute(
+              () => fn({ model, attempt: attempt + 1, previousError, signal }),
+              signal,
+            );
+          }, signal);
+          return { value, model };
+        }
+        return { value: first, model };
       } catch (e) {
         if (isAbort(e) || signal?.aborted) throw e instanceof AbortError ? e : new AbortError(e);
         if (isBreakerRejection(e)) {

@@ -56,6 +56,23 @@ describe('session pool', () => {
     await pool.close();
   });
 
+  it('without a store, keeps an evicted session in its own memory and brings it back', async () => {
+    const api = createApiBackend({ baseURL: s.url, apiKey: KEY, strategies: fastStrategies() });
+    const pool = createSessionPool({ api, maxIdle: 1 });
+    const a = await pool.acquire('p1', init);
+    await a.run({ prompt: 'hello' }).result;
+    await a.release();
+    await (await pool.acquire('p2', init)).release(); // p1 is evicted (maxIdle 1)
+    const again = await pool.acquire('p1', init);
+    expect(again.origin).toBe('store');
+    expect(again.state.messages).toHaveLength(2);
+    expect(again.state.turns).toBe(1);
+    await again.run({ prompt: 'again' }).result;
+    expect(again.state.messages).toHaveLength(4);
+    await again.release();
+    await pool.close();
+  });
+
   it('limits concurrent sessions; a waiter gets the next free slot or is aborted', async () => {
     const api = createApiBackend({ baseURL: s.url, apiKey: KEY });
     const pool = createSessionPool({ api, maxSessions: 2 });

@@ -3,12 +3,16 @@ import type { ClaudeCodeBackend, ClaudeCodeRunInput } from './claude-code-backen
 import { AbortError } from './errors.js';
 import type { BatonEvent, RunResult } from './events.js';
 import { type NewSessionOptions, newSessionState, type SessionState } from './session.js';
-import { memorySessionStore, type SessionStore } from './session-store.js';
+import type { SessionStore } from './session-store.js';
 
 export interface SessionPoolOptions {
   api?: ApiBackend;
   claudeCode?: ClaudeCodeBackend;
-  /** Default: in memory (use a shared store so conversations move between workers). */
+  /**
+   * Default: in memory, private to the pool (use a shared store so conversations move between
+   * workers). A given store is saved to after every run; the private one keeps an evicted
+   * session's state as it is (no copy) — nothing but the pool can read it.
+   */
   store?: SessionStore;
   /** Sessions leased at once. Default 16. */
   maxSessions?: number;
@@ -57,13 +61,36 @@ export interface SessionPool {
 
 interface Idle {
   state: SessionState;
-  timer: NodeJS.Timeout;
+  /** When the session became idle (performance.now()). */
+  since: number;
   lastClaudeInput: Omit<ClaudeCodeRunInput, 'prompt' | 'signal' | 'onEvent'> | undefined;
+}
+
+/**
+ * The pool's own store when none is given: evicted sessions' states, handed over rather than
+ * copied (the pool owns them, as it owns its idle sessions) and handed back on the next acquire.
+ */
+function poolMemory(): SessionStore {
+  const states = new Map<string, SessionState>();
+  return {
+    async load(id) {
+      const s = states.get(id);
+      states.delete(id);
+      return s;
+    },
+    async save(state) {
+      states.set(state.conversationId, state);
+    },
+    async delete(id) {
+      states.delete(id);
+    },
+  };
 }
 
 /** A pool of sessions with a concurrency limit, idle reuse and eviction, and persisted state. */
 export function createSessionPool(options: SessionPoolOptions): SessionPool {
-  const store = options.store ?? memorySessionStore();
+  const privateStore = options.store === undefined;
+  const store = options.store ?? poolMemory();
   const maxSessions = options.maxSessions ?? 16;
   const maxIdle = options.maxIdle ?? 64;
   const idleTimeoutMs = options.idleTimeoutMs ?? 300_000;
@@ -75,10 +102,30 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
   const evict = (id: string): void => {
     const e = idle.get(id);
     if (!e) return;
-    clearTimeout(e.timer);
     idle.delete(id);
     counters.evictions++;
+    if (privateStore) store.save(e.state).catch(() => {});
     options.claudeCode?.release(id);
+  };
+
+  // One timer for the whole idle pool, due when its oldest session expires (every session idles
+  // for the same time, and the map is in the order they became idle), instead of a timer per
+  // release.
+  let sweep: NodeJS.Timeout | undefined;
+  const armSweep = (): void => {
+    if (sweep || idle.size === 0) return;
+    const oldest = idle.values().next().value as Idle;
+    sweep = setTimeout(onSweep, Math.max(0, oldest.since + idleTimeoutMs - performance.now()));
+    sweep.unref?.();
+  };
+  const onSweep = (): void => {
+    sweep = undefined;
+    const now = performance.now();
+    for (const [id, e] of idle) {
+      if (now - e.since < idleTimeoutMs) break;
+      evict(id);
+    }
+    armSweep();
   };
 
   const canStart = (id: string) => leased.size < maxSessions && !leased.has(id);
@@ -125,7 +172,6 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
     const hit = idle.get(conversationId);
     try {
       if (hit) {
-        clearTimeout(hit.timer);
         idle.delete(conversationId);
         state = hit.state;
         lastClaudeInput = hit.lastClaudeInput;
@@ -166,16 +212,18 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
           if (!options.api) throw new Error('the pool has no api backend');
           inner = options.api.run(s, input as RunInput);
         }
-        const result: Promise<RunResult> = inner.result.then(
-          async (r) => {
-            await store.save(s);
-            return r;
-          },
-          async (e: unknown) => {
-            await store.save(s).catch(() => {});
-            throw e;
-          },
-        );
+        const result: Promise<RunResult> = privateStore
+          ? inner.result
+          : inner.result.then(
+              async (r) => {
+                await store.save(s);
+                return r;
+              },
+              async (e: unknown) => {
+                await store.save(s).catch(() => {});
+                throw e;
+              },
+            );
         result.catch(() => {});
         return {
           result,
@@ -186,13 +234,12 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
         if (released) return;
         released = true;
         leased.delete(conversationId);
-        const timer = setTimeout(() => evict(conversationId), idleTimeoutMs);
-        timer.unref?.();
-        idle.set(conversationId, { state: s, timer, lastClaudeInput });
+        idle.set(conversationId, { state: s, since: performance.now(), lastClaudeInput });
         while (idle.size > maxIdle) {
           const oldest = idle.keys().next().value as string;
           evict(oldest);
         }
+        armSweep();
         if (options.prewarmClaudeCode && s.backend === 'claude-code' && options.claudeCode) {
           await options.claudeCode.prewarm(s, lastClaudeInput).catch(() => {});
         }
@@ -210,6 +257,8 @@ export function createSessionPool(options: SessionPoolOptions): SessionPool {
       ...counters,
     }),
     async close() {
+      if (sweep) clearTimeout(sweep);
+      sweep = undefined;
       for (const id of [...idle.keys()]) evict(id);
       for (const w of waiters.splice(0)) w.go();
     },

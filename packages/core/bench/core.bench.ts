@@ -1,22 +1,48 @@
 /**
  * pnpm bench:core — what Baton adds on top of a plain @anthropic-ai/sdk call, against the
  * simulator (own process, zero delay), and Claude Code cold start vs a warm checkout.
- * One JSON line per case; the two API cases run interleaved in rounds (medians reported).
+ * One JSON line per case.
+ *
+ * Fairness:
+ * - It runs on the built package (`pnpm bench` builds it first) under plain Node, as the worker
+ *   and other repositories run it — not on sources transformed by tsx (whose keep-names helper
+ *   wraps every inner function of Baton's and none of the SDK's).
+ * - Both sides send the same request (the body Baton builds for this turn: system and prompt as
+ *   text blocks, no cache_control, max_tokens 256, streamed, consumed to the end) through the same
+ *   SDK client, hence the same keep-alive connections (undici's global dispatcher).
+ * - The simulator runs in its own process, so this event loop only runs the clients.
+ * - The overhead lines interleave the two kinds of request in one load: at concurrency 32, 32
+ *   loops take jobs from one list that alternates plain and Baton, so about 16 of each are in
+ *   flight at any time and every request waits behind the same mix of others. The difference of
+ *   the two kinds' latencies is then what Baton adds to a request, not a multiple of it: in a
+ *   closed loop of one kind only, this process's CPU is the bottleneck at zero delay (the SDK
+ *   alone costs ~0.1–0.2 ms of CPU per streamed request here), so a request's latency is ≈ 32 ×
+ *   the CPU per request and every microsecond Baton adds shows up 32-fold as queueing behind the
+ *   load generator's own other requests. That throughput cost is reported too, separately: the
+ *   `alone` lines run each kind by itself (closed loop) and give requests per second and the
+ *   client CPU per request.
+ * - Rounds: 10 (BENCH_ROUNDS) of 200 requests of each kind (BENCH_REQUESTS / ROUNDS); lines give
+ *   the median over rounds of the per-round p50/p99, the overheads the median of the per-round
+ *   differences, so load from other processes on a shared machine cancels out as far as it can.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import { createLimiter, memoryStore } from '@baton/ratelimit';
-import {
+import type * as Core from '../src/index.js';
+
+// The package's own build (its `exports`), typed from the sources.
+const entry = '@baton/core';
+const {
   batchingUsageSink,
   createApiBackend,
   createBreakerRegistry,
   createClaudeCodeBackend,
   createSessionPool,
   limiterGate,
-} from '../src/index.js';
+} = (await import(entry)) as typeof Core;
 
 const KEY = 'sk-bench';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
@@ -27,6 +53,11 @@ function pct(sorted: number[], p: number): number {
   return sorted[i] ?? Number.NaN;
 }
 const r2 = (n: number) => Math.round(n * 1000) / 1000;
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
 
 async function startSim(): Promise<{ url: string; stop: () => void }> {
   const child = fork(new URL('./sim-server.ts', import.meta.url), {
@@ -40,39 +71,41 @@ async function startSim(): Promise<{ url: string; stop: () => void }> {
   return { url, stop: () => child.disconnect() };
 }
 
-async function runConcurrent(
-  n: number,
+type Kind = 'sdk' | 'baton';
+type One = () => Promise<void>;
+
+/** `concurrency` loops take jobs from one list; each job's latency is kept per kind. */
+async function runJobs(
+  jobs: Kind[],
   concurrency: number,
-  one: (i: number) => Promise<void>,
-): Promise<{ lat: number[]; cpuUs: number }> {
-  const lat: number[] = [];
+  fns: Record<Kind, One>,
+): Promise<{ lat: Record<Kind, number[]>; cpuUs: number; wallMs: number }> {
+  const lat: Record<Kind, number[]> = { sdk: [], baton: [] };
   let next = 0;
   const cpu0 = process.cpuUsage();
+  const w0 = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < n) {
-        const i = next++;
+      while (next < jobs.length) {
+        const kind = jobs[next++] as Kind;
         const t0 = performance.now();
-        await one(i);
-        lat.push(performance.now() - t0);
+        await fns[kind]();
+        lat[kind].push(performance.now() - t0);
       }
     }),
   );
   const cpu = process.cpuUsage(cpu0);
-  lat.sort((x, y) => x - y);
-  return { lat, cpuUs: (cpu.user + cpu.system) / n };
+  lat.sdk.sort((x, y) => x - y);
+  lat.baton.sort((x, y) => x - y);
+  return {
+    lat,
+    cpuUs: (cpu.user + cpu.system) / jobs.length,
+    wallMs: performance.now() - w0,
+  };
 }
 
-const median = (xs: number[]) => {
-  const s = xs.slice().sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
+const load0 = loadavg();
 const sim = await startSim();
-// Both cases send the same request: the body Baton builds for this turn (system and prompt as
-// text blocks, no cache_control), streamed, max_tokens 256, through the same SDK client, so the
-// same keep-alive connection pool (undici's global dispatcher).
 const PROMPT = 'Say something short.';
 const SYSTEM = 'You are terse.';
 const MODEL = 'claude-haiku-4-5';
@@ -125,47 +158,84 @@ const baton = async () => {
   await lease.run({ prompt: PROMPT, cache: false }).result;
   await lease.release();
 };
+const fns: Record<Kind, One> = { sdk: plain, baton };
 
-// Rounds of A then B (the order alternating), each case's p50/p99 per round; the lines give the
-// medians over the rounds, and the overheads are medians of the per-round differences, so load
-// from other processes on the machine cancels out as far as it can.
+const per = Math.ceil(REQUESTS / ROUNDS);
+const alternate = (n: number, first: Kind): Kind[] =>
+  Array.from({ length: 2 * n }, (_, i) =>
+    i % 2 === 0 ? first : first === 'sdk' ? 'baton' : 'sdk',
+  );
+const only = (n: number, kind: Kind): Kind[] => Array.from({ length: n }, () => kind);
+const rss = () => r2(process.memoryUsage().rss / 1024 / 1024);
+
 for (const concurrency of [1, 32]) {
-  await runConcurrent(300, concurrency, () => plain()); // warm-up
-  await runConcurrent(300, concurrency, () => baton());
-  const a: Array<{ lat: number[]; cpuUs: number }> = [];
-  const b: Array<{ lat: number[]; cpuUs: number }> = [];
-  const per = Math.ceil(REQUESTS / ROUNDS);
+  await runJobs(alternate(300, 'sdk'), concurrency, fns); // warm-up
+  // Interleaved: both kinds in one load (which goes first alternates by round).
+  const rounds: Array<Record<Kind, number[]>> = [];
   for (let r = 0; r < ROUNDS; r++) {
-    if (r % 2 === 0) {
-      a.push(await runConcurrent(per, concurrency, () => plain()));
-      b.push(await runConcurrent(per, concurrency, () => baton()));
-    } else {
-      b.push(await runConcurrent(per, concurrency, () => baton()));
-      a.push(await runConcurrent(per, concurrency, () => plain()));
+    rounds.push((await runJobs(alternate(per, r % 2 ? 'baton' : 'sdk'), concurrency, fns)).lat);
+  }
+  const at = (kind: Kind, p: number) => rounds.map((x) => pct(x[kind], p));
+  const diff = (p: number) => median(at('baton', p).map((v, i) => v - (at('sdk', p)[i] as number)));
+  const mem = rss();
+  for (const kind of ['sdk', 'baton'] as const) {
+    console.log(
+      JSON.stringify({
+        case: `${kind === 'sdk' ? 'sdk' : 'baton api'} c=${concurrency}`,
+        requests: rounds.reduce((n, x) => n + x[kind].length, 0),
+        p50_ms: r2(median(at(kind, 50))),
+        p99_ms: r2(median(at(kind, 99))),
+        overhead_p50_ms: kind === 'sdk' ? 0 : r2(diff(50)),
+        overhead_p99_ms: kind === 'sdk' ? 0 : r2(diff(99)),
+        rss_mb: mem,
+      }),
+    );
+  }
+  if (concurrency === 1) continue;
+  // Alone: each kind by itself in a closed loop (A B, B A, …): throughput and client CPU.
+  const alone: Record<Kind, Array<{ p50: number; p99: number; rps: number; cpuUs: number }>> = {
+    sdk: [],
+    baton: [],
+  };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order: Kind[] = r % 2 ? ['baton', 'sdk'] : ['sdk', 'baton'];
+    for (const kind of order) {
+      const x = await runJobs(only(per, kind), concurrency, fns);
+      alone[kind].push({
+        p50: pct(x.lat[kind], 50),
+        p99: pct(x.lat[kind], 99),
+        rps: (per / x.wallMs) * 1000,
+        cpuUs: x.cpuUs,
+      });
     }
   }
-  const rss = r2(process.memoryUsage().rss / 1024 / 1024);
-  const stat = (s: Array<{ lat: number[]; cpuUs: number }>, p: number) =>
-    s.map((x) => pct(x.lat, p));
-  const line = (name: string, s: typeof a, base?: typeof a) => ({
-    case: name,
-    requests: s.reduce((n, x) => n + x.lat.length, 0),
-    p50_ms: r2(median(stat(s, 50))),
-    p99_ms: r2(median(stat(s, 99))),
-    overhead_p50_ms: base
-      ? r2(median(stat(s, 50).map((v, i) => v - (stat(base, 50)[i] as number))))
-      : 0,
-    overhead_p99_ms: base
-      ? r2(median(stat(s, 99).map((v, i) => v - (stat(base, 99)[i] as number))))
-      : 0,
-    cpu_us_per_request: r2(median(s.map((x) => x.cpuUs))),
-    rss_mb: rss,
-  });
-  console.log(JSON.stringify(line(`sdk c=${concurrency}`, a)));
-  console.log(JSON.stringify(line(`baton api c=${concurrency}`, b, a)));
+  for (const kind of ['sdk', 'baton'] as const) {
+    const a = alone[kind];
+    const b = alone.sdk;
+    console.log(
+      JSON.stringify({
+        case: `${kind === 'sdk' ? 'sdk' : 'baton api'} c=${concurrency} alone`,
+        requests: a.length * per,
+        p50_ms: r2(median(a.map((x) => x.p50))),
+        p99_ms: r2(median(a.map((x) => x.p99))),
+        overhead_p50_ms: r2(median(a.map((x, i) => x.p50 - (b[i]?.p50 ?? 0)))),
+        overhead_p99_ms: r2(median(a.map((x, i) => x.p99 - (b[i]?.p99 ?? 0)))),
+        requests_per_s: r2(median(a.map((x) => x.rps))),
+        cpu_us_per_request: r2(median(a.map((x) => x.cpuUs))),
+        rss_mb: rss(),
+      }),
+    );
+  }
 }
 await sink.close();
 if (recorded === 0) throw new Error('no usage was recorded');
+console.log(
+  JSON.stringify({
+    case: 'machine',
+    loadavg_1m_before: r2(load0[0] as number),
+    loadavg_1m_after: r2(loadavg()[0] as number),
+  }),
+);
 
 class SkipClaudeCode extends Error {}
 

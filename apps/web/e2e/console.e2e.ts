@@ -3,8 +3,9 @@
  * simulator, a worker, the built console) driven by Debian's Chromium:
  * sign up, create a team, submit a task and watch it stream and succeed, see
  * its cost in analytics, cancel a slow second task, then sign up as someone
- * of another team and find none of it. Screenshots of every page (light,
- * dark, phone) land in apps/web/test-results/.
+ * of another team and find none of it; invite a teammate by link (signed
+ * out → sign-up → back → join) and change their role. Screenshots of every
+ * page (light, dark, phone) land in apps/web/test-results/.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -215,9 +216,19 @@ describe('the console on a running Baton', () => {
     expect(
       await a.locator('table').filter({ hasText: 'Connections' }).locator('tbody tr').count(),
     ).toBeGreaterThan(0);
+    // The worker's heartbeat: the model that answered has a closed circuit breaker.
+    await expect
+      .poll(() =>
+        a.locator('table').filter({ hasText: 'Provider / model' }).locator('tbody tr').count(),
+      )
+      .toBeGreaterThan(0);
+    await a.getByText('closed', { exact: true }).first().waitFor();
     await shoot(a, 'live', { phone: true });
     await a.goto(`${baton.webUrl}/settings/prices`);
     await a.getByRole('table').first().waitFor();
+    // Ada owns a team but does not operate the instance (the demo user does): no price form.
+    await a.getByText(/only an operator of this instance can change it/).waitFor();
+    expect(await a.getByRole('button', { name: 'Add price' }).count()).toBe(0);
     await shoot(a, 'prices');
   });
 
@@ -245,6 +256,8 @@ describe('the console on a running Baton', () => {
 
     await a.goto(`${baton.webUrl}/teams/${teamId}/live`);
     await a.getByRole('alert').filter({ hasText: 'Any spend' }).waitFor();
+    // …and as a badge beside Live in the navigation.
+    await a.locator('nav[aria-label="Main"] [title="1 open alert"]').waitFor();
     await shoot(a, 'live-alert');
     // After a reload the key is still only a fingerprint.
     await a.goto(`${baton.webUrl}/teams/${teamId}/settings`);
@@ -304,6 +317,70 @@ describe('the console on a running Baton', () => {
     } finally {
       await ctxB.close();
     }
+  });
+
+  it('invites a teammate by link: signed out, they sign up, come back, join; the owner changes their role', async () => {
+    const teamId = state.teamId!;
+    const team = `Engines ${stamp}`;
+    await a.goto(`${baton.webUrl}/teams/${teamId}/members`);
+    await a.getByRole('heading', { name: `${team} members` }).waitFor();
+    await hydrated(a);
+    await a.getByText('Ada Lovelace').first().waitFor();
+    await shoot(a, 'members', { phone: true });
+    await a.getByLabel('Role', { exact: true }).selectOption('member');
+    await a.getByRole('button', { name: 'Create invitation link' }).click();
+    const linkInput = a.getByLabel('Invitation link');
+    await linkInput.waitFor();
+    const link = await linkInput.inputValue();
+    expect(link).toMatch(new RegExp(`^${baton.webUrl}/invite/[A-Za-z0-9_-]{43}$`));
+    await a.getByText('shown only once').waitFor();
+    await shoot(a, 'members-invite');
+
+    const ctxC = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    ctxC.setDefaultTimeout(90_000);
+    const c = await ctxC.newPage();
+    c.on('pageerror', (e) => pageErrors.push(`${c.url()}: ${e.message}`));
+    try {
+      // Signed out: the link leads to sign-in, from there to sign-up, and back to the invitation.
+      await c.goto(link);
+      await c.waitForURL(/\/sign-in\?next=%2Finvite%2F/);
+      await c.getByRole('link', { name: 'Create an account' }).click();
+      await c.waitForURL(/\/sign-up\?next=%2Finvite%2F/);
+      await hydrated(c);
+      await c.getByLabel('Name').fill('Charles Babbage');
+      await c.getByLabel('Email').fill(`charles-${stamp}@example.test`);
+      await c.getByLabel('Password').fill('correct horse battery');
+      await c.getByRole('button', { name: 'Create account' }).click();
+      await c.waitForURL(link);
+      await c.getByRole('heading', { name: `Join ${team}` }).waitFor();
+      await c.getByText('You are invited as').waitFor();
+      await shoot(c, 'invite', { phone: true });
+      await hydrated(c, 'button');
+      await c.getByRole('button', { name: `Join ${team}` }).click();
+      await c.waitForURL(`${baton.webUrl}/teams/${teamId}/tasks`);
+      await c.getByText('First light').first().waitFor();
+      // The link was single use: opening it again says so (they are a member now).
+      await c.goto(link);
+      await c.getByText(/already a member \(member\)/).waitFor();
+    } finally {
+      await ctxC.close();
+    }
+
+    // The owner sees the new member and the used invitation, and makes them a viewer.
+    await a.goto(`${baton.webUrl}/teams/${teamId}/members`);
+    await hydrated(a);
+    await a.getByText('Charles Babbage').first().waitFor();
+    await a.getByRole('list', { name: 'Invitations' }).getByText('accepted').waitFor();
+    const role = a.getByLabel('Role of Charles Babbage');
+    expect(await role.inputValue()).toBe('member');
+    await role.selectOption('viewer');
+    await expect.poll(() => role.inputValue()).toBe('viewer');
+    await a.reload();
+    await expect.poll(() => a.getByLabel('Role of Charles Babbage').inputValue()).toBe('viewer');
+    // Ada is the only owner: her own role cannot be changed away from owner.
+    await a.getByLabel('Role of Ada Lovelace').selectOption('admin');
+    await a.getByText(/at least one owner/).waitFor();
+    await shoot(a, 'members-after');
   });
 
   it('had no uncaught errors in the page', () => {

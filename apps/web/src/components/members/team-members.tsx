@@ -75,7 +75,7 @@ function MemberRow({
               onError(null);
               setRole.mutate({ teamId, userId: member.userId, role: e.target.value as Role });
             }}
-            className={`${inputClass()} w-auto py-1.5`}
+            className="rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm text-zinc-900 shadow-xs outline-none focus:border-brand-500 focus:ring-2 focus:ring-brand-500/25 disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
           >
             {assignableRoles(actorRole).map((r) => (
               <option key={r} value={r}>
@@ -270,6 +270,7 @@ function InviteForm({ teamId, actorRole }: { teamId: string; actorRole: Role }) 
               className={`${inputClass()} font-mono text-xs`}
             />
             <Button
+              className="shrink-0 whitespace-nowrap"
               onClick={() => {
                 void navigator.clipboard?.writeText(link).then(
                   () => setCopied(true),

@@ -17,10 +17,11 @@ import {
 import { AbortError, BatonError, classifyError, isAbort, NetworkTimeoutError } from './errors.js';
 import {
   type BatonEvent,
-  Channel,
-  type EventError,
   type EventListener,
+  type Run,
   type RunResult,
+  startRun,
+  toEventError,
 } from './events.js';
 import { type ImageInput, type ImageOptions, prepareImage } from './images.js';
 import {
@@ -84,10 +85,7 @@ export interface RunInput {
   team?: string;
 }
 
-/** A running turn: iterate its events, or await its result. */
-export interface Run extends AsyncIterable<BatonEvent> {
-  readonly result: Promise<RunResult>;
-}
+export type { Run } from './events.js';
 
 export interface CompleteRequest {
   model: string;
@@ -119,10 +117,6 @@ interface Response {
   model: string;
   usage: UsageRecord;
   toolUses: Array<{ id: string; name: string; input: unknown }>;
-}
-
-function toEventError(e: BatonError): EventError {
-  return { code: e.code, message: e.message, status: e.status, requestId: e.requestId };
 }
 
 function budgetPico(v: number | string | undefined): bigint | undefined {
@@ -606,32 +600,13 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
     breakers,
     strategies,
     run(state, input) {
-      const channel = new Channel<BatonEvent>();
-      const listener = input.onEvent;
-      const emit = (e: BatonEvent) => {
-        channel.push(e);
-        if (listener) listener(e);
-      };
-      const result = execute(state, input, emit).then(
-        (r) => {
+      return startRun((emit) => execute(state, input, emit), {
+        onEvent: input.onEvent,
+        toError: (e) => (e instanceof BatonError ? e : classifyError(e)),
+        onResult: () => {
           state.updatedAt = new Date().toISOString();
-          emit({ type: 'result', result: r });
-          channel.end();
-          return r;
         },
-        (e: unknown) => {
-          const err = e instanceof BatonError ? e : classifyError(e);
-          emit({ type: 'error', error: toEventError(err) });
-          channel.fail(err);
-          throw err;
-        },
-      );
-      // The result promise is also observed through iteration: never an unhandled rejection.
-      result.catch(() => {});
-      return {
-        result,
-        [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator](),
-      };
+      });
     },
     async complete(req) {
       const models = [req.model, ...(req.fallbackModels ?? []).filter((m) => m !== req.model)];

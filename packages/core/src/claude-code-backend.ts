@@ -11,7 +11,6 @@ import {
   startup,
   type WarmQuery,
 } from '@anthropic-ai/claude-agent-sdk';
-import type { Run } from './api-backend.js';
 import { buildClaudeCodeEnv } from './claude-code-env.js';
 import {
   AbortError,
@@ -23,7 +22,13 @@ import {
   isAbort,
   SessionTimeoutError,
 } from './errors.js';
-import { type BatonEvent, Channel, type EventListener, type RunResult } from './events.js';
+import {
+  type BatonEvent,
+  type EventListener,
+  type Run,
+  type RunResult,
+  startRun,
+} from './events.js';
 import { defaultPriceTable, formatUsd, type PriceTable, parseUsd } from './pricing.js';
 import type { RateGate } from './rate-gate.js';
 import { addTokens, type SessionState, zeroTokens } from './session.js';
@@ -419,31 +424,10 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
   return {
     kind: 'claude-code',
     run(state, input) {
-      const channel = new Channel<BatonEvent>();
-      const listener = input.onEvent;
-      const emit = (e: BatonEvent) => {
-        channel.push(e);
-        if (listener) listener(e);
-      };
-      const result = execute(state, input, emit).then(
-        (r) => {
-          emit({ type: 'result', result: r });
-          channel.end();
-          return r;
-        },
-        (e: unknown) => {
-          const err = e instanceof BatonError || e instanceof AbortError ? e : classifyError(e);
-          if (err instanceof BatonError)
-            emit({
-              type: 'error',
-              error: { code: err.code, message: err.message, status: err.status },
-            });
-          channel.fail(err);
-          throw err;
-        },
-      );
-      result.catch(() => {});
-      return { result, [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator]() };
+      return startRun((emit) => execute(state, input, emit), {
+        onEvent: input.onEvent,
+        toError: (e) => (e instanceof BatonError || e instanceof AbortError ? e : classifyError(e)),
+      });
     },
     async prewarm(state, input = {}) {
       discardWarm(state.conversationId);

@@ -1,4 +1,4 @@
-import type { ErrorCode } from './errors.js';
+import { BatonError, type ErrorCode } from './errors.js';
 import type { TokenCounts } from './pricing.js';
 import type { UsageRecord } from './usage.js';
 
@@ -67,6 +67,61 @@ export type BatonEvent =
   | { type: 'result'; result: RunResult };
 
 export type EventListener = (event: BatonEvent) => void;
+
+/** A running turn: iterate its events, or await its result. */
+export interface Run extends AsyncIterable<BatonEvent> {
+  readonly result: Promise<RunResult>;
+}
+
+/** A typed error as an event carries it. */
+export function toEventError(e: BatonError): EventError {
+  return { code: e.code, message: e.message, status: e.status, requestId: e.requestId };
+}
+
+export interface StartRunOptions {
+  onEvent?: EventListener | undefined;
+  /** What the run's result rejects with, given what `execute` threw. */
+  toError: (e: unknown) => Error;
+  /** Called with the result before the `result` event. */
+  onResult?: (r: RunResult) => void;
+}
+
+/**
+ * The wiring every backend's `run` shares: `execute` gets an `emit` that feeds both the run's
+ * event stream (a Channel, for iteration) and the caller's `onEvent`. Success ends the stream
+ * with a `result` event; failure emits an `error` event (for a BatonError) and makes the
+ * iteration throw after the buffered events. The result promise is also observed through the
+ * iteration, so it never counts as an unhandled rejection.
+ */
+export function startRun(
+  execute: (emit: (e: BatonEvent) => void) => Promise<RunResult>,
+  options: StartRunOptions,
+): Run {
+  const channel = new Channel<BatonEvent>();
+  const listener = options.onEvent;
+  const emit = listener
+    ? (e: BatonEvent) => {
+        channel.push(e);
+        listener(e);
+      }
+    : (e: BatonEvent) => channel.push(e);
+  const result = execute(emit).then(
+    (r) => {
+      options.onResult?.(r);
+      emit({ type: 'result', result: r });
+      channel.end();
+      return r;
+    },
+    (e: unknown) => {
+      const err = options.toError(e);
+      if (err instanceof BatonError) emit({ type: 'error', error: toEventError(err) });
+      channel.fail(err);
+      throw err;
+    },
+  );
+  result.catch(() => {});
+  return { result, [Symbol.asyncIterator]: () => channel[Symbol.asyncIterator]() };
+}
 
 /**
  * A single-consumer async queue: producers `push`, the consumer iterates. `end` finishes the

@@ -91,7 +91,10 @@ export {
   type EventError,
   type EventListener,
   type RunResult,
+  type StartRunOptions,
   type StopReason,
+  startRun,
+  toEventError,
 } from './events.js';
 export {
   type ImageInput,

@@ -7,7 +7,7 @@ import {
   isAbort,
   ServiceUnavailableError,
 } from './errors.js';
-import type { BatonEvent } from './events.js';
+import { type BatonEvent, toEventError } from './events.js';
 import { retryDelayMs, type Strategies } from './strategy.js';
 
 export interface AttemptContext {
@@ -47,13 +47,6 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
-
-const eventError = (e: BatonError) => ({
-  code: e.code,
-  message: e.message,
-  status: e.status,
-  requestId: e.requestId,
-});
 
 /**
  * Runs `fn` with the error strategies (cockatiel retry), a circuit breaker per model (cockatiel
@@ -104,7 +97,7 @@ export async function withRecovery<T>(
           attempt: retries,
           delayMs: pendingDelay,
           model,
-          error: eventError(err),
+          error: toEventError(err),
         });
       };
       try {

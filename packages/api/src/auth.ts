@@ -6,6 +6,8 @@ import type { Database } from '@baton/db/client';
 import { authAccounts, authSessions, authVerifications, users } from '@baton/db/schema';
 import { type BetterAuthPlugin, betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
+import { APIError, createAuthMiddleware } from 'better-auth/api';
+import { INVITATION_HEADER, invitationAllowsSignUp } from './invitation-token';
 import { claimOperatorIfNone } from './operator';
 
 export interface CreateAuthOptions {
@@ -14,7 +16,11 @@ export interface CreateAuthOptions {
   secret: string;
   /** Where the console is reached, e.g. http://127.0.0.1:3000 (BATON_PUBLIC_URL). */
   baseURL: string;
-  /** Let anyone with the URL create an account (default false: accounts come from the operator). */
+  /**
+   * Let anyone with the URL create an account (default false: accounts come
+   * from the operator, or from an invitation link — the sign-up form sends
+   * its token in the `x-baton-invitation` header).
+   */
   allowSignUp?: boolean;
   /** More origins allowed to call the auth endpoints besides `baseURL`. */
   trustedOrigins?: string[];
@@ -47,7 +53,8 @@ export function createAuth(options: CreateAuthOptions) {
     }),
     emailAndPassword: {
       enabled: true,
-      disableSignUp: !options.allowSignUp,
+      // Closed sign-up is enforced by the `before` hook below (an invitation opens it).
+      disableSignUp: false,
       minPasswordLength: MIN_PASSWORD_LENGTH,
       maxPasswordLength: MAX_PASSWORD_LENGTH,
       autoSignIn: true,
@@ -55,6 +62,19 @@ export function createAuth(options: CreateAuthOptions) {
     session: {
       expiresIn: 60 * 60 * 24 * 7,
       updateAge: 60 * 60 * 24,
+    },
+    hooks: {
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== '/sign-up/email' || options.allowSignUp) return;
+        const token = ctx.headers?.get(INVITATION_HEADER) ?? '';
+        const email = typeof ctx.body?.email === 'string' ? ctx.body.email : '';
+        if (token && email && (await invitationAllowsSignUp(options.db, token, email))) return;
+        throw new APIError('FORBIDDEN', {
+          message: token
+            ? 'Sign-up is closed on this server, and this invitation cannot be used to sign up (expired, revoked, used, or for another email).'
+            : 'Sign-up is closed on this server: open an invitation link to create an account.',
+        });
+      }),
     },
     databaseHooks: {
       user: {

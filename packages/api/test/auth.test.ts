@@ -1,9 +1,10 @@
-import { authAccounts, memberships, teams, users } from '@baton/db/schema';
+import { authAccounts, invitations, memberships, teams, users } from '@baton/db/schema';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAuth } from '../src/auth';
 import { DEMO_EMAIL, ensureDemoAccount, resetDemoPassword, setPassword } from '../src/demo';
 import { createCaller } from '../src/index';
+import { hashInvitationToken, newInvitationToken } from '../src/invitation-token';
 import { createTRPCContext } from '../src/trpc';
 import { type Harness, rejection, SECRET, setupHarness } from './harness';
 
@@ -87,9 +88,68 @@ describe('Better Auth on the Baton tables', () => {
         body: { email: 'eve@example.test', password: 'password123', name: 'Eve' },
       }),
     );
-    expect(err.message).toMatch(/sign ?up/i);
+    expect(err.message).toMatch(/sign[ -]?up is closed/i);
     const rows = await h.client.db.select().from(users).where(eq(users.email, 'eve@example.test'));
     expect(rows).toEqual([]);
+  });
+
+  it('lets sign-up through when it is closed only with a usable invitation link', async () => {
+    const closed = createAuth({ db: h.client.db, secret: SECRET, baseURL: ORIGIN });
+    const [team] = await h.client.db
+      .insert(teams)
+      .values({ name: 'Closed', slug: 'closed-signup' })
+      .returning();
+    const open = newInvitationToken();
+    const bound = newInvitationToken();
+    const expired = newInvitationToken();
+    await h.client.db.insert(invitations).values([
+      {
+        teamId: team!.id,
+        tokenHash: hashInvitationToken(open),
+        expiresAt: new Date(Date.now() + 3_600_000),
+      },
+      {
+        teamId: team!.id,
+        tokenHash: hashInvitationToken(bound),
+        email: 'bound@example.test',
+        expiresAt: new Date(Date.now() + 3_600_000),
+      },
+      {
+        teamId: team!.id,
+        tokenHash: hashInvitationToken(expired),
+        expiresAt: new Date(Date.now() - 1000),
+      },
+    ]);
+    const signUp = (email: string, token?: string) =>
+      closed.handler(
+        new Request(`${ORIGIN}/api/auth/sign-up/email`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            origin: ORIGIN,
+            ...(token ? { 'x-baton-invitation': token } : {}),
+          },
+          body: JSON.stringify({ email, password: 'correct horse battery', name: 'Invited' }),
+        }),
+      );
+    expect((await signUp('nobody@example.test')).status).toBe(403);
+    expect((await signUp('late@example.test', expired)).status).toBe(403);
+    expect((await signUp('other@example.test', bound)).status).toBe(403);
+    expect((await signUp('bound@example.test', bound)).status).toBe(200);
+    expect((await signUp('anyone@example.test', open)).status).toBe(200);
+    const created = await h.client.db.select({ email: users.email }).from(users);
+    expect(created.map((u) => u.email)).toEqual(
+      expect.arrayContaining(['bound@example.test', 'anyone@example.test']),
+    );
+    expect(created.map((u) => u.email)).not.toEqual(
+      expect.arrayContaining(['nobody@example.test']),
+    );
+    // Signing up does not use the invitation up: joining is still the invitation page's accept.
+    const [row] = await h.client.db
+      .select()
+      .from(invitations)
+      .where(eq(invitations.tokenHash, hashInvitationToken(open)));
+    expect(row?.acceptedAt).toBeNull();
   });
 
   it('rejects a short secret', () => {

@@ -6,35 +6,16 @@
  * may join the team with that role; an invitation is used at most once, and a
  * revoked or expired one is refused.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { invitations, memberships, teams, users } from '@baton/db/schema';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { hashInvitationToken, invitationStatus, newInvitationToken } from '../invitation-token';
 import { ROLES, type Role } from '../roles';
 import { createTRPCRouter, protectedProcedure, teamProcedure } from '../trpc';
 
-/** 32 random bytes, base64url: the secret part of the link. */
-export function newInvitationToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
-export function hashInvitationToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-export type InvitationStatus = 'pending' | 'accepted' | 'revoked' | 'expired';
-
-export function invitationStatus(
-  row: { acceptedAt: Date | null; revokedAt: Date | null; expiresAt: Date },
-  now = new Date(),
-): InvitationStatus {
-  if (row.acceptedAt) return 'accepted';
-  if (row.revokedAt) return 'revoked';
-  if (row.expiresAt.getTime() <= now.getTime()) return 'expired';
-  return 'pending';
-}
+export { hashInvitationToken, invitationStatus, newInvitationToken };
 
 export const createInvitationInput = z.object({
   role: z.enum(ROLES, 'Choose a role.'),

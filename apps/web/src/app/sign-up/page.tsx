@@ -25,7 +25,9 @@ export default async function SignUpPage({
   const result = await trySession();
   if (!result.ok) return <Unavailable detail={result.error} />;
   if (result.session) redirect(nextPath ?? '/');
-  const open = signUpAllowed();
+  // Coming from an invitation link: the server lets this sign-up through (if the invitation is usable).
+  const invited = /^\/invite\/[A-Za-z0-9_-]{20,100}$/.test(nextPath ?? '');
+  const open = signUpAllowed() || invited;
   return (
     <div className="relative flex min-h-dvh flex-col items-center justify-center px-4 py-12">
       <div className="absolute top-4 right-4">

@@ -12,6 +12,11 @@ function afterSignUp(next: string | undefined): string {
   return next?.startsWith('/') && !next.startsWith('//') ? next : '/teams/new';
 }
 
+/** The token of an invitation link `/invite/<token>`, when `next` is one. */
+export function invitationTokenOf(next: string | undefined): string | undefined {
+  return next?.match(/^\/invite\/([A-Za-z0-9_-]{20,100})$/)?.[1];
+}
+
 export function SignUpForm({ next: nextPath }: { next?: string }) {
   const router = useRouter();
   const id = useId();
@@ -38,7 +43,12 @@ export function SignUpForm({ next: nextPath }: { next?: string }) {
     }
     setPending(true);
     try {
-      const { error } = await authClient.signUp.email({ name, email, password });
+      const token = invitationTokenOf(nextPath);
+      const { error } = await authClient.signUp.email(
+        { name, email, password },
+        // An invitation link opens sign-up on a server where it is otherwise closed.
+        token ? { headers: { 'x-baton-invitation': token } } : undefined,
+      );
       if (error) {
         if (error.code === 'USER_ALREADY_EXISTS' || error.status === 422) {
           setErrors({ email: 'An account with this email already exists.' });

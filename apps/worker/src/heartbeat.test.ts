@@ -76,7 +76,7 @@ async function runTask(model: string, fallbackModels: string[]) {
     model,
     fallbackModels,
   });
-  return until(
+  const done = await until(
     async () =>
       (
         await client.pool.query<{ status: string }>(
@@ -87,6 +87,7 @@ async function runTask(model: string, fallbackModels: string[]) {
     (r) => r !== undefined,
     `task ${task.id}`,
   );
+  return done!;
 }
 
 describe('worker heartbeat', () => {

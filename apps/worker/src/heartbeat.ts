@@ -167,6 +167,13 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
     }, intervalMs);
     timer.unref();
   };
+  // Forget workers silent for a week (each process start is a new id), then beat.
+  inFlight = options.pool
+    .query(`delete from worker_heartbeats where last_seen_at < now() - interval '7 days'`)
+    .then(
+      () => undefined,
+      (err: unknown) => options.onError?.(err),
+    );
   void beat().finally(schedule);
 
   return {

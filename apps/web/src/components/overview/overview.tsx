@@ -252,7 +252,7 @@ function TeamsCard() {
         <EmptyState
           icon={<UsersIcon width={18} height={18} />}
           title="No teams yet"
-          description="Ask a team owner to invite you, or create a team from the CLI."
+          description="Ask a team owner or admin for an invitation link, or create a team."
         />
       ) : (
         <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
@@ -276,6 +276,11 @@ function TeamsCard() {
                     {team.slug} · {team.memberCount} {team.memberCount === 1 ? 'member' : 'members'}
                   </span>
                 </span>
+                {team.openAlerts > 0 ? (
+                  <Badge tone="bad">
+                    {team.openAlerts} open {team.openAlerts === 1 ? 'alert' : 'alerts'}
+                  </Badge>
+                ) : null}
                 <Badge tone={team.role === 'owner' ? 'brand' : 'neutral'}>{team.role}</Badge>
                 <ChevronRightIcon className="text-zinc-300 group-hover:text-zinc-500 dark:text-zinc-600" />
               </Link>

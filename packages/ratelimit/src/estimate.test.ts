@@ -33,6 +33,8 @@ describe('token counters', () => {
     ).total;
     expect(local).toBeGreaterThanOrEqual(exact);
     expect(local).toBeLessThanOrEqual(exact * 1.6);
+    // The same count without a promise (what the core's gate uses on its hot path).
+    expect(localTokenCounter().countSync?.(request)).toBe(local);
   });
 
   it('asks count_tokens through a fetch function with only the fields it accepts', async () => {

@@ -13,6 +13,8 @@ export interface MessagesRequestLike {
 /** Counts a request's input tokens before it is sent (a strategy: local estimate or count_tokens). */
 export interface TokenCounter {
   count(request: MessagesRequestLike, options?: { signal?: AbortSignal }): Promise<number>;
+  /** Optional: the same count without a promise, for counters that need no I/O. */
+  countSync?(request: MessagesRequestLike): number;
 }
 
 export interface LocalTokenCounterOptions {
@@ -61,21 +63,25 @@ export function localTokenCounter(options: LocalTokenCounterOptions = {}): Token
     }
     return text(String(v));
   };
+  const countSync = (request: MessagesRequestLike): number => {
+    let n = 4 + value(request.system);
+    const messages = Array.isArray(request.messages) ? request.messages : [];
+    for (const m of messages) {
+      n += PER_MESSAGE + value((m as { content?: unknown }).content);
+    }
+    if (Array.isArray(request.tools) && request.tools.length > 0) {
+      n += TOOLS_PREAMBLE;
+      for (const t of request.tools) {
+        const { cache_control: _cc, ...rest } = t as Record<string, unknown>;
+        n += 8 + text(JSON.stringify(rest));
+      }
+    }
+    return n;
+  };
   return {
+    countSync,
     async count(request) {
-      let n = 4 + value(request.system);
-      const messages = Array.isArray(request.messages) ? request.messages : [];
-      for (const m of messages) {
-        n += PER_MESSAGE + value((m as { content?: unknown }).content);
-      }
-      if (Array.isArray(request.tools) && request.tools.length > 0) {
-        n += TOOLS_PREAMBLE;
-        for (const t of request.tools) {
-          const { cache_control: _cc, ...rest } = t as Record<string, unknown>;
-          n += 8 + text(JSON.stringify(rest));
-        }
-      }
-      return n;
+      return countSync(request);
     },
   };
 }

@@ -100,7 +100,9 @@ export function limiterGate(limiter: Limiter, options: LimiterGateOptions = {}):
   });
   return {
     async acquire(r) {
-      const inputTokens = await counter.count(r.body);
+      const inputTokens = counter.countSync
+        ? counter.countSync(r.body)
+        : await counter.count(r.body);
       try {
         const reservation = await limiter.acquire(scopeFn(r), {
           inputTokens,

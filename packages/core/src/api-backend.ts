@@ -589,7 +589,6 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
       );
       pushMessage(state, { role: 'user', content: results });
     }
-    state.updatedAt = new Date().toISOString();
     return result(stopReason);
   }
 

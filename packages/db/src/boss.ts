@@ -2,6 +2,7 @@
  * The task queue (pg-boss) without the ORM: what a worker needs. `@baton/db/queue`
  * adds transactional task submission through Drizzle.
  */
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { CHANNELS, JOBS, runTaskPayload } from './jobs';
@@ -36,6 +37,12 @@ export async function createBoss(
     supervise?: boolean;
     /** How often expired and heartbeat-lapsed jobs are failed back to retry and the backlog is counted (default 10 s). */
     monitorIntervalSeconds?: number;
+    /**
+     * LISTEN for new jobs (default true). pg-boss wakes every idle fetch loop of the queue on
+     * each NOTIFY; a worker with many slots may rather listen itself (`QUEUE_NOTIFY_CHANNEL`)
+     * and wake one — see apps/worker's executor. Without it, loops poll.
+     */
+    listen?: boolean;
   } = {},
 ): Promise<PgBoss> {
   const policy = { ...DEFAULT_QUEUE_POLICY, ...options.policy };
@@ -44,7 +51,7 @@ export async function createBoss(
     schema: 'pgboss',
     application_name: options.applicationName ?? 'baton-queue',
     max: options.max ?? 4,
-    useListenNotify: true,
+    useListenNotify: options.listen ?? true,
     supervise: options.supervise ?? true,
     monitorIntervalSeconds: options.monitorIntervalSeconds ?? 10,
     superviseIntervalSeconds: options.monitorIntervalSeconds ?? 10,
@@ -68,6 +75,12 @@ export async function createBoss(
   });
   return boss;
 }
+
+/**
+ * The channel pg-boss NOTIFYs on (payload: the queue name) when a job lands on a notify-enabled
+ * queue in the `pgboss` schema — pg-boss's own formula, `'pgboss_' || left(encode(sha224(schema), 'hex'), 24)`.
+ */
+export const QUEUE_NOTIFY_CHANNEL = `pgboss_${createHash('sha224').update('pgboss').digest('hex').slice(0, 24)}`;
 
 /**
  * Group tier naming for per-team quotas: a team whose quota is N runs its jobs

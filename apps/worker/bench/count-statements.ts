@@ -2,6 +2,8 @@
 // at zero delay) and prints how many SQL statements of each kind every task cost.
 //   pnpm --filter @baton/worker exec tsx bench/count-statements.ts [tasks] [workers]
 // (workers run in this process: counts are exact, times only indicative)
+
+import { readdirSync, readFileSync } from 'node:fs';
 import { createDb } from '@baton/db';
 import { createBoss, submitTask } from '@baton/db/queue';
 import { teams } from '@baton/db/schema';
@@ -14,6 +16,13 @@ import { startWorker } from '../src/worker';
 const N = Number(process.argv[2] ?? 200);
 const server = await startTestPostgres();
 const db = await createTestDatabase(server.adminUrl);
+// Time spent in each PL/pgSQL function (pg_stat_user_functions), for the worker's SQL functions.
+{
+  const admin = new pg.Client({ connectionString: server.adminUrl });
+  await admin.connect();
+  await admin.query(`alter database "${db.name}" set track_functions = 'pl'`);
+  await admin.end();
+}
 const sim = await startSimulator({
   port: 0,
   limits: { rpm: 10_000_000, itpm: 1_000_000_000, otpm: 1_000_000_000 },
@@ -64,7 +73,31 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return (original as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof original;
 
+/** CPU seconds used so far by this process's PostgreSQL server (postmaster + backends, live and reaped). */
+function pgCpu(): number {
+  const stat = (pid: string) =>
+    readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  let ticks = 0;
+  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  for (const pid of pids) {
+    try {
+      const f = stat(pid);
+      if (f[1] !== String(process.pid)) continue; // ppid: the postmaster is our child
+      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+      for (const c of pids) {
+        try {
+          const g = stat(c);
+          if (g[1] === pid) ticks += Number(g[11]) + Number(g[12]);
+        } catch {}
+      }
+    } catch {}
+  }
+  return ticks / 100;
+}
+
 counting = true;
+const cpu0 = process.cpuUsage();
+const pg0 = pgCpu();
 const t0 = performance.now();
 for (let i = 0; i < N; i += 25) {
   await Promise.all(
@@ -88,6 +121,9 @@ for (;;) {
 }
 counting = false;
 const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const nodeMs = (cpu.user + cpu.system) / 1000 / N;
+const pgMs = ((pgCpu() - pg0) * 1000) / N;
 let total = 0;
 for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1])) {
   total += v;
@@ -97,6 +133,26 @@ for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1])) {
 console.log(
   `${(total / N).toFixed(2).padStart(6)}  TOTAL per task (${N} tasks, ${seconds.toFixed(1)} s)`,
 );
+console.log(
+  `CPU per task: ${nodeMs.toFixed(2)} ms in this process (workers, simulator, submitter), ${pgMs.toFixed(2)} ms in PostgreSQL`,
+);
+{
+  const { rows } = await client.pool.query<{ funcname: string; calls: number; self_ms: number }>(
+    'select funcname, calls, self_time as self_ms from pg_stat_user_functions order by self_time desc limit 8',
+  );
+  for (const r of rows) {
+    console.log(
+      `${(r.calls / N).toFixed(2).padStart(6)} ${(r.self_ms / r.calls).toFixed(2).padStart(7)} ms self  ${r.funcname}()`,
+    );
+  }
+}
+if (process.env.EXPLAIN) {
+  const { rows } = await client.pool.query(
+    `explain (analyze, buffers) select count(*)::int from tasks where team_id = $1 and status = 'running' and id <> $2`,
+    [team!.id, team!.id],
+  );
+  for (const r of rows) console.log(Object.values(r)[0]);
+}
 await Promise.all(workers.map((w) => w.stop()));
 await boss.stop({ graceful: false });
 await client.close();

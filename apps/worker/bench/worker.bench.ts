@@ -185,6 +185,7 @@ try {
           ),
         );
       }
+      const submitted = (performance.now() - t0) / 1000;
       for (;;) {
         const { rows } = await client.pool.query<{ n: number; bad: number }>(
           `select count(*) filter (where status = 'succeeded')::int as n, count(*) filter (where status in ('failed','cancelled','timed_out'))::int as bad from tasks`,
@@ -194,6 +195,7 @@ try {
         await new Promise((r) => setTimeout(r, 50));
       }
       const seconds = (performance.now() - t0) / 1000;
+      console.error(`baton-${n}: all ${TASKS} submitted after ${submitted.toFixed(1)} s`);
       for (let i = 0; i < LATENCY_TASKS; i++) {
         await submitTask(client.db, boss, {
           teamId: team!.id,

@@ -28,7 +28,14 @@ export class CancelWatcher {
   constructor(
     private readonly url: string,
     private readonly pool: pg.Pool,
-    private readonly options: { pollMs?: number; onError?: (err: Error) => void } = {},
+    private readonly options: {
+      pollMs?: number;
+      onError?: (err: Error) => void;
+      /** More channels to LISTEN on over the same connection, with their handlers. */
+      channels?: Record<string, (payload: string) => void>;
+      /** Called each time the listener is (re)established: notifications may have been missed. */
+      onListen?: () => void;
+    } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -44,6 +51,10 @@ export class CancelWatcher {
       application_name: 'baton-worker-cancel',
     });
     client.on('notification', (msg) => {
+      if (msg.channel !== CHANNELS.taskCancel) {
+        this.options.channels?.[msg.channel]?.(msg.payload ?? '');
+        return;
+      }
       if (msg.payload) this.abort(msg.payload, new TaskAbort('cancelled', 'cancelled on request'));
     });
     client.on('error', (err) => {
@@ -58,7 +69,11 @@ export class CancelWatcher {
     try {
       await client.connect();
       await client.query(`listen ${CHANNELS.taskCancel}`);
+      for (const channel of Object.keys(this.options.channels ?? {})) {
+        await client.query(`listen ${client.escapeIdentifier(channel)}`);
+      }
       this.listener = client;
+      this.options.onListen?.();
     } catch (err) {
       this.options.onError?.(err as Error);
       await client.end().catch(() => undefined);

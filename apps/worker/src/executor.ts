@@ -33,6 +33,14 @@ export interface Executor {
   /** Stops taking jobs; running tasks get `drainMs` to finish, then are aborted and requeued. */
   stop(drainMs: number): Promise<void>;
   active(): number;
+  /**
+   * A job landed on the queue: wakes one of this worker's fetch loops — an idle one, else a busy
+   * one (it fetches as soon as its task ends) — instead of every idle loop as pg-boss's own
+   * LISTEN does, whose empty fetches (a thundering herd at every submit) cost more than the tasks.
+   */
+  wakeOne(): void;
+  /** Wakes every fetch loop (notifications may have been missed). */
+  wakeAll(): void;
 }
 
 export function createExecutor(o: ExecutorOptions): Executor {
@@ -214,6 +222,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
   }
 
   let workId: string | undefined;
+  let wakes = 0;
   return {
     async start() {
       workId = await o.boss.work(
@@ -264,5 +273,18 @@ export function createExecutor(o: ExecutorOptions): Executor {
       }
     },
     active: () => active,
+    wakeOne() {
+      if (!workId || stopping) return;
+      const slots = o.boss.getWipData().filter((w) => w.workId === workId);
+      if (slots.length === 0) return;
+      const idle = slots.filter((w) => w.count === 0);
+      const pick = idle.length > 0 ? idle : slots;
+      const slot = pick[wakes++ % pick.length];
+      if (slot) o.boss.notifyWorker(slot.id);
+    },
+    wakeAll() {
+      if (!workId || stopping) return;
+      for (const w of o.boss.getWipData()) if (w.workId === workId) o.boss.notifyWorker(w.id);
+    },
   };
 }

@@ -1,5 +1,12 @@
 import os from 'node:os';
-import { createBoss, DEFAULT_QUEUE_POLICY, type PgBoss, type QueuePolicy } from '@baton/db/boss';
+import {
+  createBoss,
+  DEFAULT_QUEUE_POLICY,
+  type PgBoss,
+  QUEUE_NOTIFY_CHANNEL,
+  type QueuePolicy,
+} from '@baton/db/boss';
+import { JOBS } from '@baton/db/jobs';
 import { runMigrations } from '@baton/db/migrate';
 import { createPool, pingDb } from '@baton/db/pool';
 import { startRollupLoop } from '@baton/db/rollup';
@@ -90,6 +97,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     boss = await createBoss(options.databaseUrl, {
       policy,
       applicationName: `baton-queue:${id}`,
+      // This worker listens for new jobs itself and wakes one fetch loop per job (executor.wakeOne).
+      listen: false,
       ...(options.queue?.monitorIntervalSeconds
         ? { monitorIntervalSeconds: options.queue.monitorIntervalSeconds }
         : {}),
@@ -97,6 +106,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     boss.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
     cancels = new CancelWatcher(options.databaseUrl, pool, {
       onError: (err) => log.warn({ err: err.message }, 'cancel listener error'),
+      channels: {
+        [QUEUE_NOTIFY_CHANNEL]: (queue) => {
+          if (queue === JOBS.runTask) executor?.wakeOne();
+        },
+      },
+      onListen: () => executor?.wakeAll(),
     });
     await cancels.start();
     executor = createExecutor({

@@ -3,13 +3,16 @@
  * read the same recorded streamed response (taken once from the simulator) through the SDK's
  * `fetch` option, so what is left is client work only. Prints, per request: client CPU of the
  * plain SDK call and of the same call through Baton (limiter, breaker, usage sink, session pool),
- * both at concurrency 32, interleaved in rounds (medians); and the promises and timers each kind
- * creates (async_hooks, counted in a separate pass since the hook slows everything down).
+ * both at concurrency 32, interleaved in rounds (medians); the promises and timers each kind
+ * creates (async_hooks, counted in a separate pass since the hook slows everything down); and
+ * the bytes each kind allocates (V8's sampling heap profiler, collected objects included), with
+ * Baton's largest allocation sites.
  * `--cpu-prof` on this file gives a profile of Baton's part (BENCH_PROFILE=1: Baton only).
  */
 
 import { createHook } from 'node:async_hooks';
 import { fork } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import Anthropic from '@anthropic-ai/sdk';
 import { createLimiter, memoryStore } from '@baton/ratelimit';
 import type * as Core from '../src/index.js';
@@ -160,6 +163,54 @@ if (process.env.BENCH_PROFILE === '1') {
       baton_timers: bc.Timeout,
       sdk_ticks: pc.TickObject,
       baton_ticks: bc.TickObject,
+    }),
+  );
+  // Bytes allocated per request (sampled every 1 KiB, including what GC already collected).
+  type Node = {
+    selfSize: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children: Node[];
+  };
+  const session = new Session();
+  session.connect();
+  const allocated = async (fn: () => Promise<void>, count: number) => {
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 1024,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    await cpuPerRequest(fn, count, 32);
+    const { profile } = (await session.post('HeapProfiler.stopSampling')) as {
+      profile: { head: Node };
+    };
+    const sites = new Map<string, number>();
+    let total = 0;
+    const walk = (node: Node) => {
+      total += node.selfSize;
+      const f = node.callFrame;
+      if (/\/(core|ratelimit)\/dist\//.test(f.url)) {
+        const k = `${f.functionName || '(anonymous)'} ${f.url.replace(/.*\/packages\//, '')}:${f.lineNumber + 1}`;
+        sites.set(k, (sites.get(k) ?? 0) + node.selfSize);
+      }
+      for (const c of node.children) walk(c);
+    };
+    walk(profile.head);
+    return { perRequest: Math.round(total / count), sites, count };
+  };
+  const pa = await allocated(plain, 2000);
+  const ba = await allocated(baton, 2000);
+  session.disconnect();
+  console.log(
+    JSON.stringify({
+      case: 'bytes allocated per request, recorded response, c=32',
+      sdk_bytes: pa.perRequest,
+      baton_bytes: ba.perRequest,
+      baton_top_sites: Object.fromEntries(
+        [...ba.sites]
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 8)
+          .map(([k, v]) => [k, Math.round(v / ba.count)]),
+      ),
     }),
   );
 }

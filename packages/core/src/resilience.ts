@@ -1,5 +1,5 @@
 import { DelegateBackoff, handleWhen, type IRetryBackoffContext, retry } from 'cockatiel';
-import { type BreakerRegistry, isBreakerRejection } from './breaker.js';
+import { type Breaker, type BreakerRegistry, isBreakerRejection } from './breaker.js';
 import {
   AbortError,
   BatonError,
@@ -49,6 +49,75 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * The attempts after a failed first one on a model, under cockatiel's retry policy: rethrows
+ * `first` when the strategies do not retry it. Every retry is an event; its delay is slept
+ * (abortably) at the start of the next attempt.
+ */
+async function retryAfterFirst<T>(
+  first: unknown,
+  model: string,
+  breaker: Breaker,
+  options: RecoveryOptions,
+  random: () => number,
+  fn: (ctx: AttemptContext) => Promise<T>,
+): Promise<T> {
+  const { strategies, emit, signal } = options;
+  const counts = new Map<ErrorCode, number>();
+  let previousError: BatonError | undefined;
+  let pendingDelay = 0;
+  let retries = 0;
+  /** Whether the strategies retry this error (counting it). */
+  const retryable = (e: unknown): boolean => {
+    if (!(e instanceof BatonError)) return false;
+    const s = strategies[e.code];
+    if (!s.retryable) return false;
+    const n = (counts.get(e.code) ?? 0) + 1;
+    counts.set(e.code, n);
+    return n < s.attempts;
+  };
+  /** A retry is decided: its delay and its event. */
+  const retrying = (err: BatonError) => {
+    previousError = err;
+    const s = strategies[err.code];
+    pendingDelay = retryDelayMs(s, counts.get(err.code) ?? 1, err, random);
+    retries++;
+    emit({
+      type: 'retry',
+      attempt: retries,
+      delayMs: pendingDelay,
+      model,
+      error: toEventError(err),
+    });
+  };
+  if (!retryable(first)) throw first;
+  retrying(first as BatonError);
+  // A timer turn before the retry, as cockatiel takes between its own attempts: retry timing
+  // stays what it was when the first attempt also ran inside the policy.
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  const policy = retry(handleWhen(retryable), {
+    maxAttempts: 1_000,
+    // The delay is computed here but slept (abortably) at the start of the next attempt:
+    // cockatiel's own delay cannot be cancelled.
+    backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => {
+      if ('error' in ctx.result) retrying(ctx.result.error as BatonError);
+      return 0;
+    }),
+  });
+  return policy.execute(async ({ attempt }) => {
+    if (pendingDelay > 0) {
+      const d = pendingDelay;
+      pendingDelay = 0;
+      await sleep(d, signal);
+    }
+    if (signal?.aborted) throw new AbortError(signal.reason);
+    return breaker.execute(
+      () => fn({ model, attempt: attempt + 1, previousError, signal }),
+      signal,
+    );
+  }, signal);
+}
+
+/**
  * Runs `fn` with the error strategies (cockatiel retry), a circuit breaker per model (cockatiel
  * circuit breaker) and the fallback chain: a model whose breaker is open, or that stays
  * overloaded after its retries, hands over to the next model. Every retry, fallback and breaker
@@ -73,74 +142,23 @@ export async function withRecovery<T>(
         emit({ type: 'fallback', from: model, to: next, reason: 'breaker-open' });
         continue;
       }
-      const counts = new Map<ErrorCode, number>();
-      let previousError: BatonError | undefined;
-      let pendingDelay = 0;
-      let retries = 0;
-      /** Whether the strategies retry this error (counting it). */
-      const retryable = (e: unknown): boolean => {
-        if (!(e instanceof BatonError)) return false;
-        const s = strategies[e.code];
-        if (!s.retryable) return false;
-        const n = (counts.get(e.code) ?? 0) + 1;
-        counts.set(e.code, n);
-        return n < s.attempts;
-      };
-      /** A retry is decided: its delay (slept at the start of the next attempt) and its event. */
-      const retrying = (err: BatonError) => {
-        previousError = err;
-        const s = strategies[err.code];
-        pendingDelay = retryDelayMs(s, counts.get(err.code) ?? 1, err, random);
-        retries++;
-        emit({
-          type: 'retry',
-          attempt: retries,
-          delayMs: pendingDelay,
-          model,
-          error: toEventError(err),
-        });
-      };
       try {
         // The first attempt runs without a retry policy: most calls succeed, and building
-        // cockatiel's policy (and its extra async layers) per request costs more than the call's
-        // own bookkeeping. Only a retryable failure brings the policy in, for the attempts after it.
+        // cockatiel's policy (its closures, state and extra async layers) per request costs more
+        // than the call's own bookkeeping. Only a retryable failure brings the policy in, for
+        // the attempts after it.
         if (signal?.aborted) throw new AbortError(signal.reason);
-        let first: T;
+        let value: T;
         try {
-          first = await breaker.execute(
+          value = await breaker.execute(
             () => fn({ model, attempt: 0, previousError: undefined, signal }),
             signal,
           );
         } catch (e) {
-          if (signal?.aborted || !retryable(e)) throw e;
-          retrying(e as BatonError);
-          // A timer turn before the retry, as cockatiel takes between its own attempts: retry
-          // timing stays what it was when the first attempt also ran inside the policy.
-          await new Promise<void>((resolve) => setTimeout(resolve, 0));
-          const policy = retry(handleWhen(retryable), {
-            maxAttempts: 1_000,
-            // The delay is computed here but slept (abortably) at the start of the next attempt:
-            // cockatiel's own delay cannot be cancelled.
-            backoff: new DelegateBackoff((ctx: IRetryBackoffContext<unknown>) => {
-              if ('error' in ctx.result) retrying(ctx.result.error as BatonError);
-              return 0;
-            }),
-          });
-          const value = await policy.execute(async ({ attempt }) => {
-            if (pendingDelay > 0) {
-              const d = pendingDelay;
-              pendingDelay = 0;
-              await sleep(d, signal);
-            }
-            if (signal?.aborted) throw new AbortError(signal.reason);
-            return breaker.execute(
-              () => fn({ model, attempt: attempt + 1, previousError, signal }),
-              signal,
-            );
-          }, signal);
-          return { value, model };
+          if (signal?.aborted) throw e;
+          value = await retryAfterFirst(e, model, breaker, options, random, fn);
         }
-        return { value: first, model };
+        return { value, model };
       } catch (e) {
         if (isAbort(e) || signal?.aborted) throw e instanceof AbortError ? e : new AbortError(e);
         if (isBreakerRejection(e)) {

@@ -153,7 +153,12 @@ try {
             WORKER_CONCURRENCY: '32',
             LOG_LEVEL: 'info',
           },
-          ['--max-semi-space-size=4', ...(process.env.BENCH_WORKER_NODE_ARGS?.split(' ') ?? [])],
+          [
+            // As `pnpm --filter @baton/worker start` runs it (see the README).
+            '--max-semi-space-size=4',
+            '--optimize-for-size',
+            ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+          ],
         ),
       );
       await Promise.all(procs.map((p) => p.ready));

@@ -16,20 +16,24 @@ export interface WorkerProcess {
 
 /** A real worker OS process (src/main.ts), as a team deploys it. */
 export function spawnWorker(id: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', '--import', 'tsx', main], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      WORKER_ID: id,
-      WORKER_PORT: '0',
-      LOG_LEVEL: 'info',
-      WORKER_HEARTBEAT_SECONDS: '10',
-      WORKER_MONITOR_SECONDS: '2',
-      WORKER_RETRY_DELAY_SECONDS: '1',
-      ...env,
+  const child = spawn(
+    process.execPath,
+    ['--max-semi-space-size=4', '--optimize-for-size', '--import', 'tsx', main],
+    {
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        WORKER_ID: id,
+        WORKER_PORT: '0',
+        LOG_LEVEL: 'info',
+        WORKER_HEARTBEAT_SECONDS: '10',
+        WORKER_MONITOR_SECONDS: '2',
+        WORKER_RETRY_DELAY_SECONDS: '1',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const logs: string[] = [];
   let resolveUrl: (u: string) => void;
   const healthUrl = new Promise<string>((r) => {

@@ -164,9 +164,10 @@ async function start(opts: StartOptions) {
       const worker = spawnManaged({
         name: 'worker',
         command: process.execPath,
-        // Smaller young-generation semi-spaces: ~200 MB instead of ~300 MB RSS with 32
-        // sessions, and faster here (see apps/worker/README.md, `pnpm bench:worker`).
-        args: ['--max-semi-space-size=4', '--import', 'tsx', workerMain],
+        // Smaller young-generation semi-spaces and a heap tuned for size: under 200 MB
+        // RSS with 32 sessions instead of 250–300 MB (apps/worker/README.md,
+        // `pnpm bench:worker`); the same flags as `pnpm --filter @baton/worker start`.
+        args: ['--max-semi-space-size=4', '--optimize-for-size', '--import', 'tsx', workerMain],
         cwd: path.join(repoRoot, 'apps/worker'),
         env: { ...childEnv, WORKER_PORT: String(workerPort) },
         useColor,

@@ -75,6 +75,18 @@ export async function createTestDatabase(
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
+        // A pool's end() resolves before its connections have closed on the
+        // server; force-dropping then terminates them (57P01), which a client
+        // still shutting down reports as an uncaught error. Give connections
+        // that are going away a few seconds; force only what is left.
+        for (let i = 0; i < 50; i++) {
+          const { rows } = await c.query<{ n: number }>(
+            'select count(*)::int as n from pg_stat_activity where datname = $1',
+            [name],
+          );
+          if (rows[0]?.n === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await c.query(`drop database if exists ${name} with (force)`);
       } finally {
         await c.end();

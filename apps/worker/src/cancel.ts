@@ -31,8 +31,11 @@ export class CancelWatcher {
     private readonly options: {
       pollMs?: number;
       onError?: (err: Error) => void;
-      /** More channels to LISTEN on over the same connection, with their handlers. */
-      channels?: Record<string, (payload: string) => void>;
+      /**
+       * More channels to LISTEN on over the same connection, with their handlers (given the
+       * payload and the notifying backend's process id).
+       */
+      channels?: Record<string, (payload: string, senderPid: number) => void>;
       /** Called each time the listener is (re)established: notifications may have been missed. */
       onListen?: () => void;
     } = {},
@@ -52,7 +55,7 @@ export class CancelWatcher {
     });
     client.on('notification', (msg) => {
       if (msg.channel !== CHANNELS.taskCancel) {
-        this.options.channels?.[msg.channel]?.(msg.payload ?? '');
+        this.options.channels?.[msg.channel]?.(msg.payload ?? '', msg.processId);
         return;
       }
       if (msg.payload) this.abort(msg.payload, new TaskAbort('cancelled', 'cancelled on request'));

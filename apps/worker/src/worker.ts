@@ -9,10 +9,12 @@ import {
 import { JOBS } from '@baton/db/jobs';
 import { runMigrations } from '@baton/db/migrate';
 import { createPool, pingDb } from '@baton/db/pool';
-import { startRollupLoop } from '@baton/db/rollup';
+import { rollupUsage } from '@baton/db/rollup';
+import type pg from 'pg';
 import { CancelWatcher } from './cancel';
 import { EventWriter } from './events';
 import { createExecutor, type Executor } from './executor';
+import { FleetView } from './fleet';
 import { startHealthServer } from './health';
 import { BreakerTracker, startHeartbeat } from './heartbeat';
 import type { Logger } from './logger';
@@ -69,6 +71,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     return { ok: true, latencyMs: Math.round(latencyMs * 100) / 100 };
   };
   const metrics = createMetrics();
+  // The live workers (worker_heartbeats): which one wakes for a submitted task, whose turn a rollup is.
+  const fleet = new FleetView(pool, id, {
+    intervalMs: 2000,
+    onError: (err) =>
+      log.warn({ err: (err as Error).message }, 'reading the live workers failed; retrying'),
+  });
   let boss: PgBoss | undefined;
   let executor: Executor | undefined;
   let cancels: CancelWatcher | undefined;
@@ -104,11 +112,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         : {}),
     });
     boss.on('error', (err) => log.warn({ err: err.message }, 'queue error'));
+    let coveredPid: number | undefined;
     cancels = new CancelWatcher(options.databaseUrl, pool, {
       onError: (err) => log.warn({ err: err.message }, 'cancel listener error'),
       channels: {
-        [QUEUE_NOTIFY_CHANNEL]: (queue) => {
-          if (queue === JOBS.runTask) executor?.wakeOne();
+        // A submitted task (migration 0013's trigger, in the submitting transaction): only the
+        // worker owning its id wakes a fetch loop, not one in every worker of the fleet.
+        [TASK_QUEUED_CHANNEL]: (taskId, pid) => {
+          coveredPid = pid;
+          if (fleet.owns(taskId)) executor?.wakeOne();
+        },
+        // pg-boss's NOTIFY for a new job: the one right after a task's own (same transaction,
+        // same backend) is already handled; any other job (a re-drive) wakes this worker.
+        [QUEUE_NOTIFY_CHANNEL]: (queue, pid) => {
+          if (queue !== JOBS.runTask) return;
+          if (pid === coveredPid) {
+            coveredPid = undefined;
+            return;
+          }
+          executor?.wakeOne();
         },
       },
       onListen: () => executor?.wakeAll(),
@@ -129,13 +151,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     });
     await executor.start();
   }
-  // Analytics rollups follow usage within a second: every worker rolls up
-  // batches of new usage rows (exactly once, SKIP LOCKED shares the work).
-  const rollups = startRollupLoop(pool, {
-    intervalMs: 1000,
-    onError: (err) =>
-      log.warn({ err: (err as Error).message }, 'rolling up usage failed; retrying'),
-  });
+  // Analytics rollups follow usage within about a second: the live workers take turns, one
+  // wall-clock second each (FleetView.rollupDelayMs), rolling up batches of new usage rows
+  // (exactly once, SKIP LOCKED shares the work if turns overlap), batch after batch while
+  // they come back full. A pass has a fixed cost, so one per second per fleet, not per worker.
+  const rollups = startFleetRollups(pool, fleet, (err) =>
+    log.warn({ err: (err as Error).message }, 'rolling up usage failed; retrying'),
+  );
   // Health snapshot for the console's Live page (worker_heartbeats), every 5 s.
   const heartbeat = startHeartbeat({
     pool,
@@ -147,6 +169,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onError: (err) =>
       log.warn({ err: (err as Error).message }, 'writing the heartbeat failed; retrying'),
   });
+  fleet.start();
   const queueCheck = async () => {
     if (!boss) return { ok: true, note: 'no runner: not taking jobs' };
     const q = await boss.getQueue('baton-task-run');
@@ -193,12 +216,52 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
         await runner?.close?.();
         await rollups.stop();
+        fleet.stop();
         await heartbeat.stop();
         await health.close();
         await pool.end();
         log.info('worker stopped');
       })();
       return stopping;
+    },
+  };
+}
+
+/** NOTIFYed (payload: the task id) when a queued task is inserted (migration 0013). */
+const TASK_QUEUED_CHANNEL = 'baton_task_queued';
+
+/** Rolls up usage on this worker's turns (see FleetView.rollupDelayMs); stop() awaits the pass in flight. */
+function startFleetRollups(
+  pool: pg.Pool,
+  fleet: FleetView,
+  onError: (err: unknown) => void,
+): { stop(): Promise<void> } {
+  const maxRows = 10_000;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let wake: (() => void) | undefined;
+  const done = (async () => {
+    while (!stopped) {
+      let full = false;
+      try {
+        full = (await rollupUsage(pool, { maxRows })) >= maxRows;
+      } catch (err) {
+        onError(err);
+      }
+      if (full || stopped) continue;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, fleet.rollupDelayMs());
+        timer.unref();
+      });
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      wake?.();
+      await done;
     },
   };
 }

@@ -23,7 +23,11 @@ run_once() {
     sleep 1
   done
   curl -fsS -o /dev/null -w 'console: HTTP %{http_code}\n' http://127.0.0.1:3000/
-  curl -fsS http://127.0.0.1:4020/healthz | tee /dev/stderr | grep -q '"database":{"ok":true'
+  # (not `tee /dev/stderr`: reopening stderr truncates it when CI logs to a file)
+  local health
+  health=$(curl -fsS http://127.0.0.1:4020/healthz)
+  echo "$health"
+  grep -q '"database":{"ok":true' <<<"$health"
   echo
   sed -n '/Baton is running/,$p' "$log" | head -12
   # Ctrl-C: SIGINT to the whole foreground process group, as a terminal does.

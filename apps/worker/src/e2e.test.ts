@@ -4,6 +4,7 @@ import { teams } from '@baton/db/schema';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import { type RunningSimulator, startSimulator } from '@baton/simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { terminalTask } from '../test/wait';
 import { createLogger } from './logger';
 import { type RunningWorker, startWorker } from './worker';
 
@@ -41,25 +42,7 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-async function terminal(id: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await client.pool.query(
-      `select status, status_reason, attempts, result, error from tasks where id = $1 and status in ('succeeded','failed','cancelled','timed_out')`,
-      [id],
-    );
-    if (rows[0])
-      return rows[0] as {
-        status: string;
-        status_reason: string | null;
-        attempts: number;
-        result: string | null;
-        error: { type: string } | null;
-      };
-    if (Date.now() > deadline) throw new Error(`task ${id} did not finish`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const terminal = (id: string) => terminalTask(client.pool, id);
 
 async function usageOf(taskId: string) {
   const { rows } = await client.pool.query<{

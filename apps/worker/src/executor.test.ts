@@ -4,6 +4,7 @@ import { createBoss, type PgBoss, requestCancel, submitTask } from '@baton/db/qu
 import { teams } from '@baton/db/schema';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { terminalTask, waitUntil } from '../test/wait';
 import { createLogger } from './logger';
 import type { RunContext, TaskRunner } from './runner';
 import { type RunningWorker, startWorker } from './worker';
@@ -96,33 +97,9 @@ async function submit(prompt: string, extra: { timeoutMs?: number } = {}) {
   return submitTask(client.db, boss, { teamId, prompt, model: 'claude-sonnet-4-5', ...extra });
 }
 
-async function waitFor<T>(fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function terminal(id: string) {
-  return waitFor(async () => {
-    const { rows } = await client.pool.query(
-      `select status, status_reason, attempts, result, error from tasks where id = $1 and status in ('succeeded','failed','cancelled','timed_out')`,
-      [id],
-    );
-    return rows[0] as
-      | {
-          status: string;
-          status_reason: string | null;
-          attempts: number;
-          result: string | null;
-          error: { type: string } | null;
-        }
-      | undefined;
-  });
-}
+const waitFor = <T>(fn: () => Promise<T | undefined>, timeoutMs = 30_000) =>
+  waitUntil(fn, timeoutMs, 'the condition');
+const terminal = (id: string) => terminalTask(client.pool, id, 30_000);
 
 describe('executor', () => {
   it('runs a task to success: events in order, usage recorded once', async () => {

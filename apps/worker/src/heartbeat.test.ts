@@ -4,6 +4,7 @@ import { teams } from '@baton/db/schema';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import { type RunningSimulator, startSimulator } from '@baton/simulator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitUntil } from '../test/wait';
 import { createLogger } from './logger';
 import { type RunningWorker, startWorker } from './worker';
 
@@ -32,15 +33,15 @@ async function beatOf(id: string): Promise<Beat | undefined> {
   return rows[0];
 }
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 90_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+const until = <T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms = 90_000) =>
+  waitUntil(
+    async () => {
+      const v = await fn();
+      return ok(v) ? v : undefined;
+    },
+    ms,
+    what,
+  );
 
 beforeAll(async () => {
   tdb = await createTestDatabase(inject('pgAdminUrl'));

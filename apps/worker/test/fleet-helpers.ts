@@ -68,26 +68,7 @@ export function spawnWorker(id: string, env: Record<string, string>): WorkerProc
   };
 }
 
-export const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
-
-export async function waitUntil<T>(
-  fn: () => Promise<T | undefined | false>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch {
-      // the database may be restarting
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { TERMINAL, waitUntil } from './wait';
 
 export async function statuses(pool: pg.Pool, ids: string[]) {
   const { rows } = await pool.query<{

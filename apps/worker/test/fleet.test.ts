@@ -230,6 +230,7 @@ describe('fleet on the shared test database', { timeout: 240_000 }, () => {
       }
     }
     const maxRunning: Record<string, number> = { [q1.id]: 0, [q2.id]: 0 };
+    let rateLimitedAfterWarmUp: number | undefined;
     const all = [...ids, ...quotaIds[q1.id]!, ...quotaIds[q2.id]!];
     await waitUntil(
       async () => {
@@ -238,6 +239,11 @@ describe('fleet on the shared test database', { timeout: 240_000 }, () => {
           [[q1.id, q2.id]],
         );
         for (const r of rows) maxRunning[r.team_id] = Math.max(maxRunning[r.team_id] ?? 0, r.n);
+        // Warm-up: the limit's first burst (rpm 120 → the first ~120 admissions), while the
+        // three processes learn the buckets from response headers; after it, pacing only.
+        const seen = sim.stats().totals;
+        if (rateLimitedAfterWarmUp === undefined && seen.admitted >= 130)
+          rateLimitedAfterWarmUp = seen.rateLimited;
         const s = await statuses(client.pool, all);
         return s.every((x) => TERMINAL.includes(x.status)) ? s : undefined;
       },
@@ -250,11 +256,14 @@ describe('fleet on the shared test database', { timeout: 240_000 }, () => {
     expect(maxRunning[q2.id]).toBeLessThanOrEqual(2);
     const stats = sim.stats();
     expect(stats.totals.admitted).toBeGreaterThanOrEqual(170);
-    // The limiter keeps the fleet under the server's limit: a few stray 429s while the
-    // three processes first learn the buckets (each is paused and retried, never failed —
-    // every task above succeeded), then none.
-    expect(stats.totals.rateLimited).toBeLessThanOrEqual(6);
-    expect(stats.totals.rateLimited / stats.totals.requests).toBeLessThan(0.04);
+    // The limiter keeps the fleet under the server's limit: a few stray 429s in the first
+    // burst while the three processes learn the buckets (each is paused and retried, never
+    // failed — every task above succeeded; usually 1–4, at most 8 seen on a loaded
+    // machine), then none at all once the fleet paces itself.
+    expect(rateLimitedAfterWarmUp).toBeDefined();
+    expect(stats.totals.rateLimited).toBe(rateLimitedAfterWarmUp);
+    expect(stats.totals.rateLimited).toBeLessThanOrEqual(10);
+    expect(stats.totals.rateLimited / stats.totals.requests).toBeLessThan(0.06);
     sim.configure({ limits: { rpm: 4000 } });
     await Promise.all(ws.map((w) => w.kill()));
   });

@@ -38,10 +38,11 @@ const IDENT = /^[a-z_][a-z0-9_]{0,40}$/;
 
 /**
  * The schema: one row per scope with the four buckets as parallel arrays (index = dimension:
- * requests, inputTokens, outputTokens, tokens; NULL capacity = no bucket). Every operation is a
- * PL/pgSQL function that locks the row (`FOR UPDATE`), refills from the database's
- * `clock_timestamp()`, checks, writes and returns — one statement, atomic, no lost updates.
- * `<table>_batch` applies a list of them in order under one lock (what the store sends).
+ * requests, inputTokens, outputTokens, tokens; NULL capacity = no bucket). `<table>_batch`
+ * locks the row (`FOR UPDATE`), refills from the database's `clock_timestamp()`, then applies
+ * a list of operations (reserve, adjust, sync, pause, read) in order, each checked and
+ * answered as if alone, and writes back — one statement, atomic, no lost updates.
+ * `<table>_snapshot` reads without locking.
  */
 export function schemaSql(table: string): string {
   const t = table;
@@ -55,9 +56,6 @@ export function schemaSql(table: string): string {
   lv := ${t}_refill(r.capacity, r.level, extract(epoch from (v_now - r.updated_at)) * 1000);`;
   const store = `
   update ${t} set capacity = caps, level = lv, updated_at = v_now, paused_until = pu where scope = p_scope;`;
-  const ret = `
-  return query select caps, lv, (extract(epoch from v_now) * 1000)::float8,
-    case when pu is null or pu <= v_now then 0::float8 else (extract(epoch from pu) * 1000)::float8 end;`;
   const decl = `declare r record; v_now timestamptz; caps float8[]; lv float8[]; pu timestamptz; i int;`;
   const snap = 'capacity float8[], level float8[], now_ms float8, paused_until_ms float8';
   return `
@@ -80,76 +78,12 @@ begin
   end loop;
   return res;
 end $$;
-create or replace function ${t}_reserve(p_scope text, p_amounts float8[], p_caps float8[])
-returns table(ok boolean, wait_ms float8, limited_by int, oversize int, ${snap})
-language plpgsql as $$
-${decl} a float8; w float8 := 0; wi float8; lim int := 0; ovs int := 0; pms float8;
-begin${load}
-  pu := r.paused_until;
-  for i in 1..4 loop
-    if caps[i] is null and p_caps[i] is not null then
-      caps[i] := p_caps[i];
-      lv[i] := p_caps[i];
-    end if;
-    a := coalesce(p_amounts[i], 0);
-    if caps[i] is not null and a > 0 and lv[i] < a then
-      if a > caps[i] then
-        wi := 'Infinity'::float8;
-        if ovs = 0 then ovs := i; end if;
-      else
-        wi := (a - lv[i]) / (caps[i] / 60000.0);
-      end if;
-      if wi > w then w := wi; lim := i; end if;
-    end if;
-  end loop;
-  pms := case when pu is null then 0 else extract(epoch from (pu - v_now)) * 1000 end;
-  if ovs = 0 and pms > 0 and pms >= w then w := pms; lim := 5; end if;
-  if w = 0 and ovs = 0 then
-    for i in 1..4 loop
-      a := coalesce(p_amounts[i], 0);
-      if caps[i] is not null and a > 0 then lv[i] := lv[i] - a; end if;
-    end loop;
-  end if;${store}
-  return query select (w = 0 and ovs = 0), w, lim, ovs, caps, lv, (extract(epoch from v_now) * 1000)::float8,
-    case when pu is null or pu <= v_now then 0::float8 else (extract(epoch from pu) * 1000)::float8 end;
-end $$;
-create or replace function ${t}_adjust(p_scope text, p_deltas float8[])
-returns table(${snap}) language plpgsql as $$
-${decl} d float8;
-begin${load}
-  pu := r.paused_until;
-  for i in 1..4 loop
-    d := coalesce(p_deltas[i], 0);
-    if caps[i] is not null and d <> 0 then
-      if d > 0 then lv[i] := lv[i] - d; else lv[i] := least(caps[i], lv[i] - d); end if;
-    end if;
-  end loop;${store}${ret}
-end $$;
-create or replace function ${t}_sync(p_scope text, p_caps float8[], p_targets float8[])
-returns table(${snap}) language plpgsql as $$
-${decl}
-begin${load}
-  pu := r.paused_until;
-  for i in 1..4 loop
-    if p_caps[i] is not null and p_caps[i] > 0 then
-      if caps[i] is null then
-        lv[i] := p_caps[i];
-      else
-        lv[i] := p_caps[i] - (caps[i] - lv[i]);
-      end if;
-      caps[i] := p_caps[i];
-    end if;
-    if caps[i] is not null and p_targets[i] is not null then
-      lv[i] := least(lv[i], p_targets[i]);
-    end if;
-  end loop;${store}${ret}
-end $$;
-create or replace function ${t}_pause(p_scope text, p_ms float8)
-returns table(${snap}) language plpgsql as $$
-${decl}
-begin${load}
-  pu := greatest(coalesce(r.paused_until, v_now), v_now + make_interval(secs => greatest(p_ms, 0) / 1000.0));${store}${ret}
-end $$;
+-- One function per operation until the store learned to batch; every operation goes
+-- through <table>_batch now.
+drop function if exists ${t}_reserve(text, float8[], float8[]);
+drop function if exists ${t}_adjust(text, float8[]);
+drop function if exists ${t}_sync(text, float8[], float8[]);
+drop function if exists ${t}_pause(text, float8);
 create or replace function ${t}_batch(p_scope text, p_kinds int[], p_a float8[], p_b float8[])
 returns table(ok boolean, wait_ms float8, limited_by int, oversize int, ${snap})
 language plpgsql as $$

@@ -127,26 +127,30 @@ export function createExecutor(o: ExecutorOptions): Executor {
     };
 
     /**
-     * Ends the attempt: usage first (durable before the task can look finished), then one
-     * statement with the remaining events, the session and the new status.
+     * Ends the attempt in one statement: the usage not written yet, the remaining events, the
+     * session and the new status (usage flushed during the run is durable before it).
      */
     const settle = async (
       status: TerminalStatus | 'queued',
-      fields: Omit<SettleFields, 'events' | 'session'>,
+      fields: Omit<SettleFields, 'events' | 'session' | 'usage'>,
     ): Promise<boolean> => {
       clearTimeout(timer);
       o.cancels.unregister(taskId);
-      await flushUsage();
+      await usageWrites;
+      const rest = usage.splice(0);
       const events = await o.events.take(taskId);
       o.events.close(taskId);
       const session = o.runner.takeSession?.(taskId);
-      return persistently('settling the task', () =>
+      const made = await persistently('settling the task', () =>
         settleTask(o.pool, taskId, status, {
           ...fields,
           ...(events.length ? { events } : {}),
           ...(session ? { session } : {}),
+          ...(rest.length ? { usage: rest } : {}),
         }),
       );
+      if (rest.length) o.onUsage?.(rest);
+      return made;
     };
 
     try {

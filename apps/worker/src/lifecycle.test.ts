@@ -1,4 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
+import type { UsageRecord } from '@baton/db/usage';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { beginAttempt, finish, settleTask, startTask } from './lifecycle';
@@ -122,6 +123,50 @@ describe('startTask and settleTask', () => {
     );
     expect(t2[0]).toEqual({ status: 'succeeded', result: 'done', attempts: 2 });
     expect((await startTask(pool, id, 'job-2')).outcome).toBe('finished');
+  });
+
+  it('writes the usage in the settle statement: with the status or not at all, and once', async () => {
+    const id = await task();
+    expect((await startTask(pool, id, 'job-u', 0)).outcome).toBe('started');
+    const rec = (n: string, over: Partial<UsageRecord> = {}): UsageRecord => ({
+      providerRequestId: `req_settle_${n}`,
+      messageId: `msg_${n}`,
+      taskId: id,
+      teamId,
+      backend: 'api',
+      model: 'claude-haiku-4-5',
+      inputTokens: 10,
+      outputTokens: 4,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
+      cacheReadTokens: 0,
+      costUsd: '0.00003',
+      status: 'ok',
+      ...over,
+    });
+    const count = async () =>
+      (
+        await pool.query<{ n: number; out: number }>(
+          'select count(*)::int as n, coalesce(sum(output_tokens), 0)::int as out from usage_events where task_id = $1',
+          [id],
+        )
+      ).rows[0];
+    // A row with an unknown session fails the statement: neither the usage nor the status lands.
+    const bad = rec('b', { sessionId: '00000000-0000-4000-8000-00000000beef' });
+    await expect(
+      settleTask(pool, id, 'succeeded', { result: 'x', usage: [rec('a'), bad] }),
+    ).rejects.toMatchObject({ code: '23503' });
+    expect(await count()).toEqual({ n: 0, out: 0 });
+    const { rows: still } = await pool.query('select status from tasks where id = $1', [id]);
+    expect(still[0]).toEqual({ status: 'running' });
+    // Settled with its usage; a second settle with the same rows (a retry) counts nothing twice.
+    const usage = [rec('a'), rec('b'), rec('a')];
+    expect(await settleTask(pool, id, 'succeeded', { result: 'ok', usage })).toBe(true);
+    expect(await count()).toEqual({ n: 2, out: 8 });
+    expect(await settleTask(pool, id, 'succeeded', { result: 'ok', usage })).toBe(false);
+    expect(await count()).toEqual({ n: 2, out: 8 });
+    const { rows } = await pool.query('select status, result from tasks where id = $1', [id]);
+    expect(rows[0]).toEqual({ status: 'succeeded', result: 'ok' });
   });
 
   it('cancels a task whose cancellation came before it started, and knows a missing one', async () => {

@@ -1,3 +1,4 @@
+import { type UsageRecord, usageInsert } from '@baton/db/usage';
 import type pg from 'pg';
 
 export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
@@ -136,6 +137,8 @@ export interface SettleFields {
   events?: EventRow[];
   /** The task's conversation, saved in the same statement. */
   session?: SessionRow;
+  /** Usage not written yet, inserted (idempotently) in the same statement. */
+  usage?: UsageRecord[];
 }
 
 /**
@@ -150,18 +153,32 @@ export async function settleTask(
   status: TerminalStatus | 'queued' | null,
   fields: SettleFields = {},
 ): Promise<boolean> {
+  const values: unknown[] = [
+    taskId,
+    status,
+    fields.reason ?? null,
+    fields.result ?? null,
+    fields.error ? JSON.stringify(fields.error) : null,
+    fields.events?.length ? JSON.stringify(fields.events) : null,
+    fields.session ? sessionJson(fields.session) : null,
+  ];
+  const settle = 'baton_task_settle($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb)';
+  if (!fields.usage?.length) {
+    const { rows } = await pool.query<{ made: boolean }>({
+      name: 'baton_task_settle',
+      text: `select ${settle} as made`,
+      values,
+    });
+    return rows[0]?.made === true;
+  }
+  // The usage rows ride along as a data-modifying WITH: one round trip, one transaction, so
+  // they are durable exactly when the new status is (its uniqueness keeps a retry from
+  // counting them twice).
+  const usage = usageInsert(fields.usage, values.length + 1);
   const { rows } = await pool.query<{ made: boolean }>({
-    name: 'baton_task_settle',
-    text: 'select baton_task_settle($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb) as made',
-    values: [
-      taskId,
-      status,
-      fields.reason ?? null,
-      fields.result ?? null,
-      fields.error ? JSON.stringify(fields.error) : null,
-      fields.events?.length ? JSON.stringify(fields.events) : null,
-      fields.session ? sessionJson(fields.session) : null,
-    ],
+    name: 'baton_task_settle_usage',
+    text: `with usage as (${usage.text}) select ${settle} as made`,
+    values: [...values, ...usage.values],
   });
   return rows[0]?.made === true;
 }

@@ -56,28 +56,32 @@ const COLUMNS = [
  * list has 20 parameters per row to parse and bind, and a new statement text
  * per size). Rows go in (provider_request_id, message_id) order, so two
  * writers flushing overlapping batches (a retried flush) take the unique
- * index's keys in the same order and cannot deadlock.
+ * index's keys in the same order and cannot deadlock. `first` is the number of
+ * its first parameter, for a caller that puts the insert in a larger statement.
  */
-const INSERT_SQL = `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
-  select * from unnest(${COLUMNS.map(([, t], i) => `$${i + 1}::${t}[]`).join(', ')})
+function insertSql(first: number): string {
+  return `insert into usage_events (${COLUMNS.map(([c]) => c).join(', ')})
+  select * from unnest(${COLUMNS.map(([, t], i) => `$${first + i}::${t}[]`).join(', ')})
     as u(${COLUMNS.map(([c]) => c).join(', ')})
   order by provider_request_id collate "C", message_id collate "C"
   on conflict (provider_request_id, message_id) do nothing`;
+}
+const INSERT_SQL = insertSql(1);
 
 /**
- * Inserts usage idempotently: `(provider_request_id, message_id)` is unique,
- * so recording the same response twice — a retried flush, a re-run that
- * replays a transcript, the same response twice in one batch — inserts it
- * once. Returns how many rows were new. Takes a pool or a client inside a
- * transaction (one statement either way). The references (team, task, user,
- * session) are checked once per batch by a statement trigger (migration
- * `usage_refs_by_statement`): an unknown one fails the whole batch with 23503.
+ * The insert of `insertUsage` with its parameters numbered from `first`, and
+ * the values of those parameters (one array per column): for a statement that
+ * writes usage together with other rows, e.g. as a data-modifying `WITH`
+ * (add `returning 1` to count the new rows).
  */
-export async function insertUsage(
-  pool: Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>,
+export function usageInsert(
   records: UsageRecord[],
-): Promise<number> {
-  if (records.length === 0) return 0;
+  first = 1,
+): { text: string; values: unknown[][] } {
+  return { text: first === 1 ? INSERT_SQL : insertSql(first), values: usageColumns(records) };
+}
+
+function usageColumns(records: UsageRecord[]): unknown[][] {
   const n = records.length;
   const cols: unknown[][] = COLUMNS.map(() => new Array(n));
   const now = new Date().toISOString();
@@ -104,6 +108,23 @@ export async function insertUsage(
     cols[18]![i] = r.errorType ?? null;
     cols[19]![i] = r.at ? r.at.toISOString() : now;
   }
-  const res = await pool.query(INSERT_SQL, cols);
+  return cols;
+}
+
+/**
+ * Inserts usage idempotently: `(provider_request_id, message_id)` is unique,
+ * so recording the same response twice — a retried flush, a re-run that
+ * replays a transcript, the same response twice in one batch — inserts it
+ * once. Returns how many rows were new. Takes a pool or a client inside a
+ * transaction (one statement either way). The references (team, task, user,
+ * session) are checked once per batch by a statement trigger (migration
+ * `usage_refs_by_statement`): an unknown one fails the whole batch with 23503.
+ */
+export async function insertUsage(
+  pool: Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>,
+  records: UsageRecord[],
+): Promise<number> {
+  if (records.length === 0) return 0;
+  const res = await pool.query(INSERT_SQL, usageColumns(records));
   return res.rowCount ?? 0;
 }

@@ -121,8 +121,11 @@ export function limiterGate(limiter: Limiter, options: LimiterGateOptions = {}):
     },
     async settle(ticket, usage, headers) {
       const { reservation } = ticket as LimiterTicket;
-      await limiter.settle(reservation, usageOf(usage));
-      if (headers) await limiter.calibrate(reservation, headers);
+      // Both leave before either answers (settle updates the reservation synchronously, which
+      // calibrate reads), so a store that batches sends them as one statement.
+      const settled = limiter.settle(reservation, usageOf(usage));
+      if (headers) await Promise.all([settled, limiter.calibrate(reservation, headers)]);
+      else await settled;
     },
     async release(ticket) {
       await limiter.release((ticket as LimiterTicket).reservation);

@@ -18,8 +18,8 @@ export interface PostgresStoreOptions {
   /** Create the table and functions on first use (idempotent). Default true. */
   autoMigrate?: boolean;
   /**
-   * Operations on one scope that arrive while an earlier one is on its way to the database
-   * wait for it and then go together, as one statement (`<table>_batch`) that locks the row
+   * Operations on one scope submitted in the same synchronous stretch, and those that arrive
+   * while an earlier statement is on its way to the database, go together, as one statement (`<table>_batch`) that locks the row
    * once and applies them in arrival order — each result exactly what it would have been
    * alone at that point. Under load this turns many row-locking statements into few: fewer
    * round trips, and less time other processes wait on the row. At most this many
@@ -234,6 +234,9 @@ export function postgresStore(pool: Queryable, options: PostgresStoreOptions = {
   const drain = async (scope: string, lane: Lane): Promise<void> => {
     lane.running = true;
     try {
+      // One microtask before the first statement: operations submitted in the same synchronous
+      // stretch (a settle and the re-sync from the same response's headers) go together.
+      await undefined;
       while (lane.ops.length > 0) {
         const ops = lane.ops.splice(0, maxBatch);
         try {

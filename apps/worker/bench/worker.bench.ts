@@ -12,6 +12,7 @@ import { createTestDatabase, startTestPostgres } from '@baton/db/testing';
 import { startSimulator } from '@baton/simulator';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
+import { WORKER_NODE_FLAGS } from '../src/node-flags';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 3000);
 // Pickup latency is measured on a steady trickle (below capacity), after the throughput flood.
@@ -155,8 +156,7 @@ try {
           },
           [
             // As `pnpm --filter @baton/worker start` runs it (see the README).
-            '--max-semi-space-size=4',
-            '--optimize-for-size',
+            ...WORKER_NODE_FLAGS,
             ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
           ],
         ),

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import type pg from 'pg';
+import { WORKER_NODE_FLAGS } from '../src/node-flags';
 
 const main = path.join(import.meta.dirname, '../src/main.ts');
 
@@ -16,24 +17,20 @@ export interface WorkerProcess {
 
 /** A real worker OS process (src/main.ts), as a team deploys it. */
 export function spawnWorker(id: string, env: Record<string, string>): WorkerProcess {
-  const child = spawn(
-    process.execPath,
-    ['--max-semi-space-size=4', '--optimize-for-size', '--import', 'tsx', main],
-    {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: process.env.HOME ?? '/tmp',
-        WORKER_ID: id,
-        WORKER_PORT: '0',
-        LOG_LEVEL: 'info',
-        WORKER_HEARTBEAT_SECONDS: '10',
-        WORKER_MONITOR_SECONDS: '2',
-        WORKER_RETRY_DELAY_SECONDS: '1',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', main], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      WORKER_ID: id,
+      WORKER_PORT: '0',
+      LOG_LEVEL: 'info',
+      WORKER_HEARTBEAT_SECONDS: '10',
+      WORKER_MONITOR_SECONDS: '2',
+      WORKER_RETRY_DELAY_SECONDS: '1',
+      ...env,
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const logs: string[] = [];
   let resolveUrl: (u: string) => void;
   const healthUrl = new Promise<string>((r) => {

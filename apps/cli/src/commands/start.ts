@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { dataDir, redactUrl, resolveDatabase, runMigrations } from '@baton/db';
+import { WORKER_NODE_FLAGS } from '@baton/worker/node-flags';
 import { Command } from 'commander';
 import { cliEnv } from '../env';
 import { cliMain, nextBin, repoRoot, webDir, workerMain } from '../paths';
@@ -164,10 +165,9 @@ async function start(opts: StartOptions) {
       const worker = spawnManaged({
         name: 'worker',
         command: process.execPath,
-        // Smaller young-generation semi-spaces and a heap tuned for size: under 200 MB
-        // RSS with 32 sessions instead of 250–300 MB (apps/worker/README.md,
-        // `pnpm bench:worker`); the same flags as `pnpm --filter @baton/worker start`.
-        args: ['--max-semi-space-size=4', '--optimize-for-size', '--import', 'tsx', workerMain],
+        // The worker's V8 flags (a heap that grows slowly: ~200 MB RSS with 32 sessions
+        // instead of 250–300 MB; apps/worker/README.md), as `pnpm --filter @baton/worker start`.
+        args: [...WORKER_NODE_FLAGS, '--import', 'tsx', workerMain],
         cwd: path.join(repoRoot, 'apps/worker'),
         env: { ...childEnv, WORKER_PORT: String(workerPort) },
         useColor,

@@ -1,20 +1,10 @@
-import { createDb, type DbClient } from '@baton/db';
-import { createBoss, type PgBoss, submitTask } from '@baton/db/queue';
-import { teams } from '@baton/db/schema';
-import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
-import { type RunningSimulator, startSimulator } from '@baton/simulator';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { submitTask } from '@baton/db/queue';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorkerHarness, type WorkerHarness } from '../test/harness';
 import { waitUntil } from '../test/wait';
-import { createLogger } from './logger';
-import { type RunningWorker, startWorker } from './worker';
 
 // A real worker (core runner, simulator) writing its heartbeat: breaker states come from the runs.
-let tdb: TestDatabase;
-let client: DbClient;
-let boss: PgBoss;
-let sim: RunningSimulator;
-let worker: RunningWorker;
-let teamId: string;
+let h: WorkerHarness;
 
 interface Beat {
   id: string;
@@ -27,9 +17,10 @@ interface Beat {
 }
 
 async function beatOf(id: string): Promise<Beat | undefined> {
-  const { rows } = await client.pool.query<Beat>('select * from worker_heartbeats where id = $1', [
-    id,
-  ]);
+  const { rows } = await h.client.pool.query<Beat>(
+    'select * from worker_heartbeats where id = $1',
+    [id],
+  );
   return rows[0];
 }
 
@@ -44,35 +35,23 @@ const until = <T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, ms 
   );
 
 beforeAll(async () => {
-  tdb = await createTestDatabase(inject('pgAdminUrl'));
-  client = createDb(tdb.url);
-  sim = await startSimulator({ port: 0, response: { ttftMs: 0, tokensPerSecond: 0, seed: 11 } });
-  const [team] = await client.db.insert(teams).values({ name: 'HB', slug: 'hb' }).returning();
-  teamId = team!.id;
-  worker = await startWorker({
-    databaseUrl: tdb.url,
-    port: 0,
-    host: '127.0.0.1',
+  h = await startWorkerHarness({
+    team: { name: 'HB', slug: 'hb' },
+    seed: 11,
     workerId: 'hb-worker',
-    logger: createLogger({ level: 'silent' }),
-    provider: { baseURL: sim.url, apiKey: 'sk-sim-heartbeat' },
+    apiKey: 'sk-sim-heartbeat',
     concurrency: 3,
     queue: { retryLimit: 0, retryDelaySeconds: 1 },
   });
-  boss = await createBoss(tdb.url, { supervise: false });
 });
 
 afterAll(async () => {
-  await worker?.stop();
-  await boss?.stop({ graceful: false });
-  await sim?.close();
-  await client?.close();
-  await tdb?.drop();
+  await h?.stop();
 });
 
 async function runTask(model: string, fallbackModels: string[]) {
-  const task = await submitTask(client.db, boss, {
-    teamId,
+  const task = await submitTask(h.client.db, h.boss, {
+    teamId: h.teamId,
     prompt: 'hello',
     model,
     fallbackModels,
@@ -80,7 +59,7 @@ async function runTask(model: string, fallbackModels: string[]) {
   const done = await until(
     async () =>
       (
-        await client.pool.query<{ status: string }>(
+        await h.client.pool.query<{ status: string }>(
           `select status from tasks where id = $1 and status in ('succeeded','failed','cancelled','timed_out')`,
           [task.id],
         )
@@ -111,13 +90,13 @@ describe('worker heartbeat', () => {
     );
 
     // Opus overloaded on every call: 2 attempts per task, the breaker opens after 5 failures.
-    sim.configure({ faults: 'overloaded@claude-opus-4-5:always' });
+    h.sim.configure({ faults: 'overloaded@claude-opus-4-5:always' });
     try {
       for (let i = 0; i < 3; i++) {
         expect((await runTask('claude-opus-4-5', ['claude-sonnet-4-5'])).status).toBe('succeeded');
       }
     } finally {
-      sim.configure({ faults: null });
+      h.sim.configure({ faults: null });
     }
     const beat = await until(
       () => beatOf('hb-worker'),
@@ -127,12 +106,12 @@ describe('worker heartbeat', () => {
     expect(beat!.breakers.find((x) => x.model === 'claude-sonnet-4-5')?.state).toBe('closed');
 
     // The same state is on /metrics (2 = open).
-    const metrics = await (await fetch(`${worker.healthUrl}/metrics`)).text();
+    const metrics = await (await fetch(`${h.worker.healthUrl}/metrics`)).text();
     expect(metrics).toMatch(/baton_breaker_state\{breaker="anthropic\/claude-opus-4-5"\} 2/);
   });
 
   it('marks itself stopped on a clean stop', async () => {
-    await worker.stop();
+    await h.worker.stop();
     const beat = await beatOf('hb-worker');
     expect(beat?.stopped_at).toBeInstanceOf(Date);
   });

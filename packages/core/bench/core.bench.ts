@@ -29,22 +29,14 @@ import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Anthropic from '@anthropic-ai/sdk';
-import { createLimiter, memoryStore } from '@baton/ratelimit';
-import type * as Core from '../src/index.js';
+import type * as Setup from './setup.js';
 
-// The package's own build (its `exports`), typed from the sources.
-const entry = '@baton/core';
-const {
-  batchingUsageSink,
-  createApiBackend,
-  createBreakerRegistry,
-  createClaudeCodeBackend,
-  createSessionPool,
-  limiterGate,
-} = (await import(entry)) as typeof Core;
+// Plain Node strips the types but does not find `./setup.js` for `./setup.ts`, and tsc here
+// rejects a `.ts` import path: the specifier in a variable, typed from the module.
+const setup = './setup.ts';
+const { core, createBaton, createSdk, KEY, plainRequest } = (await import(setup)) as typeof Setup;
 
-const KEY = 'sk-bench';
+const { createClaudeCodeBackend, createSessionPool } = core;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 
@@ -106,58 +98,18 @@ async function runJobs(
 
 const load0 = loadavg();
 const sim = await startSim();
-const PROMPT = 'Say something short.';
-const SYSTEM = 'You are terse.';
-const MODEL = 'claude-haiku-4-5';
-const body = {
-  model: MODEL,
-  max_tokens: 256,
-  system: [{ type: 'text' as const, text: SYSTEM }],
-  messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: PROMPT }] }],
-};
-
-// Plain SDK: one streamed request, consumed to the end.
-const sdk = new Anthropic({ baseURL: sim.url, apiKey: KEY, maxRetries: 0 });
-const plain = async () => {
-  const stream = await sdk.messages.create({ ...body, stream: true });
-  for await (const _ of stream) {
-  }
-};
-
-// Baton: limiter (limits high), breaker, batching usage sink, session pool, recovery.
-const limiter = createLimiter({
-  store: memoryStore(),
-  limits: {
-    requestsPerMinute: 100_000_000,
-    inputTokensPerMinute: 1e12,
-    outputTokensPerMinute: 1e12,
-  },
-});
+// Plain SDK and Baton (limiter with limits high, breaker, batching usage sink, session pool,
+// recovery) through the same SDK client.
+const sdk = createSdk({ baseURL: sim.url });
+const plain = plainRequest(sdk);
 let recorded = 0;
-const sink = batchingUsageSink(
-  async (b) => {
-    recorded += b.length;
-  },
-  { maxBatch: 500, flushIntervalMs: 200 },
-);
-const api = createApiBackend({
-  client: sdk,
-  apiKey: KEY,
-  rateGate: limiterGate(limiter),
-  breakers: createBreakerRegistry(),
-  usageSink: sink,
+const {
+  limiter,
+  sink,
+  request: baton,
+} = createBaton(sdk, async (b) => {
+  recorded += b.length;
 });
-const pool = createSessionPool({ api, maxSessions: 1_000, maxIdle: 1_000 });
-let conv = 0;
-const baton = async () => {
-  const lease = await pool.acquire(`conv-${conv++}`, {
-    model: MODEL,
-    maxTokens: 256,
-    system: SYSTEM,
-  });
-  await lease.run({ prompt: PROMPT, cache: false }).result;
-  await lease.release();
-};
 const fns: Record<Kind, One> = { sdk: plain, baton };
 
 const per = Math.ceil(REQUESTS / ROUNDS);

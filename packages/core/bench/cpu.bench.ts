@@ -13,30 +13,15 @@
 import { createHook } from 'node:async_hooks';
 import { fork } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
-import Anthropic from '@anthropic-ai/sdk';
-import { createLimiter, memoryStore } from '@baton/ratelimit';
-import type * as Core from '../src/index.js';
+import type * as Setup from './setup.js';
 
-const entry = '@baton/core';
-const {
-  batchingUsageSink,
-  createApiBackend,
-  createBreakerRegistry,
-  createSessionPool,
-  limiterGate,
-} = (await import(entry)) as typeof Core;
+// Plain Node strips the types but does not find `./setup.js` for `./setup.ts`, and tsc here
+// rejects a `.ts` import path: the specifier in a variable, typed from the module.
+const setup = './setup.ts';
+const { body, createBaton, createSdk, KEY, plainRequest } = (await import(setup)) as typeof Setup;
 
 const N = Number(process.env.BENCH_REQUESTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
-const MODEL = 'claude-haiku-4-5';
-const SYSTEM = 'You are terse.';
-const PROMPT = 'Say something short.';
-const body = {
-  model: MODEL,
-  max_tokens: 256,
-  system: [{ type: 'text' as const, text: SYSTEM }],
-  messages: [{ role: 'user' as const, content: [{ type: 'text' as const, text: PROMPT }] }],
-};
 
 // One real response from the simulator (own process), recorded.
 const child = fork(new URL('./sim-server.ts', import.meta.url), {
@@ -50,7 +35,7 @@ const live = await fetch(`${url}/v1/messages`, {
   method: 'POST',
   headers: {
     'content-type': 'application/json',
-    'x-api-key': 'sk-bench',
+    'x-api-key': KEY,
     'anthropic-version': '2023-06-01',
   },
   body: JSON.stringify({ ...body, stream: true }),
@@ -71,40 +56,12 @@ const recorded = async () =>
       k === 'request-id' ? `req_${n++}` : v,
     ]),
   });
-const sdk = new Anthropic({
+const sdk = createSdk({
   baseURL: 'http://recorded.invalid',
-  apiKey: 'sk-bench',
-  maxRetries: 0,
   fetch: recorded as unknown as typeof fetch,
 });
-const plain = async () => {
-  const s = await sdk.messages.create({ ...body, stream: true });
-  for await (const _ of s) {
-  }
-};
-const limiter = createLimiter({
-  store: memoryStore(),
-  limits: { requestsPerMinute: 1e8, inputTokensPerMinute: 1e12, outputTokensPerMinute: 1e12 },
-});
-const sink = batchingUsageSink(async () => {}, { maxBatch: 500, flushIntervalMs: 200 });
-const api = createApiBackend({
-  client: sdk,
-  apiKey: 'sk-bench',
-  rateGate: limiterGate(limiter),
-  breakers: createBreakerRegistry(),
-  usageSink: sink,
-});
-const pool = createSessionPool({ api, maxSessions: 1_000, maxIdle: 1_000 });
-let conv = 0;
-const baton = async () => {
-  const lease = await pool.acquire(`conv-${conv++}`, {
-    model: MODEL,
-    maxTokens: 256,
-    system: SYSTEM,
-  });
-  await lease.run({ prompt: PROMPT, cache: false }).result;
-  await lease.release();
-};
+const plain = plainRequest(sdk);
+const { limiter, sink, pool, request: baton } = createBaton(sdk, async () => {});
 
 async function cpuPerRequest(fn: () => Promise<void>, count: number, c: number): Promise<number> {
   let next = 0;

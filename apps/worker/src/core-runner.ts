@@ -258,6 +258,10 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
       }
     },
     takeSession: (taskId) => store.take(taskId),
+    poolStats() {
+      const s = sessions.stats();
+      return { active: s.active, idle: s.idle, waiting: s.waiting, max: o.maxSessions };
+    },
     async close() {
       await sessions.close();
       await store.flush();

@@ -13,7 +13,7 @@ interface Beat {
   stopped_at: Date | null;
   last_seen_at: Date;
   breakers: { provider: string; model: string; state: string }[];
-  pool: { active: number; max?: number } | null;
+  pool: { active: number; idle?: number; waiting?: number; max?: number } | null;
 }
 
 async function beatOf(id: string): Promise<Beat | undefined> {
@@ -78,7 +78,7 @@ describe('worker heartbeat', () => {
       'a first beat',
     );
     expect(beat).toMatchObject({ concurrency: 3, running: 0, stopped_at: null, breakers: [] });
-    expect(beat!.pool).toMatchObject({ active: 0, max: 3 });
+    expect(beat!.pool).toEqual({ active: 0, idle: 0, waiting: 0, max: 3 });
   });
 
   it("reports a model's breaker closed once it answers and open after it keeps failing", async () => {
@@ -108,6 +108,15 @@ describe('worker heartbeat', () => {
     // The same state is on /metrics (2 = open).
     const metrics = await (await fetch(`${h.worker.healthUrl}/metrics`)).text();
     expect(metrics).toMatch(/baton_breaker_state\{breaker="anthropic\/claude-opus-4-5"\} 2/);
+    // The four finished conversations are kept idle in the session pool for reuse, none leased.
+    expect(metrics).toMatch(/baton_session_pool_sessions\{state="idle"\} 4\b/);
+    expect(metrics).toMatch(/baton_session_pool_sessions\{state="active"\} 0\b/);
+    const idle = await until(
+      () => beatOf('hb-worker'),
+      (b) => b?.pool?.idle === 4,
+      'the idle sessions in the heartbeat',
+    );
+    expect(idle!.pool).toEqual({ active: 0, idle: 4, waiting: 0, max: 3 });
   });
 
   it('marks itself stopped on a clean stop', async () => {

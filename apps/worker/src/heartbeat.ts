@@ -104,7 +104,7 @@ export interface HeartbeatOptions {
   concurrency: number;
   breakers: () => BreakerSnapshot[];
   running: () => number;
-  /** Session pool use, when the runner reports it. */
+  /** Session pool use, when the runner reports it (else: tasks running of the concurrency). */
   poolStats?: () => PoolSnapshot | null | undefined;
   onError?: (err: unknown) => void;
 }

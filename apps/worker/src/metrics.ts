@@ -65,7 +65,7 @@ export function createMetrics() {
   });
   const poolSessions = new client.Gauge({
     name: 'baton_session_pool_sessions',
-    help: 'Sessions in the pool, by state',
+    help: 'Sessions in the pool, by state: active (leased), idle (kept for reuse), waiting (for a slot)',
     labelNames: ['state'] as const,
     registers: [registry],
   });

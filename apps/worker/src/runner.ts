@@ -28,10 +28,19 @@ export interface ClassifiedError extends Error {
   retryable?: boolean;
 }
 
+export interface PoolUse {
+  active: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
 /** Runs one attempt of a task (through @baton/core in production). */
 export interface TaskRunner {
   run(ctx: RunContext): Promise<RunResult>;
   /** The task's conversation saved by the attempt and not written yet, for the settle statement. */
   takeSession?(taskId: string): SessionRow | undefined;
+  /** Its session pool's use: leased, kept idle for reuse, waiting for a slot, and the limit. */
+  poolStats?(): PoolUse;
   close?(): Promise<void>;
 }

@@ -166,6 +166,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     concurrency: runner ? (options.concurrency ?? 8) : 0,
     breakers: () => tracker.breakers(),
     running: () => executor?.active() ?? 0,
+    poolStats: () => runner?.poolStats?.(),
     onError: (err) =>
       log.warn({ err: (err as Error).message }, 'writing the heartbeat failed; retrying'),
   });
@@ -188,6 +189,12 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     extraRoutes: {
       '/metrics': async (_req, res) => {
         metrics.running.set(executor?.active() ?? 0);
+        const use = runner?.poolStats?.();
+        if (use) {
+          for (const state of ['active', 'idle', 'waiting'] as const) {
+            metrics.poolSessions.set({ state }, use[state]);
+          }
+        }
         if (boss) {
           const q = await boss.getQueue('baton-task-run').catch(() => null);
           if (q) {

@@ -117,6 +117,18 @@ describe('worker through @baton/core against the simulator', () => {
       expect(done.status).toBe('failed');
       expect(done.attempts).toBe(1);
       expect(done.error?.type).toBe('AuthenticationFailure');
+      // Its /readyz says why it cannot take work; the worker with the right key is ready.
+      type Ready = { status: string; checks: Record<string, { ok: boolean; error?: string }> };
+      const bad = await fetch(`${w.healthUrl}/readyz`);
+      expect(bad.status).toBe(503);
+      const badBody = (await bad.json()) as Ready;
+      expect(badBody.checks.database?.ok).toBe(true);
+      expect(badBody.checks.queue?.ok).toBe(true);
+      expect(badBody.checks.provider).toMatchObject({
+        ok: false,
+        error: 'the provider refused the API key (401)',
+      });
+      expect(JSON.stringify(badBody)).not.toContain('wrong-key');
     } finally {
       await w.stop();
       await auth.close();
@@ -125,6 +137,16 @@ describe('worker through @baton/core against the simulator', () => {
         concurrency: 4,
       });
     }
+  });
+
+  it('is ready when the database, the queue and the provider answer', async () => {
+    const res = await fetch(`${h.worker.healthUrl}/readyz`);
+    const body = (await res.json()) as {
+      checks: Record<string, { ok: boolean; status?: number; url?: string }>;
+    };
+    expect(res.status).toBe(200);
+    expect(Object.keys(body.checks).sort()).toEqual(['database', 'provider', 'queue']);
+    expect(body.checks.provider).toMatchObject({ ok: true, status: 200, url: h.sim.url });
   });
 
   it('cancels a slow api task within seconds', async () => {

@@ -19,6 +19,7 @@ import { startHealthServer } from './health';
 import { BreakerTracker, startHeartbeat } from './heartbeat';
 import type { Logger } from './logger';
 import { createMetrics } from './metrics';
+import { providerCheck } from './provider-check';
 import type { TaskRunner } from './runner';
 
 export interface WorkerOptions {
@@ -180,7 +181,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     port: options.port,
     host: options.host,
     liveness: { database: dbCheck },
-    readiness: { database: dbCheck, queue: queueCheck },
+    readiness: {
+      database: dbCheck,
+      queue: queueCheck,
+      // The provider the core runner calls (a runner of the caller's own brings its own checks).
+      ...(options.runner === 'core' || options.runner === undefined
+        ? { provider: providerCheck(options.provider ?? {}) }
+        : {}),
+    },
     info: () => ({
       workerId: id,
       startedAt: startedAt.toISOString(),

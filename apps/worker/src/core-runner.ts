@@ -135,10 +135,11 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
   const breakers = createBreakerRegistry();
   let rateGate: RateGate | undefined;
   let limiter: ReturnType<typeof createLimiter> | undefined;
+  let limitStore: ReturnType<typeof postgresStore> | undefined;
   if (o.sharedLimits !== false) {
-    const store = postgresStore(o.pool);
-    await store.migrate();
-    limiter = createLimiter({ store });
+    limitStore = postgresStore(o.pool);
+    await limitStore.migrate();
+    limiter = createLimiter({ store: limitStore });
     rateGate = limiterGate(limiter);
   }
   const common = {
@@ -258,6 +259,16 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
       }
     },
     takeSession: (taskId) => store.take(taskId),
+    async rateLimits() {
+      const scopes = (await limitStore?.scopes()) ?? [];
+      return scopes.flatMap(({ scope, buckets }) =>
+        Object.entries(buckets).map(([dimension, b]) => ({
+          scope,
+          dimension,
+          remaining: Math.max(0, Math.floor(b.level)),
+        })),
+      );
+    },
     poolStats() {
       const s = sessions.stats();
       return { active: s.active, idle: s.idle, waiting: s.waiting, max: o.maxSessions };

@@ -111,6 +111,20 @@ describe('worker heartbeat', () => {
     // The four finished conversations are kept idle in the session pool for reuse, none leased.
     expect(metrics).toMatch(/baton_session_pool_sessions\{state="idle"\} 4\b/);
     expect(metrics).toMatch(/baton_session_pool_sessions\{state="active"\} 0\b/);
+    // The shared buckets the runs went through (those whose limits are known: the simulator's
+    // headers told them), with what remains of each dimension.
+    const remaining = [
+      ...metrics.matchAll(/baton_ratelimit_remaining\{scope="([^"]+)",dimension="(\w+)"\} (\d+)/g),
+    ].map(([, scope, dimension, n]) => ({ scope, dimension, n: Number(n) }));
+    const { rows: scopes } = await h.client.pool.query<{ scope: string }>(
+      `select scope from baton_ratelimit_buckets b
+        where exists (select 1 from unnest(b.capacity, b.level) as u(c, l) where c is not null and l is not null)`,
+    );
+    expect(scopes.length).toBeGreaterThan(0);
+    expect([...new Set(remaining.map((r) => r.scope))].sort()).toEqual(
+      scopes.map((r) => r.scope).sort(),
+    );
+    expect(remaining.some((r) => r.dimension === 'requests' && r.n > 0)).toBe(true);
     const idle = await until(
       () => beatOf('hb-worker'),
       (b) => b?.pool?.idle === 4,

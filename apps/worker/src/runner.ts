@@ -42,5 +42,7 @@ export interface TaskRunner {
   takeSession?(taskId: string): SessionRow | undefined;
   /** Its session pool's use: leased, kept idle for reuse, waiting for a slot, and the limit. */
   poolStats?(): PoolUse;
+  /** Remaining capacity of the shared rate-limit buckets, per scope and dimension, now. */
+  rateLimits?(): Promise<Array<{ scope: string; dimension: string; remaining: number }>>;
   close?(): Promise<void>;
 }

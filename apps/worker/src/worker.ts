@@ -197,6 +197,13 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     extraRoutes: {
       '/metrics': async (_req, res) => {
         metrics.running.set(executor?.active() ?? 0);
+        const limits = await runner?.rateLimits?.().catch(() => undefined);
+        if (limits) {
+          metrics.rateLimitRemaining.reset();
+          for (const l of limits) {
+            metrics.rateLimitRemaining.set({ scope: l.scope, dimension: l.dimension }, l.remaining);
+          }
+        }
         const use = runner?.poolStats?.();
         if (use) {
           for (const state of ['active', 'idle', 'waiting'] as const) {

@@ -91,6 +91,31 @@ describe('postgresStore', () => {
     expect((await b.snapshot('x'))?.buckets.requests?.level).toBeLessThanOrEqual(4.01);
   });
 
+  it('lists every scope refilled at the database clock, and nothing before its table exists', async () => {
+    const store = postgresStore(pool, { table: 'rl_scopes' });
+    expect(await store.scopes()).toEqual([]);
+    await store.migrate();
+    await store.reserve('b', { amounts: { requests: 3 }, capacity: { requests: 60 } });
+    await store.reserve('a', {
+      amounts: { requests: 1, inputTokens: 500 },
+      capacity: { requests: 10, inputTokens: 1_000 },
+    });
+    await store.pause('a', 60_000);
+    // 'b' was debited a minute ago: refilled to the full 60 since.
+    await pool.query(
+      `update rl_scopes set updated_at = updated_at - interval '1 minute' where scope = 'b'`,
+    );
+    const all = await store.scopes();
+    expect(all.map((s) => s.scope)).toEqual(['a', 'b']);
+    const [a, b] = all;
+    expect(a!.buckets.requests).toEqual({ capacity: 10, level: expect.closeTo(9, 1) });
+    expect(a!.buckets.inputTokens!.level).toBeCloseTo(500, -1);
+    expect(a!.pausedUntil).toBeGreaterThan(a!.now + 50_000);
+    expect(b!.buckets.requests).toEqual({ capacity: 60, level: 60 });
+    expect(b!.pausedUntil).toBe(0);
+    expect(await store.scopes(1)).toHaveLength(1);
+  });
+
   it('rejects table names that are not plain identifiers', () => {
     expect(() => postgresStore(pool, { table: 'x; drop table y' })).toThrow(/identifier/);
   });

@@ -31,6 +31,12 @@ export interface PostgresStoreOptions {
 export interface PostgresStore extends RateLimitStore {
   /** Creates (or updates) the table and its functions; safe to call concurrently and repeatedly. */
   migrate(): Promise<void>;
+  /**
+   * Every scope's buckets as of the database's clock (refilled, without locking), in scope
+   * order, at most `limit` (default 1,000) — for dashboards and metrics. Empty before the
+   * table exists.
+   */
+  scopes(limit?: number): Promise<Array<ScopeSnapshot & { scope: string }>>;
   readonly table: string;
 }
 
@@ -309,6 +315,30 @@ export function postgresStore(pool: Queryable, options: PostgresStoreOptions = {
         await submit(scope, KIND.sync, toArray(request.capacity), toArray(request.target)),
       ),
     pause: async (scope, ms) => toSnapshot(await submit(scope, KIND.pause, [ms, null, null, null])),
+    async scopes(limit = 1000) {
+      let res: { rows: unknown[] };
+      try {
+        res = await pool.query(
+          `select scope, capacity,
+                  ${table}_refill(capacity, level, extract(epoch from (n - updated_at)) * 1000) as level,
+                  (extract(epoch from n) * 1000)::float8 as now_ms,
+                  case when paused_until is null or paused_until <= n then 0::float8
+                    else (extract(epoch from paused_until) * 1000)::float8 end as paused_until_ms
+             from (select *, greatest(clock_timestamp(), updated_at) as n from ${table}) b
+            order by scope limit $1`,
+          [limit],
+        );
+      } catch (e) {
+        // 42P01 / 42883: no table (or functions) yet — nothing has been limited.
+        const code = (e as { code?: string }).code;
+        if (code === '42P01' || code === '42883') return [];
+        throw e;
+      }
+      return (res.rows as Array<SnapRow & { scope: string }>).map((row) => ({
+        scope: row.scope,
+        ...toSnapshot(row),
+      }));
+    },
     async snapshot(scope) {
       // Behind this process's operations on the scope (they are on their way, or queued).
       if (lanes.has(scope)) return toSnapshot(await submit(scope, KIND.read, NONE));

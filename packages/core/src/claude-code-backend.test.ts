@@ -5,6 +5,7 @@ import type { RunningSimulator } from '@baton/simulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClaudeCodeBackend } from './claude-code-backend.js';
 import { buildClaudeCodeEnv } from './claude-code-env.js';
+import { projectDirName } from './claude-transcript.js';
 import { newSessionState } from './session.js';
 import { createSessionGate } from './session-gate.js';
 import { KEY, recorder, sim } from './testing/sim.js';
@@ -149,8 +150,27 @@ describe('claude-code backend against the real Claude Code and the simulator', (
     expect(Number(gate.remainingUsd)).toBeCloseTo(5 - Number(r.costUsd), 9);
     b1.close();
 
-    // A fresh backend (another worker) resumes the session by id from the saved state.
-    const b2 = createClaudeCodeBackend({ baseURL: s.url, apiKey: KEY, home, usageSink: usage });
+    // The state carries the session's transcript, found where Claude Code keeps it.
+    expect(state.claudeTranscript).toMatchObject({
+      sessionId: r.sessionId,
+      project: projectDirName(cwd),
+      cwd,
+    });
+    expect(state.claudeTranscript!.bytes).toBeGreaterThan(0);
+
+    // Without it, a worker whose HOME lacks the session's files cannot resume it…
+    const b0 = createClaudeCodeBackend({ baseURL: s.url, apiKey: KEY });
+    const bare = structuredClone(state);
+    bare.claudeTranscript = undefined;
+    const lost = await b0
+      .run(bare, { prompt: 'What was the code word? [[scenario:cc-write]]', maxTurns: 3 })
+      .result.catch((e: Error) => e);
+    b0.close();
+    expect(lost).toBeInstanceOf(Error);
+    expect((lost as Error).message).toMatch(/No conversation found with session ID/);
+
+    // …and with it, a fresh backend on another HOME (another worker) resumes the session by id.
+    const b2 = createClaudeCodeBackend({ baseURL: s.url, apiKey: KEY, usageSink: usage });
     const restored = structuredClone(state);
     const ev2 = recorder();
     const r2 = await b2.run(restored, {
@@ -161,6 +181,7 @@ describe('claude-code backend against the real Claude Code and the simulator', (
     }).result;
     expect(ev2.of('session')[0]).toMatchObject({ resumed: true });
     expect(r2.text).toBe('The code word was heliotrope.');
+    expect(restored.claudeTranscript!.bytes).toBeGreaterThan(state.claudeTranscript!.bytes);
     b2.close();
   }, 90_000);
 

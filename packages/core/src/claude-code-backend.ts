@@ -12,6 +12,7 @@ import {
   type WarmQuery,
 } from '@anthropic-ai/claude-agent-sdk';
 import { buildClaudeCodeEnv } from './claude-code-env.js';
+import { captureTranscript, restoreTranscript } from './claude-transcript.js';
 import {
   AbortError,
   BatonError,
@@ -55,6 +56,13 @@ export interface ClaudeCodeBackendOptions {
   permissionMode?: PermissionMode;
   /** Ends a session whose message stream is silent this long. Default 120 000 ms. */
   watchdogMs?: number;
+  /**
+   * After every run the session's transcript (Claude Code's JSONL, gzipped) is kept in the
+   * session state, up to this size uncompressed, so another worker can resume it; before a
+   * resume it is written back into a HOME that lacks it. Default 16 MiB; 0: never (a session
+   * then resumes only where its HOME is).
+   */
+  transcriptMaxBytes?: number;
   /** Admission: concurrency and budget. Default: 4 at once, no budget. */
   gate?: SessionGate;
   /** Charges the usage Claude Code reports to the shared rate limits. */
@@ -114,6 +122,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
   const gate = options.gate ?? createSessionGate();
   const prices = options.prices ?? defaultPriceTable();
   const watchdogMs = options.watchdogMs ?? 120_000;
+  const transcriptMaxBytes = options.transcriptMaxBytes ?? 16 * 2 ** 20;
   const homes = new Map<string, string>();
   const warms = new Map<string, Warm>();
 
@@ -156,7 +165,18 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     if (input.maxTurns !== undefined) o.maxTurns = input.maxTurns;
     if (input.maxBudgetUsd !== undefined) o.maxBudgetUsd = input.maxBudgetUsd;
     if (input.mcpServers) o.mcpServers = input.mcpServers;
-    if (resume) o.resume = resume;
+    if (resume) {
+      o.resume = resume;
+      // Another worker wrote it, or this one's temporary HOME is gone: put it back first.
+      const t = state.claudeTranscript;
+      if (t && t.sessionId === resume) {
+        try {
+          restoreTranscript(homeOf(state.conversationId), t, cwd ?? process.cwd());
+        } catch {
+          // Claude Code then reports the session as not found, as it would have anyway.
+        }
+      }
+    }
     if (resume && input.forkSession) o.forkSession = true;
     if (input.appendSystemPrompt ?? state.system)
       o.systemPrompt = {
@@ -358,6 +378,23 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       state.costUsd = formatUsd(parseUsd(state.costUsd) + cost);
       state.updatedAt = new Date().toISOString();
       gate.settle(admission, formatUsd(cost));
+      // The transcript as it stands (also after a failure: a retry resumes from there).
+      // A saved copy of the same session stays when this HOME has none (the run ended before
+      // Claude Code wrote one); an outdated one never does.
+      if (transcriptMaxBytes > 0 && state.claudeSessionId) {
+        let t: ReturnType<typeof captureTranscript> | undefined;
+        try {
+          t = captureTranscript(
+            homeOf(state.conversationId),
+            state.claudeSessionId,
+            qo.cwd ?? process.cwd(),
+            transcriptMaxBytes,
+          );
+        } catch {}
+        if (typeof t === 'object') state.claudeTranscript = t;
+        else if (t !== 'missing' || state.claudeTranscript?.sessionId !== state.claudeSessionId)
+          state.claudeTranscript = undefined;
+      }
     }
     if (timedOut)
       throw new SessionTimeoutError(

@@ -28,6 +28,12 @@ export {
   ENV_ALLOW_LIST,
 } from './claude-code-env.js';
 export {
+  type ClaudeTranscript,
+  captureTranscript,
+  projectDirName,
+  restoreTranscript,
+} from './claude-transcript.js';
+export {
   type BatonClient,
   type ClientOptions,
   type ClientRunOptions,

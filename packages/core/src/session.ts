@@ -1,4 +1,5 @@
 import type { ContentBlockParam } from '@anthropic-ai/sdk/resources/messages';
+import type { ClaudeTranscript } from './claude-transcript.js';
 import type { TokenCounts } from './pricing.js';
 
 /** A message of the API history. */
@@ -52,6 +53,11 @@ export interface SessionState {
   compactions: number;
   /** Claude Code's session id (claude-code backend): resume it anywhere. */
   claudeSessionId?: string | undefined;
+  /**
+   * Its transcript, so that a worker without the session's files can resume it (the backend
+   * writes it back into that worker's HOME first).
+   */
+  claudeTranscript?: ClaudeTranscript | undefined;
   /** Claude Code working directory. */
   cwd?: string | undefined;
   createdAt: string;

@@ -6,12 +6,14 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { useTRPC } from '@/trpc/react';
 import { Badge } from '../ui/badges';
-import { Card, CardHeader, PageHeader } from '../ui/card';
+import { Card, CardSection, PageHeader } from '../ui/card';
 import { cn } from '../ui/cn';
 import { formatInt, shortId } from '../ui/format';
+import { ItemList } from '../ui/list';
 import { RelativeTime } from '../ui/relative-time';
 import { Skeleton } from '../ui/skeleton';
 import { EmptyState, ErrorState } from '../ui/states';
+import { DataTable, Td } from '../ui/table';
 
 type Live = RouterOutputs['live']['overview'];
 
@@ -102,55 +104,30 @@ function RateLimits({ limits, at }: { limits: Live['limits']; at: Date }) {
   );
 }
 
-function Table({ head, children }: { head: string[]; children: ReactNode }) {
-  return (
-    <div className="overflow-x-auto">
-      <table className="w-full text-left text-sm">
-        <thead className="border-b border-zinc-100 text-xs text-zinc-500 dark:border-zinc-800 dark:text-zinc-400">
-          <tr>
-            {head.map((h, i) => (
-              <th
-                key={h}
-                scope="col"
-                className={cn('px-5 py-2.5 font-medium', i > 0 && 'text-right')}
-              >
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody className="divide-y divide-zinc-100 dark:divide-zinc-800">{children}</tbody>
-      </table>
-    </div>
-  );
-}
-
 const WORKER_TONE = { busy: 'brand', idle: 'ok', stale: 'warn', stopped: 'neutral' } as const;
 const BREAKER_TONE = { closed: 'ok', 'half-open': 'warn', open: 'bad', isolated: 'bad' } as const;
 
 function Workers({ workers }: { workers: Live['workers'] }) {
-  if (workers.length === 0) {
-    return (
-      <EmptyState
-        title="No worker connected"
-        description="Start one with `pnpm baton start` or `pnpm baton worker`; queued tasks wait until then."
-      />
-    );
-  }
   return (
-    <Table head={['Worker', 'State', 'Tasks', 'Session pool', 'Connections', 'Heartbeat']}>
-      {workers.map((w) => {
+    <DataTable
+      head={['Worker', 'State', 'Tasks', 'Session pool', 'Connections', 'Heartbeat']}
+      rows={workers}
+      empty={{
+        title: 'No worker connected',
+        description:
+          'Start one with `pnpm baton start` or `pnpm baton worker`; queued tasks wait until then.',
+      }}
+    >
+      {(w) => {
         const hb = w.heartbeat;
         return (
           <tr key={w.id}>
-            <td className="px-5 py-2.5 font-mono text-xs break-all">{w.id}</td>
-            <td className="px-5 py-2.5 text-right">
+            <Td className="font-mono text-xs break-all">{w.id}</Td>
+            <Td className="text-right">
               <Badge tone={WORKER_TONE[w.status]}>{w.status}</Badge>
-            </td>
-            <td className="px-5 py-2.5 text-right tabular">
-              {hb ? `${hb.running} / ${hb.concurrency}` : '—'}
-            </td>
-            <td className="px-5 py-2.5 text-right tabular">
+            </Td>
+            <Td className="text-right tabular">{hb ? `${hb.running} / ${hb.concurrency}` : '—'}</Td>
+            <Td className="text-right tabular">
               {hb?.pool ? (
                 <span>
                   {hb.pool.active}
@@ -161,9 +138,9 @@ function Workers({ workers }: { workers: Live['workers'] }) {
               ) : (
                 '—'
               )}
-            </td>
-            <td className="px-5 py-2.5 text-right tabular">{w.connections}</td>
-            <td className="px-5 py-2.5 text-right text-xs whitespace-nowrap">
+            </Td>
+            <Td className="text-right tabular">{w.connections}</Td>
+            <Td className="text-right text-xs whitespace-nowrap">
               {hb ? (
                 <RelativeTime date={hb.at} />
               ) : w.connectedSince ? (
@@ -173,45 +150,44 @@ function Workers({ workers }: { workers: Live['workers'] }) {
               ) : (
                 '—'
               )}
-            </td>
+            </Td>
           </tr>
         );
-      })}
-    </Table>
+      }}
+    </DataTable>
   );
 }
 
 function Breakers({ breakers }: { breakers: Live['breakers'] }) {
-  if (breakers.length === 0) {
-    return (
-      <EmptyState
-        title="No breakers yet"
-        description="A breaker appears for each provider and model once a worker has called it."
-      />
-    );
-  }
   return (
-    <Table head={['Provider / model', 'State', 'Workers']}>
-      {breakers.map((b) => (
+    <DataTable
+      head={['Provider / model', 'State', 'Workers']}
+      rows={breakers}
+      empty={{
+        title: 'No breakers yet',
+        description: 'A breaker appears for each provider and model once a worker has called it.',
+      }}
+    >
+      {(b) => (
         <tr key={`${b.provider}/${b.model}`}>
-          <td className="px-5 py-2.5">
+          <Td>
             <span className="text-xs text-zinc-500 dark:text-zinc-400">{b.provider} / </span>
             <span className="font-mono text-xs">{b.model}</span>
-          </td>
-          <td className="px-5 py-2.5 text-right">
+          </Td>
+          <Td className="text-right">
             <Badge tone={BREAKER_TONE[b.state]}>{b.state}</Badge>
-          </td>
-          <td className="px-5 py-2.5 text-right text-xs text-zinc-500 dark:text-zinc-400">
+          </Td>
+          <Td className="text-right text-xs text-zinc-500 dark:text-zinc-400">
             {b.workers.filter((w) => w.state !== 'closed').length > 0
               ? b.workers
                   .filter((w) => w.state !== 'closed')
                   .map((w) => `${w.id}: ${w.state}`)
                   .join(', ')
               : `${b.workers.length} closed`}
-          </td>
+          </Td>
         </tr>
-      ))}
-    </Table>
+      )}
+    </DataTable>
   );
 }
 
@@ -332,133 +308,123 @@ export function LiveDashboard({ teamId }: { teamId: string }) {
       </div>
 
       <div className="grid gap-4 lg:grid-cols-2">
-        <Card>
-          <CardHeader title="Running tasks" description="This team's tasks on a worker now." />
-          {d.running.length === 0 ? (
-            <EmptyState
-              title="Nothing running"
-              description="Submitted tasks show here while a worker runs them."
-            />
-          ) : (
-            <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
-              {d.running.map((t) => (
-                <li key={t.id} className="flex items-center justify-between gap-3 px-5 py-3">
-                  <div className="min-w-0">
-                    <Link
-                      href={`/teams/${teamId}/tasks/${t.id}`}
-                      className="block truncate text-sm font-medium hover:underline"
-                    >
-                      {t.title || t.prompt}
-                    </Link>
-                    <p className="truncate font-mono text-xs text-zinc-500 dark:text-zinc-400">
-                      {shortId(t.id)} · {t.model} · attempt {t.attempts}
-                    </p>
-                  </div>
-                  <div className="shrink-0 text-right text-xs text-zinc-500 dark:text-zinc-400">
-                    {t.cancelRequestedAt ? (
-                      <Badge tone="warn">cancelling</Badge>
-                    ) : (
-                      <Badge>{t.backend}</Badge>
-                    )}
-                    {t.startedAt ? (
-                      <div className="mt-1">
-                        started <RelativeTime date={t.startedAt} />
-                      </div>
-                    ) : null}
-                  </div>
-                </li>
-              ))}
-            </ul>
-          )}
-        </Card>
+        <CardSection title="Running tasks" description="This team's tasks on a worker now.">
+          <ItemList
+            items={d.running}
+            empty={{
+              title: 'Nothing running',
+              description: 'Submitted tasks show here while a worker runs them.',
+            }}
+          >
+            {(t) => (
+              <li key={t.id} className="flex items-center justify-between gap-3 px-5 py-3">
+                <div className="min-w-0">
+                  <Link
+                    href={`/teams/${teamId}/tasks/${t.id}`}
+                    className="block truncate text-sm font-medium hover:underline"
+                  >
+                    {t.title || t.prompt}
+                  </Link>
+                  <p className="truncate font-mono text-xs text-zinc-500 dark:text-zinc-400">
+                    {shortId(t.id)} · {t.model} · attempt {t.attempts}
+                  </p>
+                </div>
+                <div className="shrink-0 text-right text-xs text-zinc-500 dark:text-zinc-400">
+                  {t.cancelRequestedAt ? (
+                    <Badge tone="warn">cancelling</Badge>
+                  ) : (
+                    <Badge>{t.backend}</Badge>
+                  )}
+                  {t.startedAt ? (
+                    <div className="mt-1">
+                      started <RelativeTime date={t.startedAt} />
+                    </div>
+                  ) : null}
+                </div>
+              </li>
+            )}
+          </ItemList>
+        </CardSection>
 
-        <Card>
-          <CardHeader
-            title="Active sessions"
-            description="Claude conversations held by the session pool."
-          />
-          {d.sessions.length === 0 ? (
-            <EmptyState
-              title="No active sessions"
-              description="Sessions open while tasks run and close when they finish."
-            />
-          ) : (
-            <Table head={['Session', 'Messages', 'Tokens', 'Last used']}>
-              {d.sessions.map((s) => (
-                <tr key={s.id}>
-                  <td className="px-5 py-2.5">
-                    <span className="font-mono text-xs">{shortId(s.id)}</span>{' '}
-                    <span className="text-xs text-zinc-500">{s.model}</span>
-                  </td>
-                  <td className="px-5 py-2.5 text-right tabular">{formatInt(s.messageCount)}</td>
-                  <td className="px-5 py-2.5 text-right tabular">
-                    {formatInt(s.inputTokens + s.outputTokens)}
-                  </td>
-                  <td className="px-5 py-2.5 text-right text-xs whitespace-nowrap">
-                    <RelativeTime date={s.lastUsedAt} />
-                  </td>
-                </tr>
-              ))}
-            </Table>
-          )}
-        </Card>
+        <CardSection
+          title="Active sessions"
+          description="Claude conversations held by the session pool."
+        >
+          <DataTable
+            head={['Session', 'Messages', 'Tokens', 'Last used']}
+            rows={d.sessions}
+            empty={{
+              title: 'No active sessions',
+              description: 'Sessions open while tasks run and close when they finish.',
+            }}
+          >
+            {(s) => (
+              <tr key={s.id}>
+                <Td>
+                  <span className="font-mono text-xs">{shortId(s.id)}</span>{' '}
+                  <span className="text-xs text-zinc-500">{s.model}</span>
+                </Td>
+                <Td className="text-right tabular">{formatInt(s.messageCount)}</Td>
+                <Td className="text-right tabular">{formatInt(s.inputTokens + s.outputTokens)}</Td>
+                <Td className="text-right text-xs whitespace-nowrap">
+                  <RelativeTime date={s.lastUsedAt} />
+                </Td>
+              </tr>
+            )}
+          </DataTable>
+        </CardSection>
 
-        <Card>
-          <CardHeader
-            title="Rate limits"
-            description="Shared limiter buckets per scope: remaining now and when full again."
-          />
+        <CardSection
+          title="Rate limits"
+          description="Shared limiter buckets per scope: remaining now and when full again."
+        >
           <RateLimits limits={d.limits} at={d.at} />
-        </Card>
+        </CardSection>
 
-        <Card>
-          <CardHeader
-            title="Workers"
-            description="Each worker's heartbeat (every 5 s): tasks running, session pool, database connections."
-          />
+        <CardSection
+          title="Workers"
+          description="Each worker's heartbeat (every 5 s): tasks running, session pool, database connections."
+        >
           <Workers workers={d.workers} />
-        </Card>
+        </CardSection>
 
-        <Card>
-          <CardHeader
-            title="Circuit breakers"
-            description="Per provider and model, across live workers: open means requests to that model are refused until a trial succeeds."
-          />
+        <CardSection
+          title="Circuit breakers"
+          description="Per provider and model, across live workers: open means requests to that model are refused until a trial succeeds."
+        >
           <Breakers breakers={d.breakers} />
-        </Card>
+        </CardSection>
       </div>
 
-      <Card>
-        <CardHeader
-          title="Recent alerts"
-          description={
-            <>
-              From this team's alert rules, evaluated in the background every 30 s.{' '}
-              <Link href={`/teams/${teamId}/settings`} className="underline">
-                Manage rules
-              </Link>
-            </>
-          }
-        />
-        {d.alerts.length === 0 ? (
-          <EmptyState
-            title="No alerts"
-            description="Alerts appear here when a rule's threshold is crossed."
-          />
-        ) : (
-          <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
-            {d.alerts.map((a) => (
-              <li key={a.id} className="flex items-start justify-between gap-3 px-5 py-3 text-sm">
-                <span className="min-w-0">{a.message}</span>
-                <span className="flex shrink-0 flex-col items-end gap-1 text-xs text-zinc-500">
-                  <Badge tone={a.state === 'open' ? 'bad' : 'neutral'}>{a.state}</Badge>
-                  <RelativeTime date={a.triggeredAt} />
-                </span>
-              </li>
-            ))}
-          </ul>
-        )}
-      </Card>
+      <CardSection
+        title="Recent alerts"
+        description={
+          <>
+            From this team's alert rules, evaluated in the background every 30 s.{' '}
+            <Link href={`/teams/${teamId}/settings`} className="underline">
+              Manage rules
+            </Link>
+          </>
+        }
+      >
+        <ItemList
+          items={d.alerts}
+          empty={{
+            title: 'No alerts',
+            description: "Alerts appear here when a rule's threshold is crossed.",
+          }}
+        >
+          {(a) => (
+            <li key={a.id} className="flex items-start justify-between gap-3 px-5 py-3 text-sm">
+              <span className="min-w-0">{a.message}</span>
+              <span className="flex shrink-0 flex-col items-end gap-1 text-xs text-zinc-500">
+                <Badge tone={a.state === 'open' ? 'bad' : 'neutral'}>{a.state}</Badge>
+                <RelativeTime date={a.triggeredAt} />
+              </span>
+            </li>
+          )}
+        </ItemList>
+      </CardSection>
     </div>
   );
 }

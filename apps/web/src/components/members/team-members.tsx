@@ -6,12 +6,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { useTRPC } from '@/trpc/react';
 import { Badge } from '../ui/badges';
-import { Card, CardHeader, PageHeader } from '../ui/card';
+import { Card, CardSection, PageHeader } from '../ui/card';
 import { Button, FormAlert, FormField, fieldErrorsOf, inputClass } from '../ui/form';
+import { FormSection, SubmitRow } from '../ui/form-section';
+import { ListRow, QueryList } from '../ui/list';
 import { RelativeTime } from '../ui/relative-time';
 import { roleAtLeast } from '../ui/roles';
 import { Skeleton } from '../ui/skeleton';
-import { EmptyState, ErrorState, errorMessage } from '../ui/states';
+import { ErrorState, errorMessage } from '../ui/states';
 import { assignableRoles, canManageMember, EXPIRY_OPTIONS, ROLE_HINT } from './rules';
 
 type Member = RouterOutputs['team']['members'][number];
@@ -55,63 +57,64 @@ function MemberRow({
   const manageable = canManageMember(actorRole, member.role);
   const label = member.name || member.email;
   return (
-    <li className="flex flex-wrap items-center justify-between gap-3 px-5 py-3 text-sm">
-      <div className="min-w-0">
-        <p className="truncate font-medium">
-          {label}
-          {isSelf ? <span className="ml-1.5 text-xs font-normal text-zinc-500">(you)</span> : null}
-        </p>
-        <p className="truncate text-xs text-zinc-500 dark:text-zinc-400">
-          {member.email} · joined <RelativeTime date={member.joinedAt} />
-        </p>
-      </div>
-      <div className="flex shrink-0 flex-wrap items-center gap-2">
-        {manageable ? (
-          <select
-            aria-label={`Role of ${label}`}
-            value={member.role}
-            disabled={setRole.isPending}
-            onChange={(e) => {
-              onError(null);
-              setRole.mutate({ teamId, userId: member.userId, role: e.target.value as Role });
-            }}
-            className="rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm text-zinc-900 shadow-xs outline-none focus:border-brand-500 focus:ring-2 focus:ring-brand-500/25 disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
-          >
-            {assignableRoles(actorRole).map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
-        ) : (
-          <Badge tone={ROLE_TONE[member.role]}>{member.role}</Badge>
-        )}
-        {manageable ? (
-          confirming ? (
-            <>
-              <Button
-                variant="danger"
-                disabled={remove.isPending}
-                onClick={() => {
-                  onError(null);
-                  remove.mutate(
-                    { teamId, userId: member.userId },
-                    { onSettled: () => setConfirming(false) },
-                  );
-                }}
-              >
-                {remove.isPending ? 'Removing…' : `Remove ${isSelf ? 'me' : label}`}
-              </Button>
-              <Button onClick={() => setConfirming(false)}>Cancel</Button>
-            </>
+    <ListRow
+      actions={
+        <div className="flex shrink-0 flex-wrap items-center gap-2">
+          {manageable ? (
+            <select
+              aria-label={`Role of ${label}`}
+              value={member.role}
+              disabled={setRole.isPending}
+              onChange={(e) => {
+                onError(null);
+                setRole.mutate({ teamId, userId: member.userId, role: e.target.value as Role });
+              }}
+              className="rounded-md border border-zinc-300 bg-white px-2.5 py-1.5 text-sm text-zinc-900 shadow-xs outline-none focus:border-brand-500 focus:ring-2 focus:ring-brand-500/25 disabled:opacity-60 dark:border-zinc-700 dark:bg-zinc-900 dark:text-zinc-100"
+            >
+              {assignableRoles(actorRole).map((r) => (
+                <option key={r} value={r}>
+                  {r}
+                </option>
+              ))}
+            </select>
           ) : (
-            <Button variant="danger" onClick={() => setConfirming(true)}>
-              Remove<span className="sr-only"> {label}</span>
-            </Button>
-          )
-        ) : null}
-      </div>
-    </li>
+            <Badge tone={ROLE_TONE[member.role]}>{member.role}</Badge>
+          )}
+          {manageable ? (
+            confirming ? (
+              <>
+                <Button
+                  variant="danger"
+                  disabled={remove.isPending}
+                  onClick={() => {
+                    onError(null);
+                    remove.mutate(
+                      { teamId, userId: member.userId },
+                      { onSettled: () => setConfirming(false) },
+                    );
+                  }}
+                >
+                  {remove.isPending ? 'Removing…' : `Remove ${isSelf ? 'me' : label}`}
+                </Button>
+                <Button onClick={() => setConfirming(false)}>Cancel</Button>
+              </>
+            ) : (
+              <Button variant="danger" onClick={() => setConfirming(true)}>
+                Remove<span className="sr-only"> {label}</span>
+              </Button>
+            )
+          ) : null}
+        </div>
+      }
+    >
+      <p className="truncate font-medium">
+        {label}
+        {isSelf ? <span className="ml-1.5 text-xs font-normal text-zinc-500">(you)</span> : null}
+      </p>
+      <p className="truncate text-xs text-zinc-500 dark:text-zinc-400">
+        {member.email} · joined <RelativeTime date={member.joinedAt} />
+      </p>
+    </ListRow>
   );
 }
 
@@ -120,34 +123,31 @@ function Members({ teamId, actorRole }: { teamId: string; actorRole: Role }) {
   const members = useQuery(trpc.team.members.queryOptions({ teamId }));
   const me = useQuery(trpc.system.me.queryOptions());
   const [error, setError] = useState<unknown>(null);
-  if (members.isPending) return <Skeleton className="m-5 h-24" />;
-  if (members.isError)
-    return <ErrorState error={members.error} onRetry={() => void members.refetch()} />;
   return (
-    <>
-      {error ? (
-        <div className="px-5 pt-4">
-          <FormAlert>{errorMessage(error)}</FormAlert>
-        </div>
-      ) : null}
-      <ul className="divide-y divide-zinc-100 dark:divide-zinc-800" aria-label="Members">
-        {members.data.map((m) => (
-          <MemberRow
-            key={m.userId}
-            teamId={teamId}
-            member={m}
-            actorRole={actorRole}
-            isSelf={me.data?.id === m.userId}
-            onError={setError}
-          />
-        ))}
-      </ul>
-      {roleAtLeast(actorRole, 'admin') ? null : (
-        <p className="border-t border-zinc-100 px-5 py-3 text-xs text-zinc-500 dark:border-zinc-800">
-          Admins and owners manage members; you are {actorRole}.
-        </p>
+    <QueryList
+      query={members}
+      skeletonClassName="h-24"
+      label="Members"
+      alert={error}
+      footer={
+        roleAtLeast(actorRole, 'admin') ? null : (
+          <p className="border-t border-zinc-100 px-5 py-3 text-xs text-zinc-500 dark:border-zinc-800">
+            Admins and owners manage members; you are {actorRole}.
+          </p>
+        )
+      }
+    >
+      {(m) => (
+        <MemberRow
+          key={m.userId}
+          teamId={teamId}
+          member={m}
+          actorRole={actorRole}
+          isSelf={me.data?.id === m.userId}
+          onError={setError}
+        />
       )}
-    </>
+    </QueryList>
   );
 }
 
@@ -185,10 +185,21 @@ function InviteForm({ teamId, actorRole }: { teamId: string; actorRole: Role }) 
   }
   return (
     <div className="space-y-4 p-5">
-      <form onSubmit={onSubmit} noValidate className="space-y-4">
-        {create.error && Object.keys(errors).length === 0 ? (
-          <FormAlert>{errorMessage(create.error)}</FormAlert>
-        ) : null}
+      <FormSection
+        onSubmit={onSubmit}
+        alerts={
+          create.error && Object.keys(errors).length === 0 ? (
+            <FormAlert>{errorMessage(create.error)}</FormAlert>
+          ) : null
+        }
+        footer={
+          <SubmitRow
+            label="Create invitation link"
+            pendingLabel="Creating…"
+            pending={create.isPending}
+          />
+        }
+      >
         <div className="grid gap-4 sm:grid-cols-3">
           <FormField
             id={`${id}-role`}
@@ -245,12 +256,7 @@ function InviteForm({ teamId, actorRole }: { teamId: string; actorRole: Role }) 
             )}
           </FormField>
         </div>
-        <div className="flex justify-end">
-          <Button type="submit" variant="primary" disabled={create.isPending}>
-            {create.isPending ? 'Creating…' : 'Create invitation link'}
-          </Button>
-        </div>
-      </form>
+      </FormSection>
       {link && create.data ? (
         <output
           className="block rounded-lg border border-emerald-200 bg-emerald-50 p-4 text-sm dark:border-emerald-900 dark:bg-emerald-950/30"
@@ -312,46 +318,47 @@ function InvitationRow({
   );
   const who = invitation.email ?? 'anyone with the link';
   return (
-    <li className="flex flex-wrap items-center justify-between gap-3 px-5 py-3 text-sm">
-      <div className="min-w-0">
-        <p className="truncate">
-          <span className="font-medium">{invitation.role}</span> · {who}
-        </p>
-        <p className="text-xs text-zinc-500 dark:text-zinc-400">
-          {invitation.status === 'accepted' && invitation.acceptedAt ? (
-            <>
-              joined by {invitation.acceptedByName ?? 'a deleted user'}{' '}
-              <RelativeTime date={invitation.acceptedAt} />
-            </>
-          ) : invitation.status === 'revoked' && invitation.revokedAt ? (
-            <>
-              revoked <RelativeTime date={invitation.revokedAt} />
-            </>
-          ) : (
-            <>
-              {invitation.status === 'expired' ? 'expired' : 'expires'}{' '}
-              <RelativeTime date={invitation.expiresAt} />
-            </>
-          )}
-          {invitation.createdByName ? ` · by ${invitation.createdByName}` : ''}
-        </p>
-      </div>
-      <div className="flex shrink-0 items-center gap-2">
-        <Badge tone={STATUS_TONE[invitation.status]}>{invitation.status}</Badge>
-        {canRevoke && invitation.status === 'pending' ? (
-          <Button
-            variant="danger"
-            disabled={revoke.isPending}
-            onClick={() => {
-              onError(null);
-              revoke.mutate({ teamId, invitationId: invitation.id });
-            }}
-          >
-            Revoke<span className="sr-only"> invitation for {who}</span>
-          </Button>
-        ) : null}
-      </div>
-    </li>
+    <ListRow
+      actions={
+        <div className="flex shrink-0 items-center gap-2">
+          <Badge tone={STATUS_TONE[invitation.status]}>{invitation.status}</Badge>
+          {canRevoke && invitation.status === 'pending' ? (
+            <Button
+              variant="danger"
+              disabled={revoke.isPending}
+              onClick={() => {
+                onError(null);
+                revoke.mutate({ teamId, invitationId: invitation.id });
+              }}
+            >
+              Revoke<span className="sr-only"> invitation for {who}</span>
+            </Button>
+          ) : null}
+        </div>
+      }
+    >
+      <p className="truncate">
+        <span className="font-medium">{invitation.role}</span> · {who}
+      </p>
+      <p className="text-xs text-zinc-500 dark:text-zinc-400">
+        {invitation.status === 'accepted' && invitation.acceptedAt ? (
+          <>
+            joined by {invitation.acceptedByName ?? 'a deleted user'}{' '}
+            <RelativeTime date={invitation.acceptedAt} />
+          </>
+        ) : invitation.status === 'revoked' && invitation.revokedAt ? (
+          <>
+            revoked <RelativeTime date={invitation.revokedAt} />
+          </>
+        ) : (
+          <>
+            {invitation.status === 'expired' ? 'expired' : 'expires'}{' '}
+            <RelativeTime date={invitation.expiresAt} />
+          </>
+        )}
+        {invitation.createdByName ? ` · by ${invitation.createdByName}` : ''}
+      </p>
+    </ListRow>
   );
 }
 
@@ -359,34 +366,27 @@ function Invitations({ teamId, actorRole }: { teamId: string; actorRole: Role })
   const trpc = useTRPC();
   const list = useQuery(trpc.invitation.list.queryOptions({ teamId }));
   const [error, setError] = useState<unknown>(null);
-  if (list.isPending) return <Skeleton className="m-5 h-16" />;
-  if (list.isError) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;
-  if (list.data.length === 0)
-    return (
-      <EmptyState
-        title="No invitations"
-        description="Links you create appear here with their status."
-      />
-    );
   return (
-    <>
-      {error ? (
-        <div className="px-5 pt-4">
-          <FormAlert>{errorMessage(error)}</FormAlert>
-        </div>
-      ) : null}
-      <ul className="divide-y divide-zinc-100 dark:divide-zinc-800" aria-label="Invitations">
-        {list.data.map((inv) => (
-          <InvitationRow
-            key={inv.id}
-            teamId={teamId}
-            invitation={inv}
-            canRevoke={canManageMember(actorRole, inv.role)}
-            onError={setError}
-          />
-        ))}
-      </ul>
-    </>
+    <QueryList
+      query={list}
+      skeletonClassName="h-16"
+      empty={{
+        title: 'No invitations',
+        description: 'Links you create appear here with their status.',
+      }}
+      label="Invitations"
+      alert={error}
+    >
+      {(inv) => (
+        <InvitationRow
+          key={inv.id}
+          teamId={teamId}
+          invitation={inv}
+          canRevoke={canManageMember(actorRole, inv.role)}
+          onError={setError}
+        />
+      )}
+    </QueryList>
   );
 }
 
@@ -426,26 +426,23 @@ export function TeamMembers({ teamId }: { teamId: string }) {
         title={`${team.data.name} members`}
         description={`${team.data.memberCount} ${team.data.memberCount === 1 ? 'member' : 'members'} · you are ${role}.`}
       />
-      <Card>
-        <CardHeader
-          title="Members"
-          description="Owners manage everything, admins manage members below owner, members submit tasks, viewers only look."
-        />
+      <CardSection
+        title="Members"
+        description="Owners manage everything, admins manage members below owner, members submit tasks, viewers only look."
+      >
         <Members teamId={teamId} actorRole={role} />
-      </Card>
+      </CardSection>
       {admin ? (
-        <Card>
-          <CardHeader
-            title="Invite by link"
-            description="Anyone signed in who opens the link joins with the role you choose. Single use; revocable until used."
-          />
+        <CardSection
+          title="Invite by link"
+          description="Anyone signed in who opens the link joins with the role you choose. Single use; revocable until used."
+        >
           <InviteForm teamId={teamId} actorRole={role} />
-        </Card>
+        </CardSection>
       ) : null}
-      <Card>
-        <CardHeader title="Invitations" description="Links created for this team, newest first." />
+      <CardSection title="Invitations" description="Links created for this team, newest first.">
         <Invitations teamId={teamId} actorRole={role} />
-      </Card>
+      </CardSection>
     </div>
   );
 }

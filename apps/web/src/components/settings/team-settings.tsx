@@ -4,12 +4,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useId } from 'react';
 import { useTRPC } from '@/trpc/react';
 import { Badge } from '../ui/badges';
-import { Card, CardHeader, PageHeader } from '../ui/card';
+import { Card, CardSection, PageHeader } from '../ui/card';
 import { Button, FormAlert, FormField, fieldErrorsOf, inputClass } from '../ui/form';
+import { FormSection, SubmitRow } from '../ui/form-section';
+import { ListRow, QueryList } from '../ui/list';
 import { RelativeTime } from '../ui/relative-time';
 import { roleAtLeast } from '../ui/roles';
 import { Skeleton } from '../ui/skeleton';
-import { EmptyState, ErrorState, errorMessage } from '../ui/states';
+import { ErrorState, errorMessage } from '../ui/states';
 import { numberField } from './fields';
 
 export const ALERT_METRIC_OPTIONS = [
@@ -50,10 +52,27 @@ function QuotaForm({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
     });
   }
   return (
-    <form onSubmit={onSubmit} noValidate className="space-y-4 p-5">
-      {update.error && !errors.maxConcurrentTasks && !errors.monthlyBudgetUsd ? (
-        <FormAlert>{errorMessage(update.error)}</FormAlert>
-      ) : null}
+    <FormSection
+      onSubmit={onSubmit}
+      className="p-5"
+      alerts={
+        update.error && !errors.maxConcurrentTasks && !errors.monthlyBudgetUsd ? (
+          <FormAlert>{errorMessage(update.error)}</FormAlert>
+        ) : null
+      }
+      footer={
+        canEdit ? (
+          <SubmitRow
+            label="Save limits"
+            pendingLabel="Saving…"
+            pending={update.isPending}
+            status={<Saved show={update.isSuccess}>Saved.</Saved>}
+          />
+        ) : (
+          <p className="text-xs text-zinc-500">Admins and owners can change these.</p>
+        )
+      }
+    >
       <div className="grid gap-4 sm:grid-cols-2">
         <FormField
           id={`${id}-maxConcurrentTasks`}
@@ -91,17 +110,7 @@ function QuotaForm({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
           )}
         </FormField>
       </div>
-      {canEdit ? (
-        <div className="flex items-center justify-end gap-3">
-          <Saved show={update.isSuccess}>Saved.</Saved>
-          <Button type="submit" variant="primary" disabled={update.isPending}>
-            {update.isPending ? 'Saving…' : 'Save limits'}
-          </Button>
-        </div>
-      ) : (
-        <p className="text-xs text-zinc-500">Admins and owners can change these.</p>
-      )}
-    </form>
+    </FormSection>
   );
 }
 
@@ -128,30 +137,19 @@ function Credentials({ teamId, canEdit }: { teamId: string; canEdit: boolean }) 
   }
   return (
     <>
-      {list.isPending ? (
-        <Skeleton className="m-5 h-10" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-      ) : list.data.length === 0 ? (
-        <EmptyState
-          title="No credentials"
-          description="Without one, workers use the server's ANTHROPIC_API_KEY (or the simulator)."
-        />
-      ) : (
-        <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
-          {list.data.map((c) => (
-            <li
-              key={c.id}
-              className="flex flex-wrap items-center justify-between gap-3 px-5 py-3 text-sm"
-            >
-              <div className="min-w-0">
-                <p className="font-medium">{c.label}</p>
-                <p className="font-mono text-xs text-zinc-500 dark:text-zinc-400">
-                  {c.fingerprint} · {c.rotatedAt ? 'rotated' : 'added'}{' '}
-                  <RelativeTime date={c.rotatedAt ?? c.createdAt} />
-                </p>
-              </div>
-              {canEdit ? (
+      <QueryList
+        query={list}
+        empty={{
+          title: 'No credentials',
+          description:
+            "Without one, workers use the server's ANTHROPIC_API_KEY (or the simulator).",
+        }}
+      >
+        {(c) => (
+          <ListRow
+            key={c.id}
+            actions={
+              canEdit ? (
                 <Button
                   variant="danger"
                   onClick={() => remove.mutate({ teamId, credentialId: c.id })}
@@ -159,21 +157,40 @@ function Credentials({ teamId, canEdit }: { teamId: string; canEdit: boolean }) 
                 >
                   Delete<span className="sr-only"> {c.label}</span>
                 </Button>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      )}
+              ) : null
+            }
+          >
+            <p className="font-medium">{c.label}</p>
+            <p className="font-mono text-xs text-zinc-500 dark:text-zinc-400">
+              {c.fingerprint} · {c.rotatedAt ? 'rotated' : 'added'}{' '}
+              <RelativeTime date={c.rotatedAt ?? c.createdAt} />
+            </p>
+          </ListRow>
+        )}
+      </QueryList>
       {canEdit ? (
-        <form
+        <FormSection
           onSubmit={onSubmit}
-          noValidate
-          className="space-y-4 border-t border-zinc-100 p-5 dark:border-zinc-800"
+          className="border-t border-zinc-100 p-5 dark:border-zinc-800"
+          alerts={
+            <>
+              {save.error && !errors.label && !errors.apiKey ? (
+                <FormAlert>{errorMessage(save.error)}</FormAlert>
+              ) : null}
+              {remove.error ? <FormAlert>{errorMessage(remove.error)}</FormAlert> : null}
+            </>
+          }
+          footer={
+            <SubmitRow
+              label="Save key"
+              pendingLabel="Encrypting…"
+              pending={save.isPending}
+              status={
+                <Saved show={save.isSuccess}>Saved — fingerprint {save.data?.fingerprint}</Saved>
+              }
+            />
+          }
         >
-          {save.error && !errors.label && !errors.apiKey ? (
-            <FormAlert>{errorMessage(save.error)}</FormAlert>
-          ) : null}
-          {remove.error ? <FormAlert>{errorMessage(remove.error)}</FormAlert> : null}
           <div className="grid gap-4 sm:grid-cols-[12rem_1fr]">
             <FormField id={`${id}-label`} label="Name" error={errors.label}>
               {(aria) => (
@@ -198,13 +215,7 @@ function Credentials({ teamId, canEdit }: { teamId: string; canEdit: boolean }) 
               )}
             </FormField>
           </div>
-          <div className="flex items-center justify-end gap-3">
-            <Saved show={save.isSuccess}>Saved — fingerprint {save.data?.fingerprint}</Saved>
-            <Button type="submit" variant="primary" disabled={save.isPending}>
-              {save.isPending ? 'Encrypting…' : 'Save key'}
-            </Button>
-          </div>
-        </form>
+        </FormSection>
       ) : null}
     </>
   );
@@ -238,32 +249,18 @@ function AlertRules({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
   }
   return (
     <>
-      {list.isPending ? (
-        <Skeleton className="m-5 h-10" />
-      ) : list.isError ? (
-        <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-      ) : list.data.length === 0 ? (
-        <EmptyState
-          title="No alert rules"
-          description="Add one below; alerts show on the Live page."
-        />
-      ) : (
-        <ul className="divide-y divide-zinc-100 dark:divide-zinc-800">
-          {list.data.map((r) => (
-            <li
-              key={r.id}
-              className="flex flex-wrap items-center justify-between gap-3 px-5 py-3 text-sm"
-            >
-              <div className="min-w-0">
-                <p className="font-medium">
-                  {r.name} {r.enabled ? null : <Badge>disabled</Badge>}
-                </p>
-                <p className="text-xs text-zinc-500 dark:text-zinc-400">
-                  {r.metricLabel} {r.comparator === 'lt' ? 'under' : 'over'} {Number(r.threshold)} ·
-                  over {r.windowMinutes} min
-                </p>
-              </div>
-              {canEdit ? (
+      <QueryList
+        query={list}
+        empty={{
+          title: 'No alert rules',
+          description: 'Add one below; alerts show on the Live page.',
+        }}
+      >
+        {(r) => (
+          <ListRow
+            key={r.id}
+            actions={
+              canEdit ? (
                 <Button
                   variant="danger"
                   onClick={() => remove.mutate({ teamId, ruleId: r.id })}
@@ -271,20 +268,30 @@ function AlertRules({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
                 >
                   Delete<span className="sr-only"> {r.name}</span>
                 </Button>
-              ) : null}
-            </li>
-          ))}
-        </ul>
-      )}
+              ) : null
+            }
+          >
+            <p className="font-medium">
+              {r.name} {r.enabled ? null : <Badge>disabled</Badge>}
+            </p>
+            <p className="text-xs text-zinc-500 dark:text-zinc-400">
+              {r.metricLabel} {r.comparator === 'lt' ? 'under' : 'over'} {Number(r.threshold)} ·
+              over {r.windowMinutes} min
+            </p>
+          </ListRow>
+        )}
+      </QueryList>
       {canEdit ? (
-        <form
+        <FormSection
           onSubmit={onSubmit}
-          noValidate
-          className="space-y-4 border-t border-zinc-100 p-5 dark:border-zinc-800"
+          className="border-t border-zinc-100 p-5 dark:border-zinc-800"
+          alerts={
+            create.error && Object.keys(errors).length === 0 ? (
+              <FormAlert>{errorMessage(create.error)}</FormAlert>
+            ) : null
+          }
+          footer={<SubmitRow label="Add rule" pendingLabel="Adding…" pending={create.isPending} />}
         >
-          {create.error && Object.keys(errors).length === 0 ? (
-            <FormAlert>{errorMessage(create.error)}</FormAlert>
-          ) : null}
           <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-5">
             <FormField id={`${id}-name`} label="Rule name" error={errors.name}>
               {(aria) => <input {...aria} name="name" className={inputClass(errors.name)} />}
@@ -333,12 +340,7 @@ function AlertRules({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
               )}
             </FormField>
           </div>
-          <div className="flex justify-end">
-            <Button type="submit" variant="primary" disabled={create.isPending}>
-              {create.isPending ? 'Adding…' : 'Add rule'}
-            </Button>
-          </div>
-        </form>
+        </FormSection>
       ) : null}
     </>
   );
@@ -371,27 +373,24 @@ export function TeamSettings({ teamId }: { teamId: string }) {
   return (
     <div className="space-y-4">
       <PageHeader title={`${team.data.name} settings`} description={`You are ${team.data.role}.`} />
-      <Card>
-        <CardHeader
-          title="Quotas and budget"
-          description="Tasks above the limit wait in the queue; the budget drives alerts."
-        />
+      <CardSection
+        title="Quotas and budget"
+        description="Tasks above the limit wait in the queue; the budget drives alerts."
+      >
         <QuotaForm teamId={teamId} canEdit={admin} />
-      </Card>
-      <Card>
-        <CardHeader
-          title="Provider credentials"
-          description="Encrypted with BATON_SECRET (AES-256-GCM); only a fingerprint is ever shown."
-        />
+      </CardSection>
+      <CardSection
+        title="Provider credentials"
+        description="Encrypted with BATON_SECRET (AES-256-GCM); only a fingerprint is ever shown."
+      >
         <Credentials teamId={teamId} canEdit={admin} />
-      </Card>
-      <Card>
-        <CardHeader
-          title="Alert rules"
-          description="Evaluated in the background every 30 seconds; open alerts show on the Live page and as a badge beside the team."
-        />
+      </CardSection>
+      <CardSection
+        title="Alert rules"
+        description="Evaluated in the background every 30 seconds; open alerts show on the Live page and as a badge beside the team."
+      >
         <AlertRules teamId={teamId} canEdit={admin} />
-      </Card>
+      </CardSection>
     </div>
   );
 }

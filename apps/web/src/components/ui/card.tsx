@@ -40,6 +40,24 @@ export function CardHeader({
   );
 }
 
+/** A card with a CardHeader (title and description) above its content. */
+export function CardSection({
+  title,
+  description,
+  children,
+}: {
+  title: ReactNode;
+  description?: ReactNode;
+  children: ReactNode;
+}) {
+  return (
+    <Card>
+      <CardHeader title={title} description={description} />
+      {children}
+    </Card>
+  );
+}
+
 export function PageHeader({
   title,
   description,

@@ -166,8 +166,14 @@ describe('claude-code backend against the real Claude Code and the simulator', (
       .run(bare, { prompt: 'What was the code word? [[scenario:cc-write]]', maxTurns: 3 })
       .result.catch((e: Error) => e);
     b0.close();
-    expect(lost).toBeInstanceOf(Error);
-    expect((lost as Error).message).toMatch(/No conversation found with session ID/);
+    // (Claude Code answers "No conversation found with session ID": no retry can help.)
+    expect(lost).toMatchObject({ code: 'InvalidRequest' });
+    expect((lost as Error).message).toMatch(
+      /cannot resume Claude Code session [0-9a-f-]{36}: its transcript is not in this HOME/,
+    );
+    expect(String((lost as Error & { cause?: Error }).cause?.message)).toMatch(
+      /No conversation found with session ID/,
+    );
 
     // …and with it, a fresh backend on another HOME (another worker) resumes the session by id.
     const b2 = createClaudeCodeBackend({ baseURL: s.url, apiKey: KEY, usageSink: usage });

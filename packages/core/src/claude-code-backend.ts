@@ -335,6 +335,14 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       }
       if (isAbort(e) || signal?.aborted) throw new AbortError(e);
       const msg = (e as Error)?.message ?? '';
+      // Nothing to resume here, and no retry brings the transcript back: fail fast, and say why.
+      if (qo.resume && /No conversation found with session ID/i.test(msg)) {
+        throw batonError(
+          'InvalidRequest',
+          `cannot resume Claude Code session ${qo.resume}: its transcript is not in this HOME and the session state does not carry it (over transcriptMaxBytes, or saved without one)`,
+          { cause: e },
+        );
+      }
       if (/ENOENT|not found|no such file|executable/i.test(msg) && !result)
         throw new CliNotFoundError(`Claude Code could not be started: ${msg}`, { cause: e });
       throw classifyError(e);

@@ -19,11 +19,12 @@ export interface PostgresStoreOptions {
   autoMigrate?: boolean;
   /**
    * Operations on one scope submitted in the same synchronous stretch, and those that arrive
-   * while an earlier statement is on its way to the database, go together, as one statement (`<table>_batch`) that locks the row
-   * once and applies them in arrival order — each result exactly what it would have been
-   * alone at that point. Under load this turns many row-locking statements into few: fewer
-   * round trips, and less time other processes wait on the row. At most this many
-   * operations per statement (default 64); 1 sends every operation on its own.
+   * while an earlier statement is on its way to the database, go together, as one statement
+   * (`<table>_batch`) that locks the row once and applies them in arrival order — each result
+   * exactly what it would have been alone at that point. Under load this turns many
+   * row-locking statements into few: fewer round trips, and less time other processes wait on
+   * the row. At most this many operations per statement (default 64); 1 sends every operation
+   * on its own.
    */
   maxBatch?: number;
 }
@@ -318,14 +319,10 @@ export function postgresStore(pool: Queryable, options: PostgresStoreOptions = {
     async scopes(limit = 1000) {
       let res: { rows: unknown[] };
       try {
+        // Each row as `<table>_snapshot` reads one scope (refill, clock, pause).
         res = await pool.query(
-          `select scope, capacity,
-                  ${table}_refill(capacity, level, extract(epoch from (n - updated_at)) * 1000) as level,
-                  (extract(epoch from n) * 1000)::float8 as now_ms,
-                  case when paused_until is null or paused_until <= n then 0::float8
-                    else (extract(epoch from paused_until) * 1000)::float8 end as paused_until_ms
-             from (select *, greatest(clock_timestamp(), updated_at) as n from ${table}) b
-            order by scope limit $1`,
+          `select b.scope, s.* from ${table} b, lateral ${table}_snapshot(b.scope) s
+            order by b.scope limit $1`,
           [limit],
         );
       } catch (e) {

@@ -67,6 +67,8 @@ function insertSql(first: number): string {
   on conflict (provider_request_id, message_id) do nothing`;
 }
 const INSERT_SQL = insertSql(1);
+/** Built once per parameter offset (a caller uses one or two). */
+const sqlFrom = new Map<number, string>([[1, INSERT_SQL]]);
 
 /**
  * The insert of `insertUsage` with its parameters numbered from `first`, and
@@ -78,7 +80,9 @@ export function usageInsert(
   records: UsageRecord[],
   first = 1,
 ): { text: string; values: unknown[][] } {
-  return { text: first === 1 ? INSERT_SQL : insertSql(first), values: usageColumns(records) };
+  let text = sqlFrom.get(first);
+  if (!text) sqlFrom.set(first, (text = insertSql(first)));
+  return { text, values: usageColumns(records) };
 }
 
 function usageColumns(records: UsageRecord[]): unknown[][] {

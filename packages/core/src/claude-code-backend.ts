@@ -390,9 +390,9 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       // A saved copy of the same session stays when this HOME has none (the run ended before
       // Claude Code wrote one); an outdated one never does.
       if (transcriptMaxBytes > 0 && state.claudeSessionId) {
-        let t: ReturnType<typeof captureTranscript> | undefined;
+        let t: Awaited<ReturnType<typeof captureTranscript>> | undefined;
         try {
-          t = captureTranscript(
+          t = await captureTranscript(
             homeOf(state.conversationId),
             state.claudeSessionId,
             qo.cwd ?? process.cwd(),

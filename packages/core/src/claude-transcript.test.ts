@@ -28,10 +28,10 @@ describe('Claude Code transcripts', () => {
     expect(projectDirName('/tmp/baton-core-cc-cwd-Ab1.x_y')).toBe('-tmp-baton-core-cc-cwd-Ab1-x-y');
   });
 
-  it('moves a session to another HOME and working directory, byte for byte', () => {
+  it('moves a session to another HOME and working directory, byte for byte', async () => {
     const home = temp();
     writeSession(home, '/work/a');
-    const t = captureTranscript(home, ID, '/work/a', 1_000_000);
+    const t = await captureTranscript(home, ID, '/work/a', 1_000_000);
     if (typeof t !== 'object') throw new Error(`not captured: ${t}`);
     expect(t).toMatchObject({ sessionId: ID, project: '-work-a', cwd: '/work/a' });
     expect(t.bytes).toBe(Buffer.byteLength(JSONL));
@@ -43,11 +43,11 @@ describe('Claude Code transcripts', () => {
     expect(restoreTranscript(home, t, '/work/a')).toBe('present');
   });
 
-  it('says when a HOME has no transcript, or one too large to carry', () => {
+  it('says when a HOME has no transcript, or one too large to carry', async () => {
     const home = temp();
-    expect(captureTranscript(home, ID, '/w', 1_000)).toBe('missing');
+    expect(await captureTranscript(home, ID, '/w', 1_000)).toBe('missing');
     writeSession(home, '/w', 'x'.repeat(2_000));
-    expect(captureTranscript(home, ID, '/w', 1_000)).toBe('too-large');
-    expect(typeof captureTranscript(home, ID, '/w', 2_000)).toBe('object');
+    expect(await captureTranscript(home, ID, '/w', 1_000)).toBe('too-large');
+    expect(typeof (await captureTranscript(home, ID, '/w', 2_000))).toBe('object');
   });
 });

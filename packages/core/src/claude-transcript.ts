@@ -1,6 +1,10 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync, gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
 
 /**
  * A Claude Code session's transcript, carried in the session state so that the session can be
@@ -44,23 +48,24 @@ function findTranscript(home: string, sessionId: string): string | undefined {
 
 /**
  * Reads the session's transcript from `home`: `missing` when this HOME has none, `too-large` when
- * it is larger than `maxBytes` uncompressed (then it resumes only where its HOME is).
+ * it is larger than `maxBytes` uncompressed (then it resumes only where its HOME is). Reads and
+ * compresses off the event loop: it runs after every Claude Code run, beside other sessions.
  */
-export function captureTranscript(
+export async function captureTranscript(
   home: string,
   sessionId: string,
   cwd: string,
   maxBytes: number,
-): ClaudeTranscript | 'missing' | 'too-large' {
+): Promise<ClaudeTranscript | 'missing' | 'too-large'> {
   const file = findTranscript(home, sessionId);
   if (!file) return 'missing';
   const bytes = statSync(file).size;
   if (bytes > maxBytes) return 'too-large';
   return {
     sessionId,
-    project: file.split('/').at(-2) as string,
+    project: basename(dirname(file)),
     cwd,
-    gzipBase64: gzipSync(readFileSync(file)).toString('base64'),
+    gzipBase64: (await gzipAsync(await readFile(file))).toString('base64'),
     bytes,
   };
 }

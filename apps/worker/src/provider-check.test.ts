@@ -57,29 +57,24 @@ describe('providerCheck (/readyz)', () => {
 
   it('counts a 529 as an answer (retries handle it) and reuses a result for cacheMs', async () => {
     let calls = 0;
-    const check = providerCheck({
-      baseURL: 'http://provider.test',
-      apiKey: 'sk-x',
-      cacheMs: 60_000,
-      fetch: async () => {
-        calls++;
-        return new Response('{"type":"error"}', { status: 529 });
-      },
-    });
+    // A provider answering `status` to every request, counting them.
+    const answering = (status: number, cacheMs: number) =>
+      providerCheck({
+        baseURL: 'http://provider.test',
+        apiKey: 'sk-x',
+        cacheMs,
+        fetch: async () => {
+          calls++;
+          return new Response('{}', { status });
+        },
+      });
+    const check = answering(529, 60_000);
     const [a, b] = await Promise.all([check(), check()]);
     expect(a).toMatchObject({ ok: true, status: 529, note: 'answering, with 529' });
     expect(b).toBe(a);
     expect(await check()).toBe(a);
     expect(calls).toBe(1);
-    const fresh = providerCheck({
-      baseURL: 'http://provider.test',
-      apiKey: 'sk-x',
-      cacheMs: 0,
-      fetch: async () => {
-        calls++;
-        return new Response('{}', { status: 200 });
-      },
-    });
+    const fresh = answering(200, 0);
     await fresh();
     await fresh();
     expect(calls).toBe(3);

@@ -81,7 +81,10 @@ export function usageInsert(
   first = 1,
 ): { text: string; values: unknown[][] } {
   let text = sqlFrom.get(first);
-  if (!text) sqlFrom.set(first, (text = insertSql(first)));
+  if (!text) {
+    text = insertSql(first);
+    sqlFrom.set(first, text);
+  }
   return { text, values: usageColumns(records) };
 }
 

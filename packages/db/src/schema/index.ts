@@ -5,3 +5,4 @@ export * from './tasks';
 export * from './teams';
 export * from './usage';
 export * from './workers';
+export * from './sandbox';

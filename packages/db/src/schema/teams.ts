@@ -24,6 +24,13 @@ export const teams = pgTable(
     maxConcurrentTasks: integer('max_concurrent_tasks').notNull().default(4),
     /** Monthly budget in USD; null means no budget. */
     monthlyBudgetUsd: numeric('monthly_budget_usd', { precision: 14, scale: 4 }),
+    /**
+     * Tools claude-code tasks of this team may use (a task may narrow the list, never widen it);
+     * null: @baton/core's default (Read, Write, Edit, Glob, Grep, Bash inside the sandbox).
+     */
+    claudeCodeTools: text('claude_code_tools').array(),
+    /** Claude Code's permission mode for the team's tasks; null: acceptEdits. */
+    claudeCodePermissionMode: text('claude_code_permission_mode'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },

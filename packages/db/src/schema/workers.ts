@@ -18,6 +18,19 @@ export interface WorkerPoolState {
   evictions?: number;
 }
 
+/** How a worker confines claude-code tasks, as its heartbeat reports it. */
+export interface WorkerSandboxState {
+  /** required: tasks run only confined; off: BATON_SANDBOX=off (a developer's machine). */
+  mode: 'required' | 'off';
+  /** Whether a sandbox can start on the worker (always false when off). */
+  ok: boolean;
+  /** Why not, or what is not enforced. */
+  reason?: string;
+  /** cgroup2 | cgroup1 | rlimit */
+  resources?: string;
+  version?: string;
+}
+
 /**
  * Worker heartbeats: every worker upserts its row every few seconds with its
  * health snapshot (breaker states per provider/model, session pool use,
@@ -39,6 +52,8 @@ export const workerHeartbeats = pgTable(
     running: integer('running').notNull().default(0),
     breakers: jsonb('breakers').$type<WorkerBreakerState[]>().notNull().default([]),
     pool: jsonb('pool').$type<WorkerPoolState | null>(),
+    /** Sandbox mode and health (claude-code tasks); null from workers older than it. */
+    sandbox: jsonb('sandbox').$type<WorkerSandboxState | null>(),
   },
   (t) => [index('worker_heartbeats_last_seen_idx').on(t.lastSeenAt.desc())],
 );

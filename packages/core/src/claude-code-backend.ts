@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -21,6 +21,8 @@ import {
   classifyError,
   codeOfClaudeCodeError,
   isAbort,
+  ResourceLimitError,
+  SandboxUnavailableError,
   SessionTimeoutError,
 } from './errors.js';
 import {
@@ -32,6 +34,8 @@ import {
 } from './events.js';
 import { defaultPriceTable, formatUsd, type PriceTable, parseUsd } from './pricing.js';
 import type { RateGate } from './rate-gate.js';
+import type { ResourceLimits } from './sandbox/resource-limits.js';
+import type { Sandbox, SandboxSession } from './sandbox/types.js';
 import { addTokens, type SessionState, zeroTokens } from './session.js';
 import { createSessionGate, type SessionGate } from './session-gate.js';
 import {
@@ -69,12 +73,27 @@ export interface ClaudeCodeBackendOptions {
   rateGate?: RateGate;
   prices?: PriceTable;
   usageSink?: UsageSink;
+  /**
+   * Confines every Claude Code process (see `bubblewrapSandbox`): it then sees only its
+   * working directory (at /workspace) and a private HOME, reaches only the provider (through a
+   * proxy that adds the key: the process never holds it) and runs under resource limits.
+   * Without one, Claude Code runs as this process's user with this host's view.
+   */
+  sandbox?: Sandbox;
+  /** Resource limits of every sandboxed run that sets none. */
+  limits?: ResourceLimits;
 }
 
 export interface ClaudeCodeRunInput {
   prompt: string;
-  /** Working directory (default: the session's `cwd`). */
+  /**
+   * Working directory (default: the session's `cwd`): with a sandbox, this host directory is
+   * bound read-write at /workspace and is all of the host's files the session can write. It
+   * must exist (an `InvalidRequest` says so otherwise).
+   */
   cwd?: string;
+  /** Built-in tools available at all (default: Claude Code's own set); `allowedTools` pre-approves. */
+  tools?: string[];
   allowedTools?: string[];
   disallowedTools?: string[];
   maxTurns?: number;
@@ -88,6 +107,8 @@ export interface ClaudeCodeRunInput {
   /** With resume: continue in a new session id, leaving the original untouched. */
   forkSession?: boolean;
   appendSystemPrompt?: string;
+  /** Resource limits of this run (sandboxed runs), over the backend's. */
+  limits?: ResourceLimits;
   signal?: AbortSignal;
   onEvent?: EventListener;
 }
@@ -114,6 +135,16 @@ interface Warm {
   key: string;
   warm: WarmQuery;
   abort: AbortController;
+  box: SandboxSession | undefined;
+}
+
+/** What a run is started with: the SDK's options and, when sandboxed, its sandbox session. */
+interface Prepared {
+  options: QueryOptions;
+  box: SandboxSession | undefined;
+  /** The working directory as Claude Code sees it (transcripts are filed under it). */
+  cwd: string;
+  key: string;
 }
 
 /** Claude Code headless through @anthropic-ai/claude-agent-sdk, as one more backend. */
@@ -136,30 +167,85 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     return h;
   };
 
-  const buildOptions = (
+  /** Whom a sandboxed session's HOME belongs to (files written there by the worker follow). */
+  const ownerOf = (dir: string) => {
+    const st = statSync(dir);
+    return { uid: st.uid, gid: st.gid };
+  };
+
+  /** The SDK's options for a run; `open`: also open its sandbox session (else only the key). */
+  const prepare = async (
     state: SessionState,
     input: Omit<ClaudeCodeRunInput, 'prompt' | 'signal' | 'onEvent'>,
     abort: AbortController,
-  ): QueryOptions => {
-    const cwd = input.cwd ?? state.cwd;
+    open = true,
+  ): Promise<Prepared> => {
+    const hostCwd = input.cwd ?? state.cwd;
+    if (hostCwd !== undefined) {
+      let isDir = false;
+      try {
+        isDir = statSync(hostCwd).isDirectory();
+      } catch {}
+      if (!isDir)
+        throw batonError(
+          'InvalidRequest',
+          `the working directory ${hostCwd} does not exist or is not a directory`,
+        );
+    }
+    const sandbox = options.sandbox;
+    if (sandbox && hostCwd === undefined)
+      throw batonError(
+        'InvalidRequest',
+        'a sandboxed Claude Code session needs a working directory (its workspace)',
+      );
+    const home = homeOf(state.conversationId);
+    let box: SandboxSession | undefined;
+    if (sandbox && open) {
+      try {
+        box = await sandbox.open({
+          workspace: hostCwd as string,
+          home,
+          baseURL: options.baseURL ?? 'https://api.anthropic.com',
+          apiKey: options.apiKey,
+          limits: { ...options.limits, ...input.limits },
+          name: state.conversationId,
+        });
+      } catch (err) {
+        throw new SandboxUnavailableError(
+          `the Claude Code sandbox could not be prepared: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+    }
+    const cwd = sandbox ? '/workspace' : (hostCwd ?? process.cwd());
     const resume = input.resume ?? state.claudeSessionId;
     const o: QueryOptions = {
       abortController: abort,
-      env: buildClaudeCodeEnv({
-        baseURL: options.baseURL,
-        apiKey: options.apiKey,
-        home: homeOf(state.conversationId),
-        extra: options.env,
-      }),
+      env: buildClaudeCodeEnv(
+        box
+          ? {
+              baseURL: box.baseURL,
+              apiKey: box.token,
+              home: box.home,
+              extra: options.env,
+              parent: {},
+            }
+          : { baseURL: options.baseURL, apiKey: options.apiKey, home, extra: options.env },
+      ),
       model: input.model ?? state.config.model,
       permissionMode: input.permissionMode ?? options.permissionMode ?? 'acceptEdits',
       settingSources: [],
       // Raw stream events carry the final output tokens of each response (message_delta).
       includePartialMessages: true,
     };
-    if (cwd) o.cwd = cwd;
+    if (sandbox) {
+      o.cwd = cwd;
+      if (box)
+        o.spawnClaudeCodeProcess = box.spawn as unknown as QueryOptions['spawnClaudeCodeProcess'];
+    } else if (hostCwd) o.cwd = hostCwd;
     const fallback = input.fallbackModel ?? state.config.fallbackModels[0];
     if (fallback && fallback !== o.model) o.fallbackModel = fallback;
+    if (input.tools) o.tools = input.tools;
     if (input.allowedTools) o.allowedTools = input.allowedTools;
     if (input.disallowedTools) o.disallowedTools = input.disallowedTools;
     if (input.maxTurns !== undefined) o.maxTurns = input.maxTurns;
@@ -169,9 +255,9 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       o.resume = resume;
       // Another worker wrote it, or this one's temporary HOME is gone: put it back first.
       const t = state.claudeTranscript;
-      if (t && t.sessionId === resume) {
+      if (open && t && t.sessionId === resume) {
         try {
-          restoreTranscript(homeOf(state.conversationId), t, cwd ?? process.cwd());
+          restoreTranscript(home, t, cwd, box ? ownerOf(home) : undefined);
         } catch {
           // Claude Code then reports the session as not found, as it would have anyway.
         }
@@ -186,16 +272,17 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       };
     if (options.pathToClaudeCodeExecutable)
       o.pathToClaudeCodeExecutable = options.pathToClaudeCodeExecutable;
-    return o;
-  };
-
-  const keyOf = (o: QueryOptions) =>
-    JSON.stringify({
+    const key = JSON.stringify({
       ...o,
       abortController: undefined,
       env: undefined,
+      spawnClaudeCodeProcess: undefined,
       mcpServers: Object.keys(o.mcpServers ?? {}),
+      hostCwd,
+      limits: input.limits,
     });
+    return { options: o, box, cwd, key };
+  };
 
   async function execute(
     state: SessionState,
@@ -218,23 +305,37 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       timedOut = true;
       abort.abort(new Error('Claude Code watchdog'));
     }, watchdogMs);
-    const qo = buildOptions(state, input, abort);
-    const resumed = qo.resume !== undefined;
     // A prewarmed process serves this run if it was started with the same options.
     const w = warms.get(state.conversationId);
     let warm = false;
     let q: ReturnType<typeof query>;
-    if (w && w.key === keyOf(qo)) {
-      warms.delete(state.conversationId);
-      signal?.addEventListener('abort', () => w.abort.abort(), { once: true });
-      q = w.warm.query(input.prompt);
-      warm = true;
-      // The watchdog must be able to end the warm process too.
-      abort.signal.addEventListener('abort', () => w.abort.abort(), { once: true });
-    } else {
-      if (w) discardWarm(state.conversationId);
-      q = query({ prompt: input.prompt, options: qo });
+    let prepared: Prepared;
+    try {
+      const probe = w ? await prepare(state, input, abort, false) : undefined;
+      if (w && probe && w.key === probe.key) {
+        warms.delete(state.conversationId);
+        prepared = { ...probe, box: w.box };
+        signal?.addEventListener('abort', () => w.abort.abort(), { once: true });
+        q = w.warm.query(input.prompt);
+        warm = true;
+        // The watchdog must be able to end the warm process too.
+        abort.signal.addEventListener('abort', () => w.abort.abort(), { once: true });
+      } else {
+        if (w) discardWarm(state.conversationId);
+        prepared = await prepare(state, input, abort);
+        q = query({ prompt: input.prompt, options: prepared.options });
+      }
+    } catch (err) {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      gate.settle(admission, '0');
+      throw err;
     }
+    const qo = prepared.options;
+    const box = prepared.box;
+    let endHit: ReturnType<SandboxSession['limitHit']>;
+    const resumed = qo.resume !== undefined;
+    if (box) emit({ type: 'sandbox', sandbox: box.info });
     // Usage per model response, deduplicated by message id + request id (the largest wins).
     const usage = new Map<
       string,
@@ -333,8 +434,23 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           },
         );
       }
+      const hit = box?.limitHit();
+      if (hit)
+        throw new ResourceLimitError(`Claude Code was stopped: ${hit.message}`, {
+          limit: hit.limit,
+          cause: e,
+        });
       if (isAbort(e) || signal?.aborted) throw new AbortError(e);
       const msg = (e as Error)?.message ?? '';
+      const boxErr = box
+        ?.stderr()
+        .split('\n')
+        .filter((l) => /^(bwrap|setpriv|prlimit|baton-sandbox|sh): /.test(l))
+        .at(-1);
+      if (boxErr && !result)
+        throw new SandboxUnavailableError(`the sandbox could not run Claude Code: ${boxErr}`, {
+          cause: e,
+        });
       // Nothing to resume here, and no retry brings the transcript back: fail fast, and say why.
       if (qo.resume && /No conversation found with session ID/i.test(msg)) {
         throw batonError(
@@ -343,12 +459,17 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           { cause: e },
         );
       }
-      if (/ENOENT|not found|no such file|executable/i.test(msg) && !result)
+      if (!box && /ENOENT|not found|no such file|executable/i.test(msg) && !result)
         throw new CliNotFoundError(`Claude Code could not be started: ${msg}`, { cause: e });
       throw classifyError(e);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
+      // Nothing runs inside once the session is closed: HOME can be read safely after this.
+      if (box) {
+        endHit = box.limitHit();
+        await box.close().catch(() => {});
+      }
       // Record what was used even when the session failed: those requests were made.
       const records: UsageRecord[] = [];
       for (const u of usage.values()) {
@@ -395,7 +516,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           t = await captureTranscript(
             homeOf(state.conversationId),
             state.claudeSessionId,
-            qo.cwd ?? process.cwd(),
+            prepared.cwd,
             transcriptMaxBytes,
           );
         } catch {}
@@ -404,6 +525,10 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           state.claudeTranscript = undefined;
       }
     }
+    if (endHit)
+      throw new ResourceLimitError(`Claude Code was stopped: ${endHit.message}`, {
+        limit: endHit.limit,
+      });
     if (timedOut)
       throw new SessionTimeoutError(
         `Claude Code was silent for ${watchdogMs} ms: the session was ended`,
@@ -464,6 +589,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       w.warm.close();
     } catch {}
     w.abort.abort();
+    w.box?.close().catch(() => {});
   }
 
   return {
@@ -477,10 +603,14 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     async prewarm(state, input = {}) {
       discardWarm(state.conversationId);
       const abort = new AbortController();
-      const o = buildOptions(state, input, abort);
-      const key = keyOf(o);
-      const warm = await startup({ options: o });
-      warms.set(state.conversationId, { key, warm, abort });
+      const p = await prepare(state, input, abort);
+      try {
+        const warm = await startup({ options: p.options });
+        warms.set(state.conversationId, { key: p.key, warm, abort, box: p.box });
+      } catch (err) {
+        await p.box?.close();
+        throw err;
+      }
     },
     isWarm: (id) => warms.has(id),
     release(conversationId) {

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzip } from 'node:zlib';
+import { readInside, writeInside } from './sandbox/safe-fs.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -13,6 +13,9 @@ const gzipAsync = promisify(gzip);
  * with every character other than a letter or digit replaced by `-`) and `--resume <id>` reads it
  * from there. Another worker (another machine, or the same one after the session's temporary
  * HOME was removed) gets it back from the saved state before resuming.
+ *
+ * HOME may have been written by a sandboxed process: every access here goes through
+ * `readInside`/`writeInside`, which never follow a symbolic link planted there.
  */
 export interface ClaudeTranscript {
   sessionId: string;
@@ -31,17 +34,25 @@ export function projectDirName(cwd: string): string {
   return cwd.replace(/[^a-zA-Z0-9]/g, '-');
 }
 
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** The project directories (real directories only) that hold the session's transcript. */
 function findTranscript(home: string, sessionId: string): string | undefined {
+  if (!SESSION_ID.test(sessionId)) return undefined;
   const projects = join(home, '.claude', 'projects');
   let dirs: string[];
   try {
+    for (const p of [join(home, '.claude'), projects])
+      if (!lstatSync(p).isDirectory()) return undefined;
     dirs = readdirSync(projects);
   } catch {
     return undefined;
   }
   for (const d of dirs) {
-    const file = join(projects, d, `${sessionId}.jsonl`);
-    if (existsSync(file)) return file;
+    try {
+      const st = lstatSync(join(projects, d, `${sessionId}.jsonl`));
+      if (st.isFile() && lstatSync(join(projects, d)).isDirectory()) return d;
+    } catch {}
   }
   return undefined;
 }
@@ -57,16 +68,17 @@ export async function captureTranscript(
   cwd: string,
   maxBytes: number,
 ): Promise<ClaudeTranscript | 'missing' | 'too-large'> {
-  const file = findTranscript(home, sessionId);
-  if (!file) return 'missing';
-  const bytes = statSync(file).size;
-  if (bytes > maxBytes) return 'too-large';
+  const project = findTranscript(home, sessionId);
+  if (!project) return 'missing';
+  const r = readInside(home, join('.claude', 'projects', project, `${sessionId}.jsonl`), maxBytes);
+  if (r === 'too-large') return 'too-large';
+  if (typeof r === 'string') return 'missing';
   return {
     sessionId,
-    project: basename(dirname(file)),
+    project,
     cwd,
-    gzipBase64: (await gzipAsync(await readFile(file))).toString('base64'),
-    bytes,
+    gzipBase64: (await gzipAsync(r.data)).toString('base64'),
+    bytes: r.data.length,
   };
 }
 
@@ -79,16 +91,18 @@ export function restoreTranscript(
   home: string,
   t: ClaudeTranscript,
   cwd: string,
+  owner?: { uid: number; gid: number },
 ): 'present' | 'restored' {
+  if (!SESSION_ID.test(t.sessionId)) throw new Error('not a Claude Code session id');
   if (findTranscript(home, t.sessionId)) return 'present';
   // The name Claude Code gave it, mapped to the new working directory the same way.
-  const project = t.project === projectDirName(t.cwd) ? projectDirName(cwd) : t.project;
-  const dir = join(home, '.claude', 'projects', project);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  writeFileSync(
-    join(dir, `${t.sessionId}.jsonl`),
+  const project =
+    t.project === projectDirName(t.cwd) ? projectDirName(cwd) : projectDirName(t.project);
+  writeInside(
+    home,
+    join('.claude', 'projects', project, `${t.sessionId}.jsonl`),
     gunzipSync(Buffer.from(t.gzipBase64, 'base64')),
-    { mode: 0o600 },
+    { mode: 0o600, dirMode: 0o700, owner },
   );
   return 'restored';
 }

@@ -18,6 +18,10 @@ export const ERROR_CODES = [
   'SpendLimit',
   'CliNotFound',
   'SessionTimeout',
+  /** A confined task ran into one of its resource limits (memory, processes, CPU time, disk). */
+  'ResourceLimit',
+  /** Claude Code must run in a sandbox and none can start here (`BATON_SANDBOX=required`). */
+  'SandboxUnavailable',
   'Unknown',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -125,6 +129,22 @@ export class SessionTimeoutError extends BatonError {
     super('SessionTimeout', message, details);
   }
 }
+export class ResourceLimitError extends BatonError {
+  /** Which limit: memory | processes | cpu | disk. */
+  readonly limit: string | undefined;
+  constructor(message: string, details?: Details & { limit?: string }) {
+    super('ResourceLimit', message, details);
+    this.limit = details?.limit;
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), limit: this.limit };
+  }
+}
+export class SandboxUnavailableError extends BatonError {
+  constructor(message: string, details?: Details) {
+    super('SandboxUnavailable', message, details);
+  }
+}
 export class UnknownError extends BatonError {
   constructor(message: string, details?: Details) {
     super('Unknown', message, details);
@@ -142,6 +162,8 @@ const CLASSES: Record<ErrorCode, new (message: string, details?: Details) => Bat
   SpendLimit: SpendLimitError,
   CliNotFound: CliNotFoundError,
   SessionTimeout: SessionTimeoutError,
+  ResourceLimit: ResourceLimitError,
+  SandboxUnavailable: SandboxUnavailableError,
   Unknown: UnknownError,
 };
 

@@ -1,5 +1,6 @@
 import { BatonError, type ErrorCode } from './errors.js';
 import type { TokenCounts } from './pricing.js';
+import type { SandboxInfo } from './sandbox/types.js';
 import type { UsageRecord } from './usage.js';
 
 /** An error as events carry it (plain data, serialisable). */
@@ -63,6 +64,8 @@ export type BatonEvent =
   | { type: 'compaction'; savedTokens: number; beforeTokens: number; afterTokens: number }
   | { type: 'breaker'; provider: string; model: string; state: BreakerState }
   | { type: 'session'; sessionId: string; resumed: boolean; warm: boolean }
+  /** The run is confined: how (resource control, limits, what is not enforced here). */
+  | { type: 'sandbox'; sandbox: SandboxInfo }
   | { type: 'error'; error: EventError }
   | { type: 'result'; result: RunResult };
 

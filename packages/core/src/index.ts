@@ -84,7 +84,9 @@ export {
   ModelOverloadedError,
   NetworkTimeoutError,
   RateLimitError,
+  ResourceLimitError,
   resetDelayMs,
+  SandboxUnavailableError,
   ServiceUnavailableError,
   SessionTimeoutError,
   SpendLimitError,
@@ -137,6 +139,7 @@ export {
   unlimitedGate,
 } from './rate-gate.js';
 export { type AttemptContext, type RecoveryOptions, sleep, withRecovery } from './resilience.js';
+export * from './sandbox/index.js';
 export {
   addTokens,
   type BackendKind,

@@ -110,6 +110,8 @@ export const DEFAULT_STRATEGIES: Readonly<Strategies> = Object.freeze({
   InvalidRequest: failFast(),
   SpendLimit: failFast(),
   CliNotFound: failFast(),
+  ResourceLimit: failFast(),
+  SandboxUnavailable: failFast(),
 });
 
 /** The default strategies with overrides applied (validated). */

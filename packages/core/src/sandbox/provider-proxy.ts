@@ -1,0 +1,183 @@
+import { timingSafeEqual } from 'node:crypto';
+import { chmodSync, chownSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { Readable } from 'node:stream';
+
+/**
+ * The only way out of a sandbox: a reverse proxy to the provider, listening on a unix socket
+ * that is bound into the sandbox (where a forwarder on 127.0.0.1 reaches it). The sandbox holds
+ * a per-run token, never the provider key: the proxy checks the token and sends the request on
+ * with the real key, to the provider's origin and nowhere else.
+ */
+export interface ProviderProxyOptions {
+  /** Path of the unix socket to listen on. */
+  socketPath: string;
+  /** Where requests go: the provider's base URL (its path prefix is kept). */
+  upstream: string;
+  /** The provider key sent upstream (`x-api-key`); absent: the request goes without one. */
+  apiKey?: string | undefined;
+  /** What the sandboxed client must present (as `x-api-key` or `Authorization: Bearer`). */
+  token: string;
+  /** Owner of the socket (the sandbox's host uid), when the proxy runs as root. */
+  owner?: { uid: number; gid: number } | undefined;
+  /** Called once per request (method, path, upstream status). */
+  onRequest?: (r: { method: string; path: string; status: number }) => void;
+}
+
+export interface ProviderProxy {
+  readonly socketPath: string;
+  /** Requests forwarded so far, and those refused (bad token, bad path). */
+  stats(): { forwarded: number; refused: number };
+  close(): Promise<void>;
+}
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'x-api-key',
+  'authorization',
+]);
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function presented(req: http.IncomingMessage): string | undefined {
+  const key = req.headers['x-api-key'];
+  if (typeof key === 'string') return key;
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string' && /^bearer /i.test(auth)) return auth.slice(7).trim();
+  return undefined;
+}
+
+function refuse(res: http.ServerResponse, status: number, type: string, message: string): void {
+  const body = JSON.stringify({ type: 'error', error: { type, message } });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderProxy> {
+  const base = new URL(o.upstream);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new TypeError(`provider URL must be http(s), got ${base.protocol}`);
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const transport = base.protocol === 'https:' ? https : http;
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: 16 });
+  let forwarded = 0;
+  let refused = 0;
+
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? '/';
+    // Origin-form only: an absolute URL or a path that climbs out of the prefix goes nowhere.
+    if (
+      !path.startsWith('/') ||
+      path.startsWith('//') ||
+      /(^|\/)\.\.?(\/|$|\?)/.test(path.split('?')[0] ?? '')
+    ) {
+      refused++;
+      refuse(
+        res,
+        400,
+        'invalid_request_error',
+        'the sandbox proxy forwards origin-form paths only',
+      );
+      return;
+    }
+    const token = presented(req);
+    if (!token || !sameSecret(token, o.token)) {
+      refused++;
+      req.resume();
+      refuse(res, 401, 'authentication_error', 'invalid sandbox token');
+      return;
+    }
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    }
+    if (o.apiKey) headers['x-api-key'] = o.apiKey;
+    headers.host = base.host;
+    const up = transport.request(
+      {
+        protocol: base.protocol,
+        hostname: base.hostname,
+        port: base.port || undefined,
+        method: req.method,
+        path: prefix + path,
+        headers,
+        agent,
+      },
+      (upRes) => {
+        forwarded++;
+        o.onRequest?.({ method: req.method ?? 'GET', path, status: upRes.statusCode ?? 0 });
+        const out: http.OutgoingHttpHeaders = {};
+        for (const [k, v] of Object.entries(upRes.headers)) {
+          if (
+            v !== undefined &&
+            k !== 'connection' &&
+            k !== 'keep-alive' &&
+            k !== 'transfer-encoding'
+          )
+            out[k] = v;
+        }
+        res.writeHead(upRes.statusCode ?? 502, out);
+        // Server-sent events pass through as they arrive.
+        res.flushHeaders();
+        upRes.pipe(res);
+        upRes.on('error', () => res.destroy());
+      },
+    );
+    up.on('error', (err) => {
+      if (res.headersSent) {
+        res.destroy(err);
+        return;
+      }
+      refuse(res, 502, 'api_error', `the provider could not be reached: ${err.message}`);
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) up.destroy();
+    });
+    (req as Readable).pipe(up);
+  });
+  server.keepAliveTimeout = 60_000;
+
+  return new Promise((resolve, reject) => {
+    rmSync(o.socketPath, { force: true });
+    server.once('error', reject);
+    server.listen(o.socketPath, () => {
+      server.off('error', reject);
+      try {
+        chmodSync(o.socketPath, 0o600);
+        if (o.owner) chownSync(o.socketPath, o.owner.uid, o.owner.gid);
+      } catch (err) {
+        server.close();
+        reject(err);
+        return;
+      }
+      resolve({
+        socketPath: o.socketPath,
+        stats: () => ({ forwarded, refused }),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+            agent.destroy();
+            rmSync(o.socketPath, { force: true });
+          }),
+      });
+    });
+  });
+}

@@ -2,13 +2,11 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   chownSync,
-  closeSync,
   existsSync,
   lchownSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   realpathSync,
   rmSync,
@@ -200,6 +198,21 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
     return controller;
   };
   let checked: Promise<SandboxCheck> | undefined;
+  let checkedAt = 0;
+  /** The last check; a failed one is repeated after 30 s (the operator may have fixed it). */
+  const cachedCheck = (): Promise<SandboxCheck> => {
+    if (checked && Date.now() - checkedAt > 30_000) {
+      const prev = checked;
+      void prev.then((c) => {
+        if (!c.ok && checked === prev) checked = undefined;
+      });
+    }
+    if (!checked) {
+      checkedAt = Date.now();
+      checked = check();
+    }
+    return checked;
+  };
 
   const baseArgs = (): string[] => {
     const a = [
@@ -292,12 +305,8 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
   }
 
   async function open(spec: SandboxOpenSpec): Promise<SandboxSession> {
-    checked ??= check();
-    const c = await checked;
-    if (!c.ok) {
-      checked = undefined; // a later open tries again (bwrap installed meanwhile)
-      throw Object.assign(new Error(c.reason), { code: 'SandboxUnavailable' });
-    }
+    const c = await cachedCheck();
+    if (!c.ok) throw Object.assign(new Error(c.reason), { code: 'SandboxUnavailable' });
     const limits = { ...options.limits, ...spec.limits };
     const name = (spec.name ?? randomBytes(6).toString('hex'))
       .replace(/[^A-Za-z0-9_-]/g, '')
@@ -400,29 +409,20 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
       info,
       spawn(o: SpawnOptionsLike) {
         if (closed) throw new Error('the sandbox session is closed');
-        const fds: number[] = [];
-        const fd = (p: string) => {
-          const n = openSync(p, 'r');
-          fds.push(n);
-          return n;
-        };
-        // Host paths the sandbox gets go by descriptor (the unprivileged host user could not
-        // traverse to them), each consumed and closed by bwrap.
-        const binds: Array<[number, string, boolean]> = [
-          [fd(o.command), SANDBOX_PATHS.claude, true],
-          [fd(nodePath), SANDBOX_PATHS.node, true],
-          [fd(spec.workspace), SANDBOX_PATHS.workspace, false],
-          [fd(spec.home), SANDBOX_PATHS.home, false],
-          [fd(runDir), SANDBOX_PATHS.run, true],
+        // Host paths the sandbox gets (bwrap resolves each one as the sandbox's host user).
+        const binds: Array<[string, string, boolean]> = [
+          [o.command, SANDBOX_PATHS.claude, true],
+          [nodePath, SANDBOX_PATHS.node, true],
+          [spec.workspace, SANDBOX_PATHS.workspace, false],
+          [spec.home, SANDBOX_PATHS.home, false],
+          [runDir, SANDBOX_PATHS.run, true],
         ];
         const args = baseArgs();
         for (const f of ['passwd', 'group', 'hosts', 'hostname', 'resolv.conf'])
           args.push('--ro-bind', join(etcDir, f), `/etc/${f}`);
         if (limits.diskBytes !== undefined) args.push('--size', String(limits.diskBytes));
         args.push('--tmpfs', '/tmp');
-        binds.forEach(([, dest, ro], i) => {
-          args.push(ro ? '--ro-bind-fd' : '--bind-fd', String(4 + i), dest);
-        });
+        for (const [src, dest, ro] of binds) args.push(ro ? '--ro-bind' : '--bind', src, dest);
         args.push('--chdir', SANDBOX_PATHS.workspace, '--clearenv');
         const env: Record<string, string> = {};
         for (const [k, v] of Object.entries(o.env)) {
@@ -442,8 +442,8 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
           GIT_CONFIG_NOSYSTEM: '1',
         });
         for (const [k, v] of Object.entries(env)) args.push('--setenv', k, v);
-        // Options (host paths, environment) go through a pipe; the command (inside paths only)
-        // must be on bwrap's own command line.
+        // Options (host paths, environment) go through a pipe, so the sandbox cannot read them
+        // in /proc/1/cmdline; the command (inside paths only) must be on bwrap's command line.
         const command = [
           SANDBOX_PATHS.node,
           '-e',
@@ -472,18 +472,13 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
           ...command,
         ];
         const script = `${g.enterScript ? `${g.enterScript} && ` : ''}exec "$@"`;
-        let p: ChildProcess;
-        try {
-          p = spawn('/bin/sh', ['-c', script, 'baton-sandbox', ...chain], {
-            // Nothing of the worker's environment: bwrap itself (pid 1 inside) keeps this one.
-            env: { PATH: '/usr/bin:/bin' },
-            cwd: '/',
-            stdio: ['pipe', 'pipe', 'pipe', 'pipe', ...binds.map(([n]) => n)],
-            signal: o.signal,
-          });
-        } finally {
-          for (const n of fds) closeSync(n);
-        }
+        const p: ChildProcess = spawn('/bin/sh', ['-c', script, 'baton-sandbox', ...chain], {
+          // Nothing of the worker's environment: bwrap itself (pid 1 inside) keeps this one.
+          env: { PATH: '/usr/bin:/bin' },
+          cwd: '/',
+          stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+          signal: o.signal,
+        });
         child = p;
         const argsPipe = p.stdio[3] as NodeJS.WritableStream | null;
         argsPipe?.on('error', () => {});
@@ -526,13 +521,41 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
     };
   }
 
+  /** Whether the sandbox's host user can reach (search) `dir`: bwrap binds it as that user. */
+  async function canReach(dir: string): Promise<{ ok: boolean; reason?: string }> {
+    if (!hostUser || !setpriv) return { ok: true };
+    try {
+      await execFileAsync(
+        setpriv,
+        [
+          `--reuid=${hostUser.uid}`,
+          `--regid=${hostUser.gid}`,
+          '--clear-groups',
+          '--',
+          '/bin/sh',
+          '-c',
+          'cd -- "$1"',
+          'sh',
+          dir,
+        ],
+        { timeout: 5000, env: { PATH: '/usr/bin:/bin' } },
+      );
+      return { ok: true };
+    } catch {
+      return {
+        ok: false,
+        reason: `the sandbox runs as uid ${hostUser.uid}, which cannot reach ${dir}: make every folder above it searchable by others (chmod o+x) or choose another folder`,
+      };
+    }
+  }
+
   return {
     kind: 'bubblewrap',
-    check: () => {
-      checked ??= check();
-      return checked;
-    },
+    hostUser,
+    canReach,
+    check: cachedCheck,
     recheck: () => {
+      checkedAt = Date.now();
       checked = check();
       return checked;
     },

@@ -27,6 +27,7 @@ export {
   isClaudeCodeTool,
   PERMISSION_MODE_LABELS,
   permissionModeOf,
+  permissionRules,
   teamTools,
 } from './policy.js';
 export {

@@ -87,3 +87,20 @@ export function permissionModeOf(mode: string | null | undefined): ClaudeCodePer
     ? (mode as ClaudeCodePermissionMode)
     : DEFAULT_PERMISSION_MODE;
 }
+
+/**
+ * Claude Code's own permission rules for a task's tools, a second layer inside the sandbox:
+ * file tools pre-approved only inside the working directory (`Read(//dir/**)` covers Read, Glob
+ * and Grep; `Edit(//dir/**)` covers Write, Edit and NotebookEdit), so a read or write elsewhere
+ * is refused by Claude Code before the sandbox refuses it. `dir` must be a real path.
+ */
+export function permissionRules(tools: readonly string[], dir: string): string[] {
+  const d = dir.replace(/\/+$/, '');
+  const rules = new Set<string>();
+  for (const t of tools) {
+    if (t === 'Read' || t === 'Glob' || t === 'Grep') rules.add(`Read(/${d}/**)`);
+    else if (t === 'Write' || t === 'Edit' || t === 'NotebookEdit') rules.add(`Edit(/${d}/**)`);
+    else rules.add(t);
+  }
+  return [...rules];
+}

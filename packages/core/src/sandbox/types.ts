@@ -87,9 +87,13 @@ export interface SandboxSession {
 /** A way of confining Claude Code (bubblewrap on Linux). */
 export interface Sandbox {
   readonly kind: 'bubblewrap';
+  /** The host user sandboxed processes run as (files they write belong to it); undefined: this process's. */
+  readonly hostUser: { uid: number; gid: number } | undefined;
   /** Whether a sandbox can start here, and why not (cached). */
   check(): Promise<SandboxCheck>;
   /** Checks again (after the operator installed what was missing). */
   recheck(): Promise<SandboxCheck>;
   open(spec: SandboxOpenSpec): Promise<SandboxSession>;
+  /** Whether sandboxes can be given `dir` (their host user can reach it). */
+  canReach(dir: string): Promise<{ ok: boolean; reason?: string }>;
 }

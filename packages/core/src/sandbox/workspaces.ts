@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  chmodSync,
   existsSync,
   lstatSync,
   mkdirSync,
@@ -181,6 +182,10 @@ async function tarGz(dir: string, max: number): Promise<{ archive?: Buffer; note
 export function createWorkspaces(o: WorkspacesOptions): Workspaces {
   mkdirSync(o.root, { recursive: true, mode: 0o700 });
   const root = realpathSync(o.root);
+  // The sandbox's host user must reach <root>/<task>/work (and nothing else there): the root and
+  // the task folders are searchable but not readable by others, each work folder is its alone.
+  if (o.owner) chmodSync(root, 0o711);
+  const dirMode = o.owner ? 0o711 : 0o700;
 
   return {
     root,
@@ -272,8 +277,12 @@ export function createWorkspaces(o: WorkspacesOptions): Workspaces {
         } else {
           mkdirSync(tmpWork, { mode: 0o755 });
         }
-        writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta));
-        if (o.owner) chownTree(tmpWork, o.owner.uid, o.owner.gid);
+        writeFileSync(join(tmp, 'meta.json'), JSON.stringify(meta), { mode: 0o600 });
+        if (o.owner) {
+          chownTree(tmpWork, o.owner.uid, o.owner.gid);
+          chmodSync(tmpWork, 0o700);
+        }
+        chmodSync(tmp, dirMode);
         // Appears whole or not at all.
         renameSync(tmp, dir);
         return { path: join(dir, 'work'), meta, created: true };

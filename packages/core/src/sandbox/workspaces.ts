@@ -382,7 +382,7 @@ export function createWorkspaces(o: WorkspacesOptions): Workspaces {
             type: typeOf(st),
           });
       }
-      files.sort((a, b) => a.path.localeCompare(b.path));
+      files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       const { archive, note } = await tarGz(work, maxArchive);
       return {
         sizeBytes: usage.bytes,

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import type pg from 'pg';
@@ -15,12 +17,17 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
+/** Task workspaces of every worker a test spawns (never the checkout's own .baton). */
+const workspaces = mkdtempSync(path.join(os.tmpdir(), 'baton-test-workspaces-'));
+chmodSync(workspaces, 0o711);
+
 /** A real worker OS process (src/main.ts), as a team deploys it. */
 export function spawnWorker(id: string, env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, [...WORKER_NODE_FLAGS, '--import', 'tsx', main], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
+      ...(env.BATON_DATA_DIR ? {} : { BATON_WORKSPACES_DIR: path.join(workspaces, id) }),
       WORKER_ID: id,
       WORKER_PORT: '0',
       LOG_LEVEL: 'info',

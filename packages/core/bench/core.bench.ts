@@ -36,7 +36,7 @@ import type * as Setup from './setup.js';
 const setup = './setup.ts';
 const { core, createBaton, createSdk, KEY, plainRequest } = (await import(setup)) as typeof Setup;
 
-const { createClaudeCodeBackend, createSessionPool } = core;
+const { bubblewrapSandbox, createClaudeCodeBackend, createSessionPool } = core;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
 
@@ -194,12 +194,23 @@ console.log(
 
 class SkipClaudeCode extends Error {}
 
-// Claude Code: a cold session (spawn + init + one answer) vs a warm checkout from the pool.
-const home = mkdtempSync(join(tmpdir(), 'baton-bench-cc-'));
-const cwd = mkdtempSync(join(tmpdir(), 'baton-bench-cwd-'));
-try {
-  if (process.env.BENCH_SKIP_CLAUDE_CODE === '1') throw new SkipClaudeCode();
-  const cc = createClaudeCodeBackend({ baseURL: sim.url, apiKey: KEY, home });
+// Claude Code: a cold session (spawn + init + one answer) vs a warm checkout from the pool, each
+// without and with the bubblewrap sandbox, interleaved (runs alternate, medians of each).
+const dirs: string[] = [];
+const tmp = (p: string) => {
+  const d = mkdtempSync(join(tmpdir(), p));
+  dirs.push(d);
+  return d;
+};
+async function claudeCodeOnce(sandboxed: boolean) {
+  const home = tmp('baton-bench-cc-');
+  const cwd = tmp('baton-bench-cwd-');
+  const cc = createClaudeCodeBackend({
+    baseURL: sim.url,
+    apiKey: KEY,
+    home,
+    ...(sandboxed ? { sandbox: bubblewrapSandbox() } : {}),
+  });
   const ccPool = createSessionPool({ claudeCode: cc, prewarmClaudeCode: true });
   const init = { backend: 'claude-code' as const, model: 'claude-opus-5-5', cwd };
   const timed = async (lease: Awaited<ReturnType<typeof ccPool.acquire>>, t0: number) => {
@@ -218,41 +229,83 @@ try {
     await run.result;
     return { first, total: performance.now() - t0, warm };
   };
-  let t0 = performance.now();
-  const coldLease = await ccPool.acquire('cc-cold', init);
-  const cold = await timed(coldLease, t0);
-  console.log(
-    JSON.stringify({
-      case: 'claude-code cold start',
-      first_message_ms: r2(cold.first),
-      result_ms: r2(cold.total),
-    }),
-  );
-  // Release → the pool prewarms the session's process; a checkout then finds it idle and warm.
-  const first = await ccPool.acquire('cc-warm', init);
-  await timed(first, performance.now());
-  await first.release(); // prewarm happens here
-  t0 = performance.now();
-  const warmLease = await ccPool.acquire('cc-warm', init);
-  const checkoutMs = performance.now() - t0;
-  const warm = await timed(warmLease, t0);
-  await warmLease.release();
-  console.log(
-    JSON.stringify({
-      case: 'claude-code warm checkout',
-      checkout_ms: r2(checkoutMs),
-      first_message_ms: r2(warm.first),
-      result_ms: r2(warm.total),
-      warm_process: warm.warm,
-    }),
-  );
-  await ccPool.close();
-  cc.close();
+  try {
+    let t0 = performance.now();
+    const coldLease = await ccPool.acquire('cc-cold', init);
+    const cold = await timed(coldLease, t0);
+    await coldLease.release();
+    // Release → the pool prewarms the session's process; a checkout then finds it idle and warm.
+    const first = await ccPool.acquire('cc-warm', init);
+    await timed(first, performance.now());
+    await first.release(); // prewarm happens here
+    t0 = performance.now();
+    const warmLease = await ccPool.acquire('cc-warm', init);
+    const checkoutMs = performance.now() - t0;
+    const warm = await timed(warmLease, t0);
+    await warmLease.release();
+    return { cold, warm, checkoutMs };
+  } finally {
+    await ccPool.close();
+    cc.close();
+  }
+}
+try {
+  if (process.env.BENCH_SKIP_CLAUDE_CODE === '1') throw new SkipClaudeCode();
+  const sandboxOk = (await bubblewrapSandbox().check()).ok;
+  const rounds = Number(process.env.BENCH_CC_ROUNDS ?? 5);
+  const runs: Record<'off' | 'on', Awaited<ReturnType<typeof claudeCodeOnce>>[]> = {
+    off: [],
+    on: [],
+  };
+  await claudeCodeOnce(false); // the binary in the page cache for both
+  for (let i = 0; i < rounds; i++) {
+    runs.off.push(await claudeCodeOnce(false));
+    if (sandboxOk) runs.on.push(await claudeCodeOnce(true));
+  }
+  const med = (xs: number[]) => median(xs);
+  for (const [key, rs] of Object.entries(runs)) {
+    if (rs.length === 0) continue;
+    const sandbox = key === 'on';
+    console.log(
+      JSON.stringify({
+        case: 'claude-code cold start',
+        sandbox,
+        runs: rs.length,
+        first_message_ms: r2(med(rs.map((r) => r.cold.first))),
+        result_ms: r2(med(rs.map((r) => r.cold.total))),
+      }),
+    );
+    console.log(
+      JSON.stringify({
+        case: 'claude-code warm checkout',
+        sandbox,
+        runs: rs.length,
+        checkout_ms: r2(med(rs.map((r) => r.checkoutMs))),
+        first_message_ms: r2(med(rs.map((r) => r.warm.first))),
+        result_ms: r2(med(rs.map((r) => r.warm.total))),
+        warm_process: rs.every((r) => r.warm.warm),
+      }),
+    );
+  }
+  if (runs.on.length) {
+    const ratio = (f: (r: (typeof runs.on)[number]) => number) =>
+      r2(med(runs.on.map(f)) / med(runs.off.map(f)));
+    console.log(
+      JSON.stringify({
+        case: 'sandbox cost',
+        cold_first_message_ratio: ratio((r) => r.cold.first),
+        cold_result_ratio: ratio((r) => r.cold.total),
+        warm_checkout_ms: r2(med(runs.on.map((r) => r.checkoutMs))),
+        target: 'cold start ≤ 1.3× without the sandbox; warm checkout < 100 ms',
+        loadavg_1m: r2(loadavg()[0] as number),
+      }),
+    );
+  } else
+    console.log(JSON.stringify({ case: 'sandbox cost', skipped: 'bubblewrap cannot start here' }));
 } catch (e) {
   if (!(e instanceof SkipClaudeCode)) throw e;
 } finally {
-  rmSync(home, { recursive: true, force: true });
-  rmSync(cwd, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
   limiter.close();
   sim.stop();
 }

@@ -1,7 +1,10 @@
+import { realpathSync } from 'node:fs';
 import {
   apiSummarizer,
   BatonError,
   type BatonEvent,
+  batonError,
+  type ClaudeCodeRunInput,
   type UsageRecord as CoreUsage,
   createApiBackend,
   createBreakerRegistry,
@@ -11,10 +14,16 @@ import {
   createSessionPool,
   DEFAULT_STRATEGIES,
   defaultPriceTable,
+  effectiveTools,
   limiterGate,
   type PriceRow,
   type PriceTable,
+  parseRepositorySource,
+  permissionModeOf,
+  permissionRules,
   type RateGate,
+  RepositoryError,
+  SANDBOX_PATHS,
   type SessionState,
 } from '@baton/core';
 import { createLimiter } from '@baton/ratelimit';
@@ -24,6 +33,8 @@ import { TaskAbort } from './cancel';
 import type { Logger } from './logger';
 import type { ClassifiedError, RunContext, TaskRunner } from './runner';
 import { postgresSessionStore } from './session-store';
+import { limitsOf, type TaskSandbox } from './task-sandbox';
+import { saveWorkspace } from './workspace-store';
 
 export interface CoreRunnerOptions {
   pool: pg.Pool;
@@ -38,6 +49,13 @@ export interface CoreRunnerOptions {
   summarizerModel?: string;
   /** Rate limits are shared by every worker through this PostgreSQL store (default true). */
   sharedLimits?: boolean;
+  /** This worker's name (in errors a user reads, and on every workspace it holds). */
+  workerId?: string;
+  /**
+   * How claude-code tasks are confined and where their workspaces live. Without it, a
+   * claude-code task is refused (there is nowhere safe to run it).
+   */
+  taskSandbox?: TaskSandbox;
 }
 
 /** Loads the operator's price table (the `prices` rows) into @baton/core's form. */
@@ -153,10 +171,123 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
     summarizer: apiSummarizer(summarizer, { model: o.summarizerModel ?? 'claude-haiku-4-5' }),
   });
   const api = createApiBackend({ ...common, breakers, context });
+  const ts = o.taskSandbox;
+  const workerId = o.workerId ?? 'this worker';
   const claudeCode = createClaudeCodeBackend({
     ...common,
     permissionMode: 'acceptEdits',
+    ...(ts?.sandbox ? { sandbox: ts.sandbox } : {}),
   });
+
+  /**
+   * A claude-code attempt: its workspace (made on the first attempt, kept for retries and
+   * resumes), the team's tools narrowed by the task's, the sandbox, and afterwards a snapshot of
+   * what the workspace holds.
+   */
+  async function runClaudeCode(
+    ctx: RunContext,
+    lease: Awaited<ReturnType<typeof sessions.acquire>>,
+    common: ClaudeCodeRunInput,
+  ) {
+    const { task } = ctx;
+    const opts = task.options as { repositoryId?: string; ref?: string; tools?: string[] };
+    if (!ts)
+      throw batonError(
+        'SandboxUnavailable',
+        `worker ${workerId} has no workspace for claude-code tasks`,
+      );
+    if (ts.mode === 'required') {
+      const st = await ts.status();
+      if (!st.ok)
+        throw batonError(
+          'SandboxUnavailable',
+          `claude-code tasks run only in a sandbox, and none can start on worker ${workerId}: ${st.reason}`,
+        );
+    }
+    const repo = task.repository ?? undefined;
+    if (opts.repositoryId && !repo)
+      throw batonError(
+        'InvalidRequest',
+        `the workspace could not be prepared on worker ${workerId}: the task's repository was removed from the team`,
+      );
+    let ws: Awaited<ReturnType<typeof ts.workspaces.prepare>>;
+    try {
+      ws = await ts.workspaces.prepare(
+        task.id,
+        repo
+          ? {
+              name: repo.name,
+              source: parseRepositorySource(repo.source, ts.reposDirs),
+              ref: opts.ref ?? repo.default_ref,
+            }
+          : undefined,
+        { signal: ctx.signal },
+      );
+    } catch (err) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const why = err instanceof RepositoryError ? err.message : (err as Error).message;
+      throw batonError(
+        'InvalidRequest',
+        `the workspace could not be prepared on worker ${workerId}: ${why}`,
+      );
+    }
+    const meta = ws.meta.repository;
+    ctx.emit({
+      type: 'workspace',
+      data: {
+        created: ws.created,
+        worker: workerId,
+        ...(meta ? { repository: meta.name, ref: meta.ref, commit: meta.commit } : {}),
+      },
+    });
+    const { tools } = effectiveTools(task.sandbox?.tools, opts.tools);
+    const permissionMode = permissionModeOf(task.sandbox?.permission_mode);
+    const limits = limitsOf(task.sandbox?.limits);
+    let info: Record<string, unknown> = {
+      mode: 'off',
+      worker: workerId,
+      warning: `BATON_SANDBOX=off: this task ran unconfined on worker ${workerId}`,
+    };
+    if (!ts.sandbox) ctx.emit({ type: 'sandbox', data: info });
+    try {
+      return await lease.run({
+        ...common,
+        cwd: ws.path,
+        tools,
+        // Claude Code's own rules too: file tools only inside the workspace.
+        allowedTools: permissionRules(
+          tools,
+          ts.sandbox ? SANDBOX_PATHS.workspace : realpathSync(ws.path),
+        ),
+        permissionMode,
+        limits,
+        onEvent: (e) => {
+          if (e.type === 'sandbox') info = { mode: 'bubblewrap', worker: workerId, ...e.sandbox };
+          common.onEvent?.(e);
+        },
+      }).result;
+    } finally {
+      try {
+        const snapshot = await ts.workspaces.snapshot(task.id);
+        await saveWorkspace(o.pool, {
+          taskId: task.id,
+          teamId: task.team_id,
+          repositoryId: repo?.id ?? null,
+          repositoryName: meta?.name ?? null,
+          ref: meta?.ref ?? null,
+          baseCommit: meta?.commit ?? null,
+          workerId,
+          sandbox: { ...(info as object), tools, permissionMode } as never,
+          snapshot,
+        });
+      } catch (err) {
+        o.logger.warn(
+          { taskId: task.id, err: (err as Error).message },
+          'saving the workspace snapshot failed',
+        );
+      }
+    }
+  }
   // Sessions are saved with the task's terminal state (one statement); one not taken within
   // 2 s (a conversation outside the executor) is written on its own.
   const store = postgresSessionStore(o.pool, {
@@ -174,11 +305,8 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
     async run(ctx: RunContext) {
       const { task } = ctx;
       const opts = task.options as {
-        cwd?: string;
         maxTurns?: number;
         system?: string;
-        allowedTools?: string[];
-        disallowedTools?: string[];
         maxTokens?: number;
       };
       const budget = task.budget_usd ? Number(task.budget_usd) : undefined;
@@ -196,7 +324,6 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
             fallbackModels: task.fallback_models,
             ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}),
             ...(opts.system ? { system: opts.system } : {}),
-            ...(opts.cwd ? { cwd: opts.cwd } : {}),
           },
           { signal: ctx.signal },
         );
@@ -216,24 +343,13 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
           ...(opts.maxTurns ? { maxTurns: opts.maxTurns } : {}),
           ...(budget ? { maxBudgetUsd: budget } : {}),
         };
-        const run =
+        const result =
           task.backend === 'claude-code'
-            ? lease.run({
+            ? await runClaudeCode(ctx, lease, {
                 ...common,
-                ...(opts.cwd ? { cwd: opts.cwd } : {}),
-                allowedTools: opts.allowedTools ?? [
-                  'Read',
-                  'Write',
-                  'Edit',
-                  'Glob',
-                  'Grep',
-                  'Bash',
-                ],
-                ...(opts.disallowedTools ? { disallowedTools: opts.disallowedTools } : {}),
                 ...(task.fallback_models[0] ? { fallbackModel: task.fallback_models[0] } : {}),
               })
-            : lease.run(common);
-        const result = await run.result;
+            : await lease.run(common).result;
         if (ctx.signal.aborted) throw ctx.signal.reason;
         if (result.stopReason === 'budget') {
           throw new TaskAbort(

@@ -21,6 +21,17 @@ export const workerEnv = createEnv({
     WORKER_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(5),
     /** SIGTERM waits this long for running tasks before requeueing them. */
     WORKER_DRAIN_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
+    /**
+     * required (default): claude-code tasks run only inside the bubblewrap sandbox, and are
+     * refused when it cannot start; off: unconfined, for a developer's own machine.
+     */
+    BATON_SANDBOX: z
+      .enum(['required', 'off'], 'BATON_SANDBOX must be required or off')
+      .default('required'),
+    /** Task workspaces; default <BATON_DATA_DIR>/workspaces. */
+    BATON_WORKSPACES_DIR: z.string().min(1).optional(),
+    /** Folders (`:`-separated) local team repositories may come from; default <BATON_DATA_DIR>/repos. */
+    BATON_REPOS_DIRS: z.string().min(1).optional(),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
       .default('info'),

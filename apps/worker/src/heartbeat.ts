@@ -28,6 +28,14 @@ export interface PoolSnapshot {
   max?: number;
 }
 
+export interface SandboxSnapshot {
+  mode: 'required' | 'off';
+  ok: boolean;
+  reason?: string;
+  resources?: string;
+  version?: string;
+}
+
 const STATES = new Set<string>(['closed', 'open', 'half-open', 'isolated']);
 
 /** Breaker states per provider/model and runs in flight, as seen through the runner. */
@@ -106,6 +114,8 @@ export interface HeartbeatOptions {
   running: () => number;
   /** Session pool use, when the runner reports it (else: tasks running of the concurrency). */
   poolStats?: () => PoolSnapshot | null | undefined;
+  /** How claude-code tasks are confined here (the Live page warns when they are not). */
+  sandbox?: (() => Promise<SandboxSnapshot>) | undefined;
   onError?: (err: unknown) => void;
 }
 
@@ -118,12 +128,13 @@ export interface Heartbeat {
 
 const UPSERT = `
 insert into worker_heartbeats
-  (id, hostname, pid, started_at, last_seen_at, stopped_at, concurrency, running, breakers, pool)
-values ($1, $2, $3, $4, now(), $5, $6, $7, $8::jsonb, $9::jsonb)
+  (id, hostname, pid, started_at, last_seen_at, stopped_at, concurrency, running, breakers, pool, sandbox)
+values ($1, $2, $3, $4, now(), $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb)
 on conflict (id) do update set
   hostname = excluded.hostname, pid = excluded.pid, started_at = excluded.started_at,
   last_seen_at = now(), stopped_at = excluded.stopped_at, concurrency = excluded.concurrency,
-  running = excluded.running, breakers = excluded.breakers, pool = excluded.pool`;
+  running = excluded.running, breakers = excluded.breakers, pool = excluded.pool,
+  sandbox = excluded.sandbox`;
 
 export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
   const intervalMs = options.intervalMs ?? 5000;
@@ -131,7 +142,8 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();
 
-  const write = (stoppedAt: Date | null) => {
+  const write = async (stoppedAt: Date | null) => {
+    const sandbox = options.sandbox ? await options.sandbox().catch(() => null) : null;
     const running = options.running();
     const pool = options.poolStats?.() ?? {
       active: running,
@@ -148,6 +160,7 @@ export function startHeartbeat(options: HeartbeatOptions): Heartbeat {
         running,
         JSON.stringify(options.breakers()),
         JSON.stringify(pool),
+        sandbox ? JSON.stringify(sandbox) : null,
       ])
       .then(
         () => undefined,

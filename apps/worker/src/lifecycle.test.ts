@@ -188,3 +188,56 @@ describe('startTask and settleTask', () => {
     );
   });
 });
+
+describe('startTask of a claude-code task', () => {
+  it('returns the team’s tools and mode, the instance limits and the task’s repository, in the same statement', async () => {
+    const { rows: t } = await pool.query<{ id: string }>(
+      `insert into teams (name, slug, claude_code_tools, claude_code_permission_mode)
+       values ('CC', 'cc-policy', '{Read,Bash}', 'dontAsk') returning id`,
+    );
+    const cc = t[0]!.id;
+    const { rows: other } = await pool.query<{ id: string }>(
+      `insert into teams (name, slug) values ('Other', 'other-policy') returning id`,
+    );
+    const repo = await pool.query<{ id: string }>(
+      `insert into team_repositories (team_id, name, source, default_ref) values ($1, 'app', '/srv/repos/app.git', 'main') returning id`,
+      [cc],
+    );
+    const foreign = await pool.query<{ id: string }>(
+      `insert into team_repositories (team_id, name, source) values ($1, 'theirs', '/srv/repos/theirs.git') returning id`,
+      [other[0]!.id],
+    );
+    await pool.query('update instance_settings set task_memory_mb = 1536');
+    const mk = async (options: object) =>
+      (
+        await pool.query<{ id: string }>(
+          `insert into tasks (team_id, prompt, model, backend, options) values ($1, 'x', 'claude-opus-5-5', 'claude-code', $2) returning id`,
+          [cc, JSON.stringify(options)],
+        )
+      ).rows[0]!.id;
+    const mine = await startTask(
+      pool,
+      await mk({ repositoryId: repo.rows[0]!.id, ref: 'v1' }),
+      'j1',
+    );
+    expect(mine.outcome).toBe('started');
+    if (mine.outcome !== 'started') return;
+    expect(mine.task.sandbox).toEqual({
+      tools: ['Read', 'Bash'],
+      permission_mode: 'dontAsk',
+      limits: { memory_mb: 1536, max_processes: 512, cpu_seconds: 1800, disk_mb: 2048 },
+    });
+    expect(mine.task.repository).toEqual({
+      id: repo.rows[0]!.id,
+      name: 'app',
+      source: '/srv/repos/app.git',
+      default_ref: 'main',
+    });
+    // Another team's repository is never handed out.
+    const theirs = await startTask(pool, await mk({ repositoryId: foreign.rows[0]!.id }), 'j2');
+    expect(theirs.outcome === 'started' && theirs.task.repository).toBeNull();
+    // An api task carries none of it.
+    const api = await startTask(pool, await task(), 'j3');
+    expect(api.outcome === 'started' && api.task.sandbox).toBeUndefined();
+  });
+});

@@ -19,6 +19,14 @@ export interface TaskRow {
   timeout_ms: number | null;
   cancel_requested_at: Date | string | null;
   priority: number;
+  /** claude-code tasks: the team's tools and permission mode, the instance's resource limits. */
+  sandbox?: {
+    tools: string[] | null;
+    permission_mode: string | null;
+    limits: { memory_mb: number; max_processes: number; cpu_seconds: number; disk_mb: number };
+  };
+  /** claude-code tasks: the team repository `options.repositoryId` names (null: none, or gone). */
+  repository?: { id: string; name: string; source: string; default_ref: string } | null;
 }
 
 export async function loadTask(pool: pg.Pool, taskId: string): Promise<TaskRow | undefined> {
@@ -44,12 +52,13 @@ export type StartOutcome =
   | { outcome: 'missing' };
 
 /**
- * Starts an attempt in one statement (`baton_task_start`, migration 0012): loads the
+ * Starts an attempt in one statement (`baton_task_start`, packages/db/sql/task_lifecycle.sql): loads the
  * task; cancels it if its cancellation was requested; checks the team quota — serialised
  * per team by an advisory transaction lock, so the quota holds exactly even when pg-boss
  * hands two workers the last slot at the same instant; marks it running (queued|running →
  * running, attempts+1); appends its `attempt_started` event; and returns the conversation
- * saved by an earlier attempt, if any.
+ * saved by an earlier attempt, if any — and for a claude-code task its sandbox policy and team
+ * repository, read in the same statement.
  */
 export async function startTask(
   pool: pg.Pool,

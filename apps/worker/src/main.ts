@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { dataDir } from '@baton/db';
 import { workerEnv } from './env';
 import { createLogger } from './logger';
 import { startWorker } from './worker';
@@ -13,6 +15,16 @@ try {
     logger,
     provider: { baseURL: workerEnv.ANTHROPIC_BASE_URL, apiKey: workerEnv.ANTHROPIC_API_KEY },
     concurrency: workerEnv.WORKER_CONCURRENCY,
+    sandbox: {
+      mode: workerEnv.BATON_SANDBOX,
+      dataDir: dataDir(),
+      workspacesDir: path.resolve(
+        workerEnv.BATON_WORKSPACES_DIR ?? path.join(dataDir(), 'workspaces'),
+      ),
+      reposDirs: (workerEnv.BATON_REPOS_DIRS ?? path.join(dataDir(), 'repos'))
+        .split(':')
+        .filter(Boolean),
+    },
     drainMs: workerEnv.WORKER_DRAIN_SECONDS * 1000,
     queue: {
       heartbeatSeconds: workerEnv.WORKER_HEARTBEAT_SECONDS,

@@ -21,6 +21,8 @@ import type { Logger } from './logger';
 import { createMetrics } from './metrics';
 import { providerCheck } from './provider-check';
 import type { TaskRunner } from './runner';
+import { createTaskSandbox, type TaskSandbox, type TaskSandboxOptions } from './task-sandbox';
+import { sweepWorkspaces } from './workspace-store';
 
 export interface WorkerOptions {
   databaseUrl: string;
@@ -45,6 +47,11 @@ export interface WorkerOptions {
   queue?: Partial<QueuePolicy> & { monitorIntervalSeconds?: number };
   /** How long SIGTERM waits for running tasks before requeueing them (default 30 s). */
   drainMs?: number;
+  /**
+   * Confinement of claude-code tasks (BATON_SANDBOX, BATON_WORKSPACES_DIR, BATON_REPOS_DIRS);
+   * without it claude-code tasks are refused.
+   */
+  sandbox?: TaskSandboxOptions;
 }
 
 export interface RunningWorker {
@@ -85,6 +92,23 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     onError: (err) => log.warn({ err: err.message }, 'writing task events failed; retrying'),
   });
   let runner: TaskRunner | undefined;
+  const taskSandbox: TaskSandbox | undefined = options.sandbox
+    ? createTaskSandbox(options.sandbox)
+    : undefined;
+  if (taskSandbox) {
+    const st = await taskSandbox.status();
+    if (st.mode === 'off') log.warn(st.reason);
+    else if (!st.ok)
+      log.error(
+        { reason: st.reason },
+        'no sandbox can start here: claude-code tasks will be refused',
+      );
+    else
+      log.info(
+        { resources: st.resources, version: st.version },
+        'claude-code tasks run in the sandbox',
+      );
+  }
   if (options.runner === 'core' || options.runner === undefined) {
     const { createCoreRunner } = await import('./core-runner');
     runner = await createCoreRunner({
@@ -93,6 +117,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ...(options.provider?.baseURL ? { baseURL: options.provider.baseURL } : {}),
       ...(options.provider?.apiKey ? { apiKey: options.provider.apiKey } : {}),
       maxSessions: options.concurrency ?? 8,
+      workerId: id,
+      ...(taskSandbox ? { taskSandbox } : {}),
     });
   } else if (options.runner) runner = options.runner;
   // Breaker states and runs in flight, seen through the runner (for the heartbeat and /metrics).
@@ -159,6 +185,19 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const rollups = startFleetRollups(pool, fleet, (err) =>
     log.warn({ err: (err as Error).message }, 'rolling up usage failed; retrying'),
   );
+  // Workspaces of finished tasks leave this disk after the operator's retention (hourly).
+  const retention = taskSandbox
+    ? startRetention(() =>
+        sweepWorkspaces(pool, taskSandbox.workspaces, { workerId: id }).then(
+          (removed) => {
+            if (removed.length)
+              log.info({ removed: removed.length }, 'removed expired task workspaces');
+          },
+          (err: unknown) =>
+            log.warn({ err: (err as Error).message }, 'removing expired workspaces failed'),
+        ),
+      )
+    : undefined;
   // Health snapshot for the console's Live page (worker_heartbeats), every 5 s.
   const heartbeat = startHeartbeat({
     pool,
@@ -168,6 +207,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     breakers: () => tracker.breakers(),
     running: () => executor?.active() ?? 0,
     poolStats: () => runner?.poolStats?.(),
+    sandbox: taskSandbox ? () => taskSandbox.status() : undefined,
     onError: (err) =>
       log.warn({ err: (err as Error).message }, 'writing the heartbeat failed; retrying'),
   });
@@ -187,6 +227,21 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       // The provider the core runner calls (a runner of the caller's own brings its own checks).
       ...(options.runner === 'core' || options.runner === undefined
         ? { provider: providerCheck(options.provider ?? {}) }
+        : {}),
+      // claude-code tasks: refused when BATON_SANDBOX=required and no sandbox can start.
+      ...(taskSandbox
+        ? {
+            sandbox: async () => {
+              const st = await taskSandbox.status();
+              return st.mode === 'off'
+                ? { ok: true, mode: 'off', warning: st.reason }
+                : {
+                    ok: st.ok,
+                    mode: st.mode,
+                    ...(st.ok ? { resources: st.resources } : { error: st.reason }),
+                  };
+            },
+          }
         : {}),
     },
     info: () => ({
@@ -238,6 +293,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
         await runner?.close?.();
         await rollups.stop();
+        retention?.stop();
         fleet.stop();
         await heartbeat.stop();
         await health.close();
@@ -247,6 +303,14 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       return stopping;
     },
   };
+}
+
+/** Runs `sweep` now and every hour until stopped. */
+function startRetention(sweep: () => Promise<void>, everyMs = 3_600_000): { stop(): void } {
+  void sweep();
+  const timer = setInterval(() => void sweep(), everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
 }
 
 /** NOTIFYed (payload: the task id) when a queued task is inserted (migration 0013). */

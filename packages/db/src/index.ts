@@ -8,5 +8,12 @@ export {
 } from './client';
 export { type ResolvedDatabase, redactUrl, resolveDatabase } from './database';
 export { dataDir, dbEnv, workspaceRoot } from './env';
-export { type MigrationState, migrationStatus, migrationsFolder, runMigrations } from './migrate';
+export {
+  type MigrationState,
+  migrationStatus,
+  migrationsFolder,
+  repeatableStatus,
+  repeatablesFolder,
+  runMigrations,
+} from './migrate';
 export * as schema from './schema/index';

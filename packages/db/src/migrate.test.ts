@@ -1,6 +1,9 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { migrationStatus, runMigrations } from './migrate';
+import { migrationStatus, repeatableStatus, repeatablesFolder, runMigrations } from './migrate';
 import { createTestDatabase, type TestDatabase } from './testing';
 
 let db: TestDatabase;
@@ -37,12 +40,54 @@ describe('migrations', () => {
 
     const first = await runMigrations(db.url);
     expect(first.applied).toEqual(before.map((m) => m.tag));
+    expect(first.repeatable).toEqual(['task_lifecycle.sql']);
 
     const second = await runMigrations(db.url);
     expect(second.applied).toEqual([]);
+    expect(second.repeatable).toEqual([]);
 
     const after = await migrationStatus(db.url);
     expect(after.every((m) => m.applied)).toBe(true);
+  });
+
+  it('re-apply a repeatable definition when, and only when, its file changes', async () => {
+    const folder = mkdtempSync(path.join(os.tmpdir(), 'baton-repeatable-'));
+    try {
+      cpSync(repeatablesFolder, folder, { recursive: true });
+      expect((await runMigrations(db.url, { repeatables: folder })).repeatable).toEqual([]);
+      expect(await repeatableStatus(db.url, folder)).toEqual([
+        { name: 'task_lifecycle.sql', state: 'applied' },
+      ]);
+      // A changed definition: the function in the database becomes the file's.
+      const file = path.join(folder, 'task_lifecycle.sql');
+      writeFileSync(
+        file,
+        readFileSync(file, 'utf8').replace("outcome := 'missing';", "outcome := 'missing'; -- v2"),
+      );
+      writeFileSync(
+        path.join(folder, 'zz_probe.sql'),
+        'CREATE OR REPLACE FUNCTION baton_probe() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;',
+      );
+      expect((await repeatableStatus(db.url, folder)).map((r) => r.state)).toEqual([
+        'changed',
+        'pending',
+      ]);
+      const r = await runMigrations(db.url, { repeatables: folder });
+      expect(r.repeatable).toEqual(['task_lifecycle.sql', 'zz_probe.sql']);
+      const def = await client.query<{ d: string }>(
+        `select pg_get_functiondef('baton_task_start'::regproc) as d`,
+      );
+      expect(def.rows[0]!.d).toContain('-- v2');
+      expect((await client.query('select baton_probe() as v')).rows[0].v).toBe(42);
+      // A broken one fails the run with its name and changes nothing.
+      writeFileSync(path.join(folder, 'zz_probe.sql'), 'CREATE OR REPLACE FUNCTION nope(');
+      await expect(runMigrations(db.url, { repeatables: folder })).rejects.toThrow(/zz_probe\.sql/);
+      // Back to the committed definitions.
+      expect((await runMigrations(db.url)).repeatable).toEqual(['task_lifecycle.sql']);
+      await client.query('drop function baton_probe()');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('are safe to run from several processes at once', async () => {

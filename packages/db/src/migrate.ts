@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -14,6 +14,17 @@ export const migrationsFolder = (() => {
   const here = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'drizzle');
   if (existsSync(path.join(here, 'meta', '_journal.json'))) return here;
   return path.join(workspaceRoot(), 'packages', 'db', 'drizzle');
+})();
+
+/**
+ * Repeatable definitions (Flyway's `R__` migrations): SQL functions that versioned migrations
+ * would otherwise restate, one file per concept in packages/db/sql, re-applied whenever a
+ * file's text changes (its sha256 differs from the one `drizzle.baton_repeatable` recorded).
+ */
+export const repeatablesFolder = (() => {
+  const here = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'sql');
+  if (existsSync(here)) return here;
+  return path.join(workspaceRoot(), 'packages', 'db', 'sql');
 })();
 
 // Any constant; every Baton process serialises its migrations on it.
@@ -40,7 +51,10 @@ function journal(): JournalEntry[] {
  * Applies every pending migration. Safe to run from several processes at once
  * (an advisory lock serialises them) and any number of times.
  */
-export async function runMigrations(url: string): Promise<{ applied: string[] }> {
+export async function runMigrations(
+  url: string,
+  o: { repeatables?: string } = {},
+): Promise<{ applied: string[]; repeatable: string[] }> {
   const client = new pg.Client({ connectionString: url, application_name: 'baton-migrate' });
   await client.connect();
   try {
@@ -49,10 +63,12 @@ export async function runMigrations(url: string): Promise<{ applied: string[] }>
     const before = await appliedSet(client);
     await applyPending(client);
     const after = await appliedSet(client);
+    const repeatable = await applyRepeatables(client, o.repeatables ?? repeatablesFolder);
     return {
       applied: journal()
         .filter((e) => after.has(e.when) && !before.has(e.when))
         .map((e) => e.tag),
+      repeatable,
     };
   } finally {
     await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
@@ -93,6 +109,76 @@ async function applyPending(client: pg.Client): Promise<void> {
   } catch (err) {
     await client.query('rollback').catch(() => undefined);
     throw err;
+  }
+}
+
+function repeatableFiles(folder: string): Array<{ name: string; text: string; hash: string }> {
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => {
+      const text = readFileSync(path.join(folder, f), 'utf8');
+      return { name: f, text, hash: createHash('sha256').update(text).digest('hex') };
+    });
+}
+
+/** Applies each repeatable file whose text changed since it was last applied; returns their names. */
+async function applyRepeatables(client: pg.Client, folder: string): Promise<string[]> {
+  await client.query(
+    'create table if not exists drizzle.baton_repeatable (name text primary key, hash text not null, applied_at timestamptz not null default now())',
+  );
+  const { rows } = await client.query<{ name: string; hash: string }>(
+    'select name, hash from drizzle.baton_repeatable',
+  );
+  const known = new Map(rows.map((r) => [r.name, r.hash]));
+  const applied: string[] = [];
+  for (const f of repeatableFiles(folder)) {
+    if (known.get(f.name) === f.hash) continue;
+    await client.query('begin');
+    try {
+      for (const statement of f.text.split('--> statement-breakpoint')) {
+        if (statement.trim()) await client.query(statement);
+      }
+      await client.query(
+        `insert into drizzle.baton_repeatable (name, hash) values ($1, $2)
+         on conflict (name) do update set hash = excluded.hash, applied_at = now()`,
+        [f.name, f.hash],
+      );
+      await client.query('commit');
+    } catch (err) {
+      await client.query('rollback').catch(() => undefined);
+      throw new Error(`repeatable ${f.name}: ${(err as Error).message}`, { cause: err });
+    }
+    applied.push(f.name);
+  }
+  return applied;
+}
+
+/** Each repeatable definition: applied as it stands, changed since, or never applied. */
+export async function repeatableStatus(
+  url: string,
+  folder = repeatablesFolder,
+): Promise<Array<{ name: string; state: 'applied' | 'changed' | 'pending' }>> {
+  const client = new pg.Client({ connectionString: url, application_name: 'baton-migrate' });
+  await client.connect();
+  try {
+    const exists = await client.query(
+      `select 1 from information_schema.tables where table_schema = 'drizzle' and table_name = 'baton_repeatable'`,
+    );
+    const known = new Map<string, string>();
+    if (exists.rowCount) {
+      const { rows } = await client.query<{ name: string; hash: string }>(
+        'select name, hash from drizzle.baton_repeatable',
+      );
+      for (const r of rows) known.set(r.name, r.hash);
+    }
+    return repeatableFiles(folder).map((f) => ({
+      name: f.name,
+      state: !known.has(f.name) ? 'pending' : known.get(f.name) === f.hash ? 'applied' : 'changed',
+    }));
+  } finally {
+    await client.end();
   }
 }
 

@@ -1,4 +1,10 @@
-import { migrationStatus, redactUrl, resolveDatabase, runMigrations } from '@baton/db';
+import {
+  migrationStatus,
+  redactUrl,
+  repeatableStatus,
+  resolveDatabase,
+  runMigrations,
+} from '@baton/db';
 import { Command } from 'commander';
 
 async function withDatabase<T>(fn: (url: string, source: string) => Promise<T>): Promise<T> {
@@ -22,9 +28,11 @@ export function dbCommand(): Command {
     .action(async () => {
       await withDatabase(async (url, where) => {
         console.log(`database: ${where}`);
-        const { applied } = await runMigrations(url);
-        if (applied.length === 0) console.log('up to date: no pending migrations');
+        const { applied, repeatable } = await runMigrations(url);
+        if (applied.length === 0 && repeatable.length === 0)
+          console.log('up to date: no pending migrations');
         for (const tag of applied) console.log(`applied ${tag}`);
+        for (const name of repeatable) console.log(`re-applied ${name} (repeatable)`);
       });
     });
 
@@ -40,6 +48,8 @@ export function dbCommand(): Command {
         }
         console.log(`database: ${where}`);
         for (const m of states) console.log(`${m.applied ? 'applied' : 'pending'}  ${m.tag}`);
+        for (const r of await repeatableStatus(url))
+          console.log(`${r.state.padEnd(7)}  ${r.name} (repeatable)`);
         const pending = states.filter((m) => !m.applied).length;
         console.log(pending ? `${pending} pending — run: pnpm baton db migrate` : 'up to date');
       });

@@ -1,0 +1,152 @@
+-- The task lifecycle's two statements (repeatable: `migrate` re-applies this file whenever it
+-- changes; the versioned migrations that first defined them are history).
+--
+-- Starts an attempt: loads the task; cancels it if its cancellation was requested; checks the
+-- team quota (serialised per team by an advisory transaction lock); marks it running (attempts+1);
+-- appends its attempt_started event; returns the conversation an earlier attempt saved and, for a
+-- claude-code task, its sandbox policy and team repository.
+CREATE OR REPLACE FUNCTION baton_task_start(p_task uuid, p_job text, p_job_retry int)
+RETURNS TABLE (outcome text, attempt int, last_seq int, session jsonb, task jsonb)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  t tasks%ROWTYPE;
+  v_running int;
+  v_quota int;
+  v_tools text[];
+  v_mode text;
+BEGIN
+  SELECT * INTO t FROM tasks WHERE tasks.id = p_task;
+  IF NOT FOUND THEN
+    outcome := 'missing';
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  task := jsonb_build_object(
+    'id', t.id, 'team_id', t.team_id, 'created_by', t.created_by, 'prompt', t.prompt,
+    'backend', t.backend, 'model', t.model, 'fallback_models', to_jsonb(t.fallback_models),
+    'options', t.options, 'status', t.status, 'attempts', t.attempts,
+    'max_attempts', t.max_attempts, 'budget_usd', t.budget_usd::text, 'timeout_ms', t.timeout_ms,
+    'cancel_requested_at', t.cancel_requested_at, 'priority', t.priority);
+  IF t.cancel_requested_at IS NOT NULL THEN
+    UPDATE tasks SET status = 'cancelled', status_reason = 'cancelled before it started',
+           error = NULL, finished_at = now(), updated_at = now()
+     WHERE tasks.id = p_task AND tasks.status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out');
+    IF FOUND THEN
+      PERFORM pg_notify('baton_task_events', p_task::text);
+    END IF;
+    outcome := 'cancelled';
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  IF t.status NOT IN ('queued', 'running') THEN
+    outcome := 'finished';
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  -- The team quota holds exactly: checks and starts are serialised per team (pg-boss group
+  -- concurrency spreads a team's jobs, but two workers fetching at once can both see a slot).
+  PERFORM pg_advisory_xact_lock(728145201, hashtext(t.team_id::text));
+  SELECT count(*)::int INTO v_running FROM tasks
+   WHERE tasks.team_id = t.team_id AND tasks.status = 'running' AND tasks.id <> p_task;
+  SELECT teams.max_concurrent_tasks, teams.claude_code_tools, teams.claude_code_permission_mode
+    INTO v_quota, v_tools, v_mode FROM teams WHERE teams.id = t.team_id;
+  IF v_quota IS NOT NULL AND v_running >= v_quota THEN
+    outcome := 'over-quota';
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  UPDATE tasks SET status = 'running', attempts = tasks.attempts + 1,
+         started_at = coalesce(tasks.started_at, now()), updated_at = now(), status_reason = NULL,
+         job_id = p_job
+   WHERE tasks.id = p_task AND tasks.status IN ('queued', 'running')
+   RETURNING tasks.attempts INTO attempt;
+  IF NOT FOUND THEN
+    outcome := 'finished';
+    RETURN NEXT;
+    RETURN;
+  END IF;
+  SELECT coalesce(max(e.seq), 0) + 1 INTO last_seq FROM task_events e WHERE e.task_id = p_task;
+  INSERT INTO task_events (task_id, seq, attempt, type, data)
+  VALUES (p_task, last_seq, attempt, 'attempt_started',
+          jsonb_build_object('attempt', attempt, 'jobRetry', p_job_retry, 'backend', t.backend,
+                             'model', t.model))
+  ON CONFLICT (task_id, seq) DO NOTHING;
+  PERFORM pg_notify('baton_task_events', p_task::text);
+  SELECT s.state_blob INTO session FROM claude_sessions s
+   WHERE s.backend IN ('api', 'claude-code') AND s.provider_session_id = p_task::text
+     AND s.state_blob IS NOT NULL
+   ORDER BY s.updated_at DESC LIMIT 1;
+  -- A claude-code task's policy, read here rather than in a statement of its own: the team's
+  -- tools and permission mode, the instance's resource limits, the team repository it names.
+  IF t.backend = 'claude-code' THEN
+    task := task || jsonb_build_object(
+      'sandbox', jsonb_build_object(
+        'tools', to_jsonb(v_tools), 'permission_mode', v_mode,
+        'limits', (SELECT jsonb_build_object('memory_mb', s.task_memory_mb,
+                                             'max_processes', s.task_max_processes,
+                                             'cpu_seconds', s.task_cpu_seconds,
+                                             'disk_mb', s.task_disk_mb)
+                     FROM instance_settings s WHERE s.id)),
+      'repository', (SELECT jsonb_build_object('id', r.id, 'name', r.name, 'source', r.source,
+                                               'default_ref', r.default_ref)
+                       FROM team_repositories r
+                      WHERE r.team_id = t.team_id
+                        AND r.id::text = t.options->>'repositoryId'));
+  END IF;
+  outcome := 'started';
+  RETURN NEXT;
+END
+$fn$;
+--> statement-breakpoint
+-- Settles an attempt: appends its remaining events (p_events: [{seq, attempt, type, data, at}]),
+-- saves its session (p_session: {backend, model, config, messageCount, inputTokens, outputTokens,
+-- cacheWriteTokens, cacheReadTokens, summary, state}), and moves the task to p_status: a terminal
+-- status is written once (the first caller wins), 'queued' puts a running task back for a retry,
+-- NULL leaves the status alone. Returns whether the status changed; wakes consoles streaming it.
+CREATE OR REPLACE FUNCTION baton_task_settle(
+  p_task uuid, p_status text, p_reason text, p_result text, p_error jsonb, p_events jsonb,
+  p_session jsonb)
+RETURNS boolean
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_made boolean := false;
+BEGIN
+  IF p_events IS NOT NULL AND jsonb_array_length(p_events) > 0 THEN
+    INSERT INTO task_events (task_id, seq, attempt, type, data, created_at)
+    SELECT p_task, e.seq, e.attempt, e.type, coalesce(e.data, '{}'::jsonb), coalesce(e.at, now())
+      FROM jsonb_to_recordset(p_events) AS e(seq int, attempt int, type text, data jsonb, at timestamptz)
+    ON CONFLICT (task_id, seq) DO NOTHING;
+  END IF;
+  IF p_session IS NOT NULL THEN
+    INSERT INTO claude_sessions (team_id, task_id, backend, provider_session_id, state, model, config,
+                                 message_count, input_tokens, output_tokens, cache_write_tokens,
+                                 cache_read_tokens, context_summary, state_blob, updated_at, last_used_at)
+    SELECT t.team_id, t.id, (p_session->>'backend')::backend, p_task::text, 'idle',
+           p_session->>'model', coalesce(p_session->'config', '{}'::jsonb),
+           coalesce((p_session->>'messageCount')::int, 0), coalesce((p_session->>'inputTokens')::int, 0),
+           coalesce((p_session->>'outputTokens')::int, 0),
+           coalesce((p_session->>'cacheWriteTokens')::int, 0),
+           coalesce((p_session->>'cacheReadTokens')::int, 0), p_session->>'summary',
+           p_session->'state', now(), now()
+      FROM tasks t WHERE t.id = p_task
+    ON CONFLICT (backend, provider_session_id) DO UPDATE SET
+      state = 'idle', model = excluded.model, config = excluded.config,
+      message_count = excluded.message_count, input_tokens = excluded.input_tokens,
+      output_tokens = excluded.output_tokens, cache_write_tokens = excluded.cache_write_tokens,
+      cache_read_tokens = excluded.cache_read_tokens, context_summary = excluded.context_summary,
+      state_blob = excluded.state_blob, updated_at = now(), last_used_at = now();
+  END IF;
+  IF p_status = 'queued' THEN
+    UPDATE tasks SET status = 'queued', status_reason = p_reason, updated_at = now()
+     WHERE id = p_task AND status IN ('queued', 'running');
+    v_made := FOUND;
+  ELSIF p_status IS NOT NULL THEN
+    UPDATE tasks SET status = p_status::task_status, status_reason = p_reason,
+           result = coalesce(p_result, result), error = p_error, finished_at = now(), updated_at = now()
+     WHERE id = p_task AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out');
+    v_made := FOUND;
+  END IF;
+  PERFORM pg_notify('baton_task_events', p_task::text);
+  RETURN v_made;
+END
+$fn$;

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { bubblewrapSandbox } from '@baton/core';
 import { createDb, type DbClient } from '@baton/db';
 import { createBoss, type PgBoss, submitTask } from '@baton/db/queue';
 import { teams } from '@baton/db/schema';
@@ -20,6 +21,7 @@ import { type RunningSimulator, startSimulator } from '@baton/simulator';
 import * as tar from 'tar';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { spawnWorker, type WorkerProcess } from './fleet-helpers';
+import { startWorkerHarness, type WorkerHarness } from './harness';
 import { terminalTask } from './wait';
 
 const MODEL = 'claude-opus-5-5';
@@ -433,7 +435,7 @@ describe('claude-code tasks under BATON_SANDBOX=required', { timeout: 240_000 },
     const done = await terminalTask(w.client.pool, t.id, 120_000);
     expect(done.status, JSON.stringify(done)).toBe('failed');
     expect(done.error).toMatchObject({ type: 'ResourceLimit' });
-    expect((done.error as { message?: string }).message).toMatch(/process limit of 128/);
+    expect(done.error?.message).toMatch(/process limit of 128/);
     const health = await fetch(`${await w.worker.healthUrl}/healthz`);
     expect(health.status).toBe(200);
     // …and says on /readyz that claude-code tasks can run (the sandbox starts here).
@@ -441,6 +443,12 @@ describe('claude-code tasks under BATON_SANDBOX=required', { timeout: 240_000 },
       checks: { sandbox: { ok: boolean; mode: string; resources: string } };
     };
     expect(ready.checks.sandbox).toMatchObject({ ok: true, mode: 'required' });
+    // The Live page reads the same from the heartbeat.
+    const hb = await w.client.pool.query<{
+      sandbox: { mode: string; ok: boolean; resources?: string };
+    }>('select sandbox from worker_heartbeats where id = $1', [w.worker.id]);
+    expect(hb.rows[0]!.sandbox).toMatchObject({ mode: 'required', ok: true });
+    expect(['cgroup2', 'cgroup1', 'rlimit']).toContain(hb.rows[0]!.sandbox.resources);
   });
 
   it('allocating past the memory limit ends with ResourceLimit (memory)', async () => {
@@ -452,7 +460,7 @@ describe('claude-code tasks under BATON_SANDBOX=required', { timeout: 240_000 },
     ]);
     expect(done.status, JSON.stringify(done)).toBe('failed');
     expect(done.error).toMatchObject({ type: 'ResourceLimit' });
-    expect((done.error as { message?: string }).message).toMatch(/memory limit of 1024 MiB/);
+    expect(done.error?.message).toMatch(/memory limit of 1024 MiB/);
     expect(b.status).toBe('succeeded');
   });
 
@@ -500,5 +508,68 @@ describe('the same attacks with BATON_SANDBOX=off', { timeout: 240_000 }, () => 
       [attack.id],
     );
     expect(rows[0]!.sandbox).toMatchObject({ mode: 'off' });
+    const hb = await w.client.pool.query<{
+      sandbox: { mode: string; ok: boolean; reason: string };
+    }>('select sandbox from worker_heartbeats where id = $1', [w.worker.id]);
+    expect(hb.rows[0]!.sandbox).toMatchObject({ mode: 'off', ok: false });
+    expect(hb.rows[0]!.sandbox.reason).toMatch(/BATON_SANDBOX=off/);
+  });
+});
+
+describe('a worker where no sandbox can start (BATON_SANDBOX=required)', {
+  timeout: 120_000,
+}, () => {
+  let h: WorkerHarness;
+  let ws: string;
+  beforeAll(async () => {
+    ws = mkdtempSync(path.join(os.tmpdir(), 'baton-nosandbox-'));
+    h = await startWorkerHarness({
+      team: { name: 'No sandbox', slug: 'no-sandbox' },
+      seed: 1,
+      apiKey: 'sk-nosandbox',
+      concurrency: 2,
+      queue: { retryLimit: 1, retryDelaySeconds: 1 },
+    });
+    await h.worker.stop();
+    h.worker = await h.startWorker({
+      provider: { baseURL: h.sim.url, apiKey: 'sk-nosandbox' },
+      sandbox: {
+        mode: 'required',
+        workspacesDir: ws,
+        reposDirs: [],
+        sandbox: bubblewrapSandbox({ bwrap: '/nonexistent/bwrap' }),
+      },
+    });
+  });
+  afterAll(async () => {
+    await h?.stop();
+    rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('refuses claude-code tasks with SandboxUnavailable and the reason; /readyz says why; api tasks still run', async () => {
+    const cc = await submitTask(h.client.db, h.boss, {
+      teamId: h.teamId,
+      prompt: 'hello',
+      backend: 'claude-code',
+      model: MODEL,
+    });
+    const api = await submitTask(h.client.db, h.boss, {
+      teamId: h.teamId,
+      prompt: 'hello',
+      model: 'claude-sonnet-5',
+    });
+    const done = await terminalTask(h.client.pool, cc.id, 60_000);
+    expect(done.status).toBe('failed');
+    expect(done.attempts).toBe(1); // not retried: the same worker cannot do better
+    expect(done.error).toMatchObject({ type: 'SandboxUnavailable' });
+    expect(done.error?.message).toMatch(
+      /run only in a sandbox, and none can start on worker .*bubblewrap \(bwrap\) is not installed/,
+    );
+    expect((await terminalTask(h.client.pool, api.id, 60_000)).status).toBe('succeeded');
+    const res = await fetch(`${h.worker.healthUrl}/readyz`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { checks: { sandbox: { ok: boolean; error: string } } };
+    expect(body.checks.sandbox.ok).toBe(false);
+    expect(body.checks.sandbox.error).toMatch(/apt-get install bubblewrap/);
   });
 });

@@ -35,7 +35,7 @@ export interface TerminalTask {
   status_reason: string | null;
   attempts: number;
   result: string | null;
-  error: { type: string } | null;
+  error: { type: string; message?: string; [k: string]: unknown } | null;
 }
 
 /** Waits for a task to reach a terminal state and returns its row. */

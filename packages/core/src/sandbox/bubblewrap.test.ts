@@ -72,6 +72,40 @@ beforeAll(async () => {
           ],
         },
         {
+          name: 'sbx-cpu',
+          turns: [
+            {
+              content: [
+                {
+                  type: 'tool_use',
+                  name: 'Bash',
+                  input: { command: 'timeout 60 sh -c "while :; do :; done"', description: 'x' },
+                },
+              ],
+            },
+            { content: [{ type: 'text', text: 'spun' }] },
+          ],
+        },
+        {
+          name: 'sbx-disk',
+          turns: [
+            {
+              content: [
+                {
+                  type: 'tool_use',
+                  name: 'Bash',
+                  input: {
+                    command:
+                      'for i in $(seq 1 40); do head -c 8M /dev/urandom > /workspace/f$i; sleep 0.2; done; echo filled',
+                    description: 'x',
+                  },
+                },
+              ],
+            },
+            { content: [{ type: 'text', text: 'filled' }] },
+          ],
+        },
+        {
           name: 'sbx-procs',
           turns: [
             {
@@ -183,6 +217,34 @@ describe('bubblewrap sandbox', () => {
         }
       });
       expect(left).toEqual([]);
+    } finally {
+      be.close();
+    }
+  });
+
+  it('CPU time and disk limits end a run with ResourceLimit naming the limit', async () => {
+    const be = createClaudeCodeBackend({
+      baseURL: s.url,
+      apiKey: KEY,
+      sandbox: bubblewrapSandbox(),
+      limits: { cpuSeconds: 3, diskBytes: 64 * 2 ** 20 },
+    });
+    try {
+      const run = (scenario: string) =>
+        be
+          .run(state(), {
+            prompt: `[[scenario:${scenario}]] go`,
+            cwd: mkdtempSync(join(dir, 'ws-')),
+            tools: ['Bash'],
+            allowedTools: ['Bash'],
+          })
+          .result.catch((e: unknown) => e);
+      const cpu = await run('sbx-cpu');
+      expect(cpu).toMatchObject({ code: 'ResourceLimit', limit: 'cpu' });
+      expect((cpu as Error).message).toMatch(/CPU time limit of 3 s reached/);
+      const disk = await run('sbx-disk');
+      expect(disk).toMatchObject({ code: 'ResourceLimit', limit: 'disk' });
+      expect((disk as Error).message).toMatch(/disk limit of 64 MiB reached/);
     } finally {
       be.close();
     }

@@ -529,10 +529,6 @@ describe('a worker where no sandbox can start (BATON_SANDBOX=required)', {
       apiKey: 'sk-nosandbox',
       concurrency: 2,
       queue: { retryLimit: 1, retryDelaySeconds: 1 },
-    });
-    await h.worker.stop();
-    h.worker = await h.startWorker({
-      provider: { baseURL: h.sim.url, apiKey: 'sk-nosandbox' },
       sandbox: {
         mode: 'required',
         workspacesDir: ws,

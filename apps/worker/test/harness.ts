@@ -18,6 +18,8 @@ export interface WorkerHarnessOptions {
   apiKey: string;
   concurrency: number;
   queue: WorkerOptions['queue'];
+  /** How the worker confines claude-code tasks (none: it refuses them). */
+  sandbox?: WorkerOptions['sandbox'];
 }
 
 export interface WorkerHarness {
@@ -71,6 +73,7 @@ export async function startWorkerHarness(options: WorkerHarnessOptions): Promise
       provider: { baseURL: h.sim.url, apiKey: options.apiKey },
       concurrency: options.concurrency,
       queue: options.queue,
+      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
     });
     h.boss = await createBoss(h.tdb.url, { supervise: false });
     return h as WorkerHarness;

@@ -63,10 +63,6 @@ beforeAll(async () => {
     apiKey: 'sk-ws',
     concurrency: 2,
     queue: { retryLimit: 1, retryDelaySeconds: 1 },
-  });
-  await h.worker.stop();
-  h.worker = await h.startWorker({
-    provider: { baseURL: h.sim.url, apiKey: 'sk-ws' },
     sandbox: {
       mode: 'required',
       workspacesDir: path.join(dir, 'workspaces'),

@@ -86,13 +86,33 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function cpuLimitHit(limits: ResourceLimits, seconds: number | undefined): LimitHit | undefined {
-  if (limits.cpuSeconds === undefined || seconds === undefined || seconds < limits.cpuSeconds)
-    return undefined;
-  return {
-    limit: 'cpu',
-    message: `CPU time limit of ${limits.cpuSeconds} s reached (${seconds.toFixed(1)} s used)`,
-  };
+/** Which limit a group ran into, from its kernel counters (the same for cgroup v1 and v2). */
+function limitHit(
+  limits: ResourceLimits,
+  oomKills: number,
+  pidsRefused: number,
+  cpuSeconds: number | undefined,
+): LimitHit | undefined {
+  if (oomKills > 0)
+    return {
+      limit: 'memory',
+      message: `memory limit of ${mib(limits.memoryBytes ?? 0)} reached (the kernel killed a process)`,
+    };
+  if (limits.maxProcesses !== undefined && pidsRefused > 0)
+    return {
+      limit: 'processes',
+      message: `process limit of ${limits.maxProcesses} reached (a fork or thread was refused)`,
+    };
+  if (
+    limits.cpuSeconds !== undefined &&
+    cpuSeconds !== undefined &&
+    cpuSeconds >= limits.cpuSeconds
+  )
+    return {
+      limit: 'cpu',
+      message: `CPU time limit of ${limits.cpuSeconds} s reached (${cpuSeconds.toFixed(1)} s used)`,
+    };
+  return undefined;
 }
 
 function killPids(procsFile: string): void {
@@ -142,22 +162,13 @@ function cgroupV1(root: string, base: Map<string, string>): ResourceController {
         rlimitArgs: [],
         enforced: ['memory', 'processes', 'cpu'],
         unenforced: [],
-        check() {
-          if (counter(read(join(mem, 'memory.oom_control')), 'oom_kill') > 0)
-            return {
-              limit: 'memory',
-              message: `memory limit of ${mib(limits.memoryBytes ?? 0)} reached (the kernel killed a process)`,
-            };
-          if (
-            limits.maxProcesses !== undefined &&
-            counter(read(join(pids, 'pids.events')), 'max') > 0
-          )
-            return {
-              limit: 'processes',
-              message: `process limit of ${limits.maxProcesses} reached (a fork or thread was refused)`,
-            };
-          return cpuLimitHit(limits, cpuSeconds());
-        },
+        check: () =>
+          limitHit(
+            limits,
+            counter(read(join(mem, 'memory.oom_control')), 'oom_kill'),
+            counter(read(join(pids, 'pids.events')), 'max'),
+            cpuSeconds(),
+          ),
         usage() {
           const peak = read(join(mem, 'memory.max_usage_in_bytes'));
           return {
@@ -205,19 +216,13 @@ function cgroupV2(root: string, own: string): ResourceController {
         rlimitArgs: [],
         enforced: ['memory', 'processes', 'cpu'],
         unenforced: [],
-        check() {
-          if (counter(read(join(d, 'memory.events')), 'oom_kill') > 0)
-            return {
-              limit: 'memory',
-              message: `memory limit of ${mib(limits.memoryBytes ?? 0)} reached (the kernel killed a process)`,
-            };
-          if (limits.maxProcesses !== undefined && counter(read(join(d, 'pids.events')), 'max') > 0)
-            return {
-              limit: 'processes',
-              message: `process limit of ${limits.maxProcesses} reached (a fork or thread was refused)`,
-            };
-          return cpuLimitHit(limits, cpuSeconds());
-        },
+        check: () =>
+          limitHit(
+            limits,
+            counter(read(join(d, 'memory.events')), 'oom_kill'),
+            counter(read(join(d, 'pids.events')), 'max'),
+            cpuSeconds(),
+          ),
         usage() {
           const peak = read(join(d, 'memory.peak'));
           return { cpuSeconds: cpuSeconds(), ...(peak ? { memoryPeakBytes: Number(peak) } : {}) };

@@ -18,6 +18,7 @@ export {
   type SetPasswordOptions,
   setPassword,
 } from './demo';
+export { type ApiEnv, apiEnv, repositoryRoots } from './env';
 export {
   APP_ERROR_CODES,
   AppError,
@@ -39,10 +40,13 @@ export {
   type Context,
   type CreateContextOptions,
   createTRPCContext,
+  operatorOnly,
+  requireOperator,
   requireTeamRole,
   type SessionUser,
   type ZodErrorShape,
 } from './trpc';
+export { type FieldIssue, parseInput } from './validate';
 export { type AppRouter, appRouter };
 
 /** Calls procedures directly (server components, tests): `createCaller(await createTRPCContext(...))`. */

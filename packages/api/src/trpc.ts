@@ -12,6 +12,7 @@ import superjson from 'superjson';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import type { Auth } from './auth';
+import { repositoryRoots } from './env';
 import { AppError, isAppError, TRPC_CODE_OF } from './errors';
 import { isOperator } from './operator';
 import { roleAtLeast } from './roles';
@@ -45,6 +46,8 @@ export interface CreateContextOptions {
   boss?: () => Promise<PgBoss>;
   /** BATON_SECRET: encrypts stored provider credentials (never sent to the browser). */
   secret?: string;
+  /** Folders local team repositories may come from (default: BATON_REPOS_DIRS, see env.ts). */
+  repoRoots?: string[];
 }
 
 export interface Context {
@@ -56,6 +59,7 @@ export interface Context {
   version: string;
   boss: () => Promise<PgBoss>;
   secret: string | null;
+  repoRoots: string[];
 }
 
 export async function createTRPCContext(opts: CreateContextOptions): Promise<Context> {
@@ -85,6 +89,7 @@ export async function createTRPCContext(opts: CreateContextOptions): Promise<Con
       opts.boss ??
       (() => Promise.reject(new AppError('INTERNAL', 'The job queue is not configured here.'))),
     secret: opts.secret ?? null,
+    repoRoots: opts.repoRoots ?? repositoryRoots(),
   };
 }
 
@@ -215,19 +220,26 @@ export function teamProcedure(minimum: Role) {
 }
 
 /**
- * An instance operator (see `operator.ts`): for changes to what all teams
- * share, such as the price table. Everyone else is refused with FORBIDDEN.
- * Use after `.input(...)` so malformed input is reported first:
- * `protectedProcedure.input(schema).use(requireOperator)`.
+ * An instance operator (see `operator.ts`): for changes to what all teams share (`what`: the
+ * price table, the sandbox settings). Everyone else is refused with FORBIDDEN. Use after
+ * `.input(...)` so malformed input is reported first:
+ * `protectedProcedure.input(schema).use(operatorOnly('the sandbox settings'))`.
  */
-export const requireOperator = t.middleware(async ({ ctx, next }) => {
-  if (!ctx.session) throw new AppError('UNAUTHORIZED', 'Sign in to continue.');
-  if (!(await isOperator(ctx.db, ctx.session.user.id))) {
-    throw new AppError(
-      'FORBIDDEN',
-      'Only an operator of this Baton instance can change the shared price table.',
-      { requiredRole: 'operator' },
-    );
-  }
-  return next();
-});
+export function operatorOnly(what: string) {
+  return t.middleware(async ({ ctx, next }) => {
+    if (!ctx.session) throw new AppError('UNAUTHORIZED', 'Sign in to continue.');
+    if (!(await isOperator(ctx.db, ctx.session.user.id))) {
+      throw new AppError(
+        'FORBIDDEN',
+        `Only an operator of this Baton instance can change ${what}.`,
+        {
+          requiredRole: 'operator',
+        },
+      );
+    }
+    return next();
+  });
+}
+
+/** `operatorOnly` for the shared price table. */
+export const requireOperator = operatorOnly('the shared price table');

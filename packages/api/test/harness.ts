@@ -6,7 +6,7 @@ import type {} from '@baton/db/vitest-global-setup';
 import { inject } from 'vitest';
 import { type Auth, createAuth } from '../src/auth';
 import { createCaller } from '../src/index';
-import { type AuthSession, createTRPCContext } from '../src/trpc';
+import { type AuthSession, type CreateContextOptions, createTRPCContext } from '../src/trpc';
 
 export interface Harness {
   database: TestDatabase;
@@ -70,14 +70,19 @@ export async function makeTeam(
   return team!.id;
 }
 
-/** A server-side caller acting as `session` (or signed out with null). */
-export async function callerFor(h: Harness, session: AuthSession | null) {
+/** A server-side caller acting as `session` (or signed out with null); `extra` adds context options. */
+export async function callerFor(
+  h: Harness,
+  session: AuthSession | null,
+  extra: Partial<Pick<CreateContextOptions, 'boss' | 'repoRoots' | 'secret'>> = {},
+) {
   const ctx = await createTRPCContext({
     headers: new Headers(),
     client: h.client,
     databaseUrl: h.database.url,
     session,
     version: '9.9.9-test',
+    ...extra,
   });
   return createCaller(ctx);
 }
@@ -92,4 +97,22 @@ export async function rejection(
     return err as Error & { code?: string };
   }
   throw new Error('expected the call to be refused, it succeeded');
+}
+
+/**
+ * The field error a refused call carries, however it was raised: a zod issue (tRPC input
+ * validation: its first issue) or an AppError naming `meta.field`.
+ */
+export function fieldErrorOf(err: Error & { code?: string; cause?: unknown }): {
+  code: string | undefined;
+  field: string | undefined;
+  message: string;
+} {
+  const cause = err.cause as
+    | { issues?: { path: PropertyKey[]; message: string }[]; meta?: { field?: string } }
+    | undefined;
+  const issue = cause?.issues?.[0];
+  if (issue)
+    return { code: err.code, field: issue.path.map(String).join('.'), message: issue.message };
+  return { code: err.code, field: cause?.meta?.field, message: err.message };
 }

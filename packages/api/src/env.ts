@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createEnv } from '@t3-oss/env-core';
+import { z } from 'zod';
+
+const absoluteList = z
+  .string()
+  .min(1)
+  .refine(
+    (v) =>
+      v
+        .split(':')
+        .filter(Boolean)
+        .every((d) => path.isAbsolute(d)),
+    'BATON_REPOS_DIRS lists absolute folders separated by ":" (the workers read the same list, from their own working directory)',
+  );
+
+/** The environment this package reads, validated once. */
+export const apiEnv = createEnv({
+  server: {
+    /** Folders (`:`-separated, absolute) local team repositories may come from; default <BATON_DATA_DIR>/repos. */
+    BATON_REPOS_DIRS: absoluteList.optional(),
+    /** Read only for the default of BATON_REPOS_DIRS (the database package owns it). */
+    BATON_DATA_DIR: z.string().min(1).optional(),
+  },
+  runtimeEnv: process.env,
+  emptyStringAsUndefined: true,
+});
+
+export type ApiEnv = Pick<typeof apiEnv, 'BATON_REPOS_DIRS' | 'BATON_DATA_DIR'>;
+
+/**
+ * `<BATON_DATA_DIR>/repos`, the data directory resolved the way @baton/db's `dataDir()` does
+ * (against the checkout root; default `<root>/.baton`). Restated here because @baton/db's root
+ * entry also loads the embedded server, which the console's bundler cannot trace.
+ */
+function defaultReposDir(env: ApiEnv, from: string): string {
+  let root = path.resolve(from);
+  for (let dir = root; ; ) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) {
+      root = dir;
+      break;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  const data = env.BATON_DATA_DIR
+    ? path.resolve(root, env.BATON_DATA_DIR)
+    : path.join(root, '.baton');
+  return path.join(data, 'repos');
+}
+
+/**
+ * The folders local team repositories may come from (`BATON_REPOS_DIRS`, default
+ * `<BATON_DATA_DIR>/repos`). Tests pass their own `env` instead of changing `process.env`.
+ */
+export function repositoryRoots(env: ApiEnv = apiEnv, from = process.cwd()): string[] {
+  if (!env.BATON_REPOS_DIRS) return [defaultReposDir(env, from)];
+  return env.BATON_REPOS_DIRS.split(':')
+    .filter(Boolean)
+    .map((d) => path.resolve(d));
+}

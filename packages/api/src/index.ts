@@ -34,6 +34,18 @@ export {
   startAlertLoop,
 } from './live/alerts';
 export { claimOperatorIfNone, isOperator, setOperator } from './operator';
+export {
+  type AddRepositoryInput,
+  addRepository,
+  addRepositoryInput,
+  type CheckRefInput,
+  checkRepositoryRef,
+  listRepositories,
+  MAX_TEAM_REPOSITORIES,
+  type RepositoryOptions,
+  type RepositorySummary,
+  removeRepository,
+} from './repositories';
 export { ROLES, type Role, roleAtLeast } from './roles';
 export {
   type AuthSession,

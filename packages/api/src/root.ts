@@ -2,6 +2,7 @@ import { analyticsRouter } from './router/analytics';
 import { invitationRouter } from './router/invitation';
 import { liveRouter } from './router/live';
 import { priceRouter } from './router/price';
+import { repositoryRouter } from './router/repository';
 import { settingsRouter } from './router/settings';
 import { systemRouter } from './router/system';
 import { taskRouter } from './router/task';
@@ -17,6 +18,7 @@ export const appRouter = createTRPCRouter({
   analytics: analyticsRouter,
   live: liveRouter,
   settings: settingsRouter,
+  repository: repositoryRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -37,6 +37,9 @@ const NOT_TEAM_SCOPED = new Set([
 /** Changes to what every team shares: only an instance operator, whatever their team role. */
 const OPERATOR_ONLY = new Set(['price.add']);
 
+/** Queries that act on the team's behalf (they run git against its repositories): members only. */
+const MEMBER_QUERIES = new Set(['repository.checkRef']);
+
 let h: Harness;
 let viewer: AuthSession;
 let outsider: AuthSession;
@@ -67,6 +70,10 @@ function validInput(path: string): Record<string, unknown> {
     return { token: 'unknown-token-0123456789abcdefghijklmnop' };
   if (path === 'team.setRole') Object.assign(base, { userId: ownerId, role: 'member' });
   if (path === 'team.removeMember') Object.assign(base, { userId: ownerId });
+  if (path === 'repository.add')
+    Object.assign(base, { name: 'repo', source: 'https://git.example.invalid/repo.git' });
+  if (path === 'repository.remove') Object.assign(base, { repositoryId: taskId });
+  if (path === 'repository.checkRef') Object.assign(base, { repository: 'repo', ref: 'main' });
   if (path === 'price.add')
     return {
       modelPattern: 'claude-x*',
@@ -148,6 +155,10 @@ describe('every procedure', () => {
         'invitation.accept',
         'team.setRole',
         'team.removeMember',
+        'repository.list',
+        'repository.add',
+        'repository.remove',
+        'repository.checkRef',
       ]),
     );
   });
@@ -170,7 +181,7 @@ describe('every procedure', () => {
   it.each(procedures)('$path: a viewer may read but not change', async ({ path, type }) => {
     if (NOT_TEAM_SCOPED.has(path)) return;
     const r = await call(viewer, path, validInput(path));
-    if (type === 'mutation' || OPERATOR_ONLY.has(path)) {
+    if (type === 'mutation' || OPERATOR_ONLY.has(path) || MEMBER_QUERIES.has(path)) {
       expect(r.ok).toBe(false);
       expect(r.ok ? null : r.error.code).toBe('FORBIDDEN');
     } else {

@@ -48,6 +48,15 @@ export {
 } from './repositories';
 export { ROLES, type Role, roleAtLeast } from './roles';
 export {
+  CWD_REMOVED_MESSAGE,
+  type PrepareSubmissionOptions,
+  prepareTaskSubmission,
+  type SubmissionTeam,
+  type SubmitTaskInput,
+  submitTaskInput,
+  type TaskSubmission,
+} from './submission';
+export {
   type AuthSession,
   type Context,
   type CreateContextOptions,

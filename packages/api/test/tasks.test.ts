@@ -50,7 +50,6 @@ describe('task.submit', () => {
       backend: 'claude-code',
       model: 'claude-sonnet-4-5',
       fallbackModels: ['claude-haiku-4-5'],
-      cwd: '/tmp/work',
       maxTurns: 4,
       budgetUsd: 1.5,
       priority: 10,
@@ -61,10 +60,11 @@ describe('task.submit', () => {
       createdBy: member.user.id,
       backend: 'claude-code',
       fallbackModels: ['claude-haiku-4-5'],
-      options: { cwd: '/tmp/work', maxTurns: 4 },
+      options: { maxTurns: 4 },
       budgetUsd: '1.500000',
       priority: 10,
     });
+    expect(row?.options).toEqual({ maxTurns: 4 });
     expect(row?.jobId).toBeTruthy();
     const job = await boss.getJobById('baton-task-run', row!.jobId!);
     expect(job?.data).toMatchObject({ taskId: id, teamId });
@@ -78,7 +78,6 @@ describe('task.submit', () => {
         prompt: '  ',
         backend: 'api',
         model: 'bad model',
-        cwd: 'relative',
         maxTurns: 0,
         priority: 1000,
       }),
@@ -87,9 +86,7 @@ describe('task.submit', () => {
     const fields = (err.cause as { issues: { path: string[] }[] }).issues.map((i) =>
       i.path.join('.'),
     );
-    expect(fields).toEqual(
-      expect.arrayContaining(['prompt', 'model', 'cwd', 'maxTurns', 'priority']),
-    );
+    expect(fields).toEqual(expect.arrayContaining(['prompt', 'model', 'maxTurns', 'priority']));
   });
 
   it('refuses viewers', async () => {

@@ -28,6 +28,7 @@ import {
 } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { prepareTaskSubmission, submitTaskInput } from '../submission';
 import { createWaker, listenTask } from '../task-events';
 import { type Context, createTRPCRouter, protectedProcedure, teamProcedure } from '../trpc';
 
@@ -51,72 +52,6 @@ export const listTasksInput = z.object({
   /** The id of the last task of the previous page. */
   cursor: z.uuid('Not a valid cursor.').nullish(),
 });
-
-const MODEL_ID = z
-  .string()
-  .trim()
-  .min(1, 'Choose a model.')
-  .max(120, 'A model id has at most 120 characters.')
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, 'Letters, digits and . _ : @ / - only.');
-
-export const submitTaskInput = z
-  .object({
-    title: z.string().trim().max(200, 'Keep the title to 200 characters.').optional(),
-    prompt: z
-      .string()
-      .trim()
-      .min(1, 'Write a prompt.')
-      .max(200_000, 'The prompt is limited to 200,000 characters.'),
-    backend: z.enum(BACKENDS, 'Choose api or claude-code.'),
-    model: MODEL_ID,
-    fallbackModels: z.array(MODEL_ID).max(5, 'At most 5 fallback models.').default([]),
-    /** Claude Code's working directory (absolute). */
-    cwd: z
-      .string()
-      .trim()
-      .max(1000)
-      .regex(/^\//, 'Use an absolute path (starting with /).')
-      .optional(),
-    maxTurns: z
-      .number()
-      .int('Use a whole number.')
-      .min(1, 'At least 1.')
-      .max(500, 'At most 500.')
-      .optional(),
-    budgetUsd: z
-      .number()
-      .positive('Use a positive amount.')
-      .max(100_000, 'At most $100,000.')
-      .optional(),
-    priority: z
-      .number()
-      .int('Use a whole number.')
-      .min(-100, 'At least -100.')
-      .max(100, 'At most 100.')
-      .default(0),
-    timeoutMs: z
-      .number()
-      .int()
-      .min(1_000, 'At least 1 second.')
-      .max(24 * 3_600_000, 'At most 24 hours.')
-      .optional(),
-  })
-  .superRefine((v, ctx) => {
-    if (v.cwd && v.backend !== 'claude-code') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['cwd'],
-        message: 'A working directory applies to the claude-code backend only.',
-      });
-    }
-    if (v.fallbackModels.includes(v.model)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['fallbackModels'],
-        message: 'The primary model cannot also be a fallback.',
-      });
-    }
-  });
 
 const taskIdInput = z.object({ taskId: z.uuid('Not a valid task id.') });
 
@@ -255,33 +190,22 @@ export const taskRouter = createTRPCRouter({
     return { models: models.map((m) => m.model), users: creators };
   }),
 
-  /** Submits a task (member or higher): the task row and its job in one transaction. */
+  /**
+   * Submits a task (member or higher): validated by `prepareTaskSubmission` (the CLI's too),
+   * then the task row and its job in one transaction.
+   */
   submit: teamProcedure('member')
     .input(submitTaskInput)
-    .mutation(async ({ ctx, input }) => {
+    .mutation(async ({ ctx, input, signal }) => {
+      const prepared = await prepareTaskSubmission(ctx.db, ctx.team, input, {
+        createdBy: ctx.session.user.id,
+        repoRoots: ctx.repoRoots,
+        signal,
+      });
       const boss = await ctx.boss();
-      const options: Record<string, unknown> = {};
-      if (input.cwd) options.cwd = input.cwd;
-      if (input.maxTurns) options.maxTurns = input.maxTurns;
-      const task = await submitTask(
-        ctx.db,
-        boss,
-        {
-          teamId: ctx.team.id,
-          createdBy: ctx.session.user.id,
-          title: input.title || null,
-          prompt: input.prompt,
-          backend: input.backend,
-          model: input.model,
-          fallbackModels: input.fallbackModels,
-          options,
-          priority: input.priority,
-          budgetUsd: input.budgetUsd === undefined ? null : input.budgetUsd.toFixed(6),
-          timeoutMs: input.timeoutMs ?? null,
-          teamQuota: ctx.team.maxConcurrentTasks,
-        },
-        { requestedBy: ctx.session.user.id },
-      );
+      const task = await submitTask(ctx.db, boss, prepared, {
+        requestedBy: ctx.session.user.id,
+      });
       return { id: task.id, status: task.status };
     }),
 

@@ -29,13 +29,15 @@ const NOT_TEAM_SCOPED = new Set([
   'task.overview',
   'price.list',
   'system.me',
+  // Instance sandbox settings: everyone signed in reads them (no team data in them).
+  'system.sandbox',
   // Invitation links: anyone signed in holding a token (an unknown token is NOT_FOUND).
   'invitation.preview',
   'invitation.accept',
 ]);
 
 /** Changes to what every team shares: only an instance operator, whatever their team role. */
-const OPERATOR_ONLY = new Set(['price.add']);
+const OPERATOR_ONLY = new Set(['price.add', 'system.setSandbox']);
 
 /** Queries that act on the team's behalf (they run git against its repositories): members only. */
 const MEMBER_QUERIES = new Set(['repository.checkRef']);
@@ -74,6 +76,16 @@ function validInput(path: string): Record<string, unknown> {
     Object.assign(base, { name: 'repo', source: 'https://git.example.invalid/repo.git' });
   if (path === 'repository.remove') Object.assign(base, { repositoryId: taskId });
   if (path === 'repository.checkRef') Object.assign(base, { repository: 'repo', ref: 'main' });
+  if (path === 'settings.setClaudeCode')
+    Object.assign(base, { tools: ['Read'], permissionMode: 'acceptEdits' });
+  if (path === 'system.setSandbox')
+    return {
+      workspaceRetentionDays: 7,
+      taskMemoryMb: 2048,
+      taskMaxProcesses: 512,
+      taskCpuSeconds: 1800,
+      taskDiskMb: 2048,
+    };
   if (path === 'price.add')
     return {
       modelPattern: 'claude-x*',
@@ -159,6 +171,10 @@ describe('every procedure', () => {
         'repository.add',
         'repository.remove',
         'repository.checkRef',
+        'settings.claudeCode',
+        'settings.setClaudeCode',
+        'system.sandbox',
+        'system.setSandbox',
       ]),
     );
   });

@@ -1,10 +1,22 @@
 /**
  * Team settings: provider credentials (encrypted at rest, shown as a
- * fingerprint) and alert rules. The shared price table is `price.add`
+ * fingerprint), alert rules, and what claude-code tasks may do (tools and
+ * permission mode; repositories are `repository.*`). The shared price table is `price.add`
  * (operators only).
  * Quotas and the monthly budget are `team.update`.
  */
-import { alertRules, providerCredentials } from '@baton/db/schema';
+import {
+  CLAUDE_CODE_PERMISSION_MODES,
+  CLAUDE_CODE_TOOL_LABELS,
+  CLAUDE_CODE_TOOLS,
+  DEFAULT_CLAUDE_CODE_TOOLS,
+  DEFAULT_PERMISSION_MODE,
+  isClaudeCodeTool,
+  PERMISSION_MODE_LABELS,
+  permissionModeOf,
+  teamTools,
+} from '@baton/core';
+import { alertRules, providerCredentials, teams } from '@baton/db/schema';
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { encryptSecret, fingerprintOf } from '../crypto';
@@ -45,7 +57,71 @@ export const createAlertRuleInput = z.object({
     .default(60),
 });
 
+export const setClaudeCodeInput = z.object({
+  /** The tools claude-code tasks of the team may use (a task may narrow them). */
+  tools: z
+    .array(z.string({ error: 'Name a tool.' }).trim(), { error: 'Choose the tools.' })
+    .min(1, 'Allow at least one tool.')
+    .max(CLAUDE_CODE_TOOLS.length * 2, 'Too many tools.')
+    .superRefine((list, c) => {
+      const unknown = [...new Set(list.filter((t) => !isClaudeCodeTool(t)))];
+      if (unknown.length)
+        c.addIssue({
+          code: 'custom',
+          message: `Unknown tool${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')} (choose from ${CLAUDE_CODE_TOOLS.join(', ')}).`,
+        });
+    }),
+  permissionMode: z.enum(CLAUDE_CODE_PERMISSION_MODES, 'Choose a permission mode.'),
+});
+
+/** A team's Claude Code policy and the choices the console offers. */
+function claudeCodeSettings(team: {
+  claudeCodeTools: string[] | null;
+  claudeCodePermissionMode: string | null;
+}) {
+  return {
+    tools: teamTools(team.claudeCodeTools) as string[],
+    /** The team has not chosen its tools: Baton's default applies (and follows it). */
+    isDefault: team.claudeCodeTools === null,
+    permissionMode: permissionModeOf(team.claudeCodePermissionMode),
+    choices: {
+      tools: CLAUDE_CODE_TOOLS.map((id) => ({ id, label: CLAUDE_CODE_TOOL_LABELS[id] })),
+      permissionModes: CLAUDE_CODE_PERMISSION_MODES.map((id) => ({
+        id,
+        label: PERMISSION_MODE_LABELS[id],
+      })),
+    },
+    defaults: {
+      tools: [...DEFAULT_CLAUDE_CODE_TOOLS] as string[],
+      permissionMode: DEFAULT_PERMISSION_MODE,
+    },
+  };
+}
+
 export const settingsRouter = createTRPCRouter({
+  /** What the team's claude-code tasks may use: tools, permission mode, and the choices. */
+  claudeCode: teamProcedure('viewer').query(({ ctx }) => claudeCodeSettings(ctx.team)),
+
+  /** Sets the team's tools and permission mode (admin or higher); tasks started afterwards use them. */
+  setClaudeCode: teamProcedure('admin')
+    .input(setClaudeCodeInput)
+    .mutation(async ({ ctx, input }) => {
+      const tools = teamTools(input.tools);
+      const [row] = await ctx.db
+        .update(teams)
+        .set({
+          claudeCodeTools: tools,
+          claudeCodePermissionMode: input.permissionMode,
+          updatedAt: sql`now()`,
+        })
+        .where(eq(teams.id, ctx.team.id))
+        .returning({
+          claudeCodeTools: teams.claudeCodeTools,
+          claudeCodePermissionMode: teams.claudeCodePermissionMode,
+        });
+      return claudeCodeSettings(row!);
+    }),
+
   credentials: teamProcedure('viewer').query(({ ctx }) =>
     ctx.db
       .select({

@@ -1,14 +1,73 @@
 // A subpath import: the package root also loads the embedded server, which bundlers cannot trace.
 import { pingDb } from '@baton/db/client';
 import { migrationStatus } from '@baton/db/migrate';
+import { instanceSettings } from '@baton/db/schema';
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
 import { isOperator } from '../operator';
-import { createTRPCRouter, protectedProcedure } from '../trpc';
+import { createTRPCRouter, operatorOnly, protectedProcedure } from '../trpc';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+const amount = (n: number, unit: string) =>
+  `${n.toLocaleString('en-US')} ${n === 1 && unit === 'days' ? 'day' : unit}`;
+
+const whole = (what: string, min: number, max: number, unit: string) =>
+  z
+    .number({ error: `Enter the ${what}.` })
+    .int('Use a whole number.')
+    .min(min, `At least ${amount(min, unit)}.`)
+    .max(max, `At most ${amount(max, unit)}.`);
+
+/** The ranges of instance_settings' check constraint. */
+export const setSandboxInput = z.object({
+  workspaceRetentionDays: whole('retention', 1, 3650, 'days'),
+  taskMemoryMb: whole('memory limit', 64, 1_048_576, 'MiB'),
+  taskMaxProcesses: whole('process limit', 8, 100_000, 'processes'),
+  taskCpuSeconds: whole('CPU time limit', 10, 604_800, 'seconds'),
+  taskDiskMb: whole('disk limit', 16, 10_485_760, 'MiB'),
+});
+
+const sandboxColumns = {
+  workspaceRetentionDays: instanceSettings.workspaceRetentionDays,
+  taskMemoryMb: instanceSettings.taskMemoryMb,
+  taskMaxProcesses: instanceSettings.taskMaxProcesses,
+  taskCpuSeconds: instanceSettings.taskCpuSeconds,
+  taskDiskMb: instanceSettings.taskDiskMb,
+  updatedAt: instanceSettings.updatedAt,
+};
+
 export const systemRouter = createTRPCRouter({
+  /**
+   * The instance's sandbox settings (one row): workspace retention and the default resource
+   * limits of every claude-code task; `canEdit` for operators.
+   */
+  sandbox: protectedProcedure.query(async ({ ctx }) => {
+    let [row] = await ctx.db.select(sandboxColumns).from(instanceSettings).limit(1);
+    if (!row) {
+      // Migration 0014 inserts the row; should it be gone, its defaults apply.
+      await ctx.db.insert(instanceSettings).values({ id: true }).onConflictDoNothing();
+      [row] = await ctx.db.select(sandboxColumns).from(instanceSettings).limit(1);
+    }
+    return { ...row!, canEdit: await isOperator(ctx.db, ctx.session.user.id) };
+  }),
+
+  /** Changes them (instance operators only); workers read them when a task starts. */
+  setSandbox: protectedProcedure
+    .input(setSandboxInput)
+    .use(operatorOnly('the sandbox settings every team shares'))
+    .mutation(async ({ ctx, input }) => {
+      const values = { ...input, updatedBy: ctx.session.user.id, updatedAt: sql`now()` };
+      const [row] = await ctx.db
+        .insert(instanceSettings)
+        .values({ id: true, ...values })
+        .onConflictDoUpdate({ target: instanceSettings.id, set: values })
+        .returning(sandboxColumns);
+      return { ...row!, canEdit: true };
+    }),
+
   /** The signed-in user, and whether they operate this instance (may change the price table). */
   me: protectedProcedure.query(async ({ ctx }) => ({
     id: ctx.session.user.id,

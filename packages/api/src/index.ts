@@ -68,6 +68,12 @@ export {
   type ZodErrorShape,
 } from './trpc';
 export { type FieldIssue, parseInput } from './validate';
+export {
+  MAX_FILE_DOWNLOAD_BYTES,
+  type WorkspaceDownload,
+  type WorkspaceDownloadRequest,
+  workspaceDownload,
+} from './workspace-download';
 export { type AppRouter, appRouter };
 
 /** Calls procedures directly (server components, tests): `createCaller(await createTRPCContext(...))`. */

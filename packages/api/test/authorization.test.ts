@@ -175,6 +175,7 @@ describe('every procedure', () => {
         'settings.setClaudeCode',
         'system.sandbox',
         'system.setSandbox',
+        'task.workspace',
       ]),
     );
   });

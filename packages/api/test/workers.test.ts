@@ -31,6 +31,7 @@ describe('workers and breakers on the Live page', () => {
         lastSeenAt: new Date(now - 2_000),
         running: 3,
         pool: { active: 3, idle: 1, waiting: 0, max: 8 },
+        sandbox: { mode: 'required', ok: true, resources: 'cgroup1', version: '0.8.0' },
         breakers: [
           { provider: 'anthropic', model: 'claude-sonnet-5', state: 'open' },
           { provider: 'anthropic', model: 'claude-haiku-4-5', state: 'closed' },
@@ -43,6 +44,7 @@ describe('workers and breakers on the Live page', () => {
         lastSeenAt: new Date(now - 1_000),
         running: 0,
         pool: { active: 0, idle: 0, waiting: 0, max: 8 },
+        sandbox: { mode: 'off', ok: false, reason: 'BATON_SANDBOX=off' },
         breakers: [{ provider: 'anthropic', model: 'claude-sonnet-5', state: 'half-open' }],
       },
       {
@@ -78,6 +80,15 @@ describe('workers and breakers on the Live page', () => {
       heartbeat: { running: 3, concurrency: 8, pool: { active: 3, idle: 1 } },
     });
     expect(byId['w-2']?.status).toBe('idle');
+    // Each worker's sandbox, for the Live page's warnings (null from a worker that never said).
+    expect(byId['w-1']?.sandbox).toEqual({
+      mode: 'required',
+      ok: true,
+      resources: 'cgroup1',
+      version: '0.8.0',
+    });
+    expect(byId['w-2']?.sandbox).toEqual({ mode: 'off', ok: false, reason: 'BATON_SANDBOX=off' });
+    expect(byId['w-3']?.sandbox).toBeNull();
     expect(byId['w-3']?.status).toBe('stopped');
     expect(byId['w-4']?.status).toBe('stale');
     expect(live.breakers).toEqual([
@@ -109,6 +120,7 @@ describe('workers and breakers on the Live page', () => {
           connectedSince: null,
           lastActivityAt: null,
           status: 'idle',
+          sandbox: null,
           heartbeat: null,
         },
       ]),

@@ -14,6 +14,7 @@ import {
   tasks,
   type WorkerBreakerState,
   type WorkerPoolState,
+  type WorkerSandboxState,
   workerHeartbeats,
 } from '@baton/db/schema';
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
@@ -33,6 +34,11 @@ export interface WorkerState {
   connectedSince: Date | null;
   lastActivityAt: Date | null;
   status: 'busy' | 'idle' | 'stale' | 'stopped';
+  /**
+   * How the worker confines claude-code tasks, from its heartbeat: `mode: 'off'` runs them
+   * unsandboxed, `ok: false` cannot run them (`reason`); null before a worker reported it.
+   */
+  sandbox: WorkerSandboxState | null;
   /** From the worker's heartbeat (null for a process that never sent one). */
   heartbeat: {
     at: Date;
@@ -209,6 +215,7 @@ export const liveRouter = createTRPCRouter({
         connectedSince: w?.since ?? null,
         lastActivityAt: w?.last ?? null,
         status,
+        sandbox: b?.sandbox ?? null,
         heartbeat: b
           ? {
               at: b.lastSeenAt,

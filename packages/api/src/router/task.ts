@@ -1,3 +1,4 @@
+import { effectiveTools, permissionModeOf } from '@baton/core';
 import { redriveTask, requestCancel, submitTask } from '@baton/db/queue';
 import {
   BACKENDS,
@@ -6,6 +7,7 @@ import {
   type TaskStatus,
   taskEvents,
   tasks,
+  taskWorkspaces,
   teams,
   usageEvents,
   users,
@@ -371,6 +373,51 @@ export const taskRouter = createTRPCRouter({
         .orderBy(asc(taskEvents.seq))
         .limit(1000);
       return { task, events };
+    }),
+
+  /**
+   * A claude-code task's workspace as its latest attempt left it (null before a worker made
+   * one), without the archive's bytes (`hasArchive`, `archiveBytes`; download it through
+   * `workspaceDownload`), and the task's effective policy now: its tools (its own list
+   * narrowed by the team's current one) and the team's permission mode.
+   */
+  workspace: teamProcedure('viewer')
+    .input(taskIdInput)
+    .query(async ({ ctx, input }) => {
+      const task = await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      const [row] = await ctx.db
+        .select({
+          repositoryName: taskWorkspaces.repositoryName,
+          ref: taskWorkspaces.ref,
+          baseCommit: taskWorkspaces.baseCommit,
+          workerId: taskWorkspaces.workerId,
+          sandbox: taskWorkspaces.sandbox,
+          sizeBytes: taskWorkspaces.sizeBytes,
+          fileCount: taskWorkspaces.fileCount,
+          files: taskWorkspaces.files,
+          filesTruncated: taskWorkspaces.filesTruncated,
+          diff: taskWorkspaces.diff,
+          diffTruncated: taskWorkspaces.diffTruncated,
+          hasArchive: sql<boolean>`${taskWorkspaces.archive} is not null`,
+          archiveBytes: taskWorkspaces.archiveBytes,
+          archiveNote: taskWorkspaces.archiveNote,
+          createdAt: taskWorkspaces.createdAt,
+          updatedAt: taskWorkspaces.updatedAt,
+          removedAt: taskWorkspaces.removedAt,
+        })
+        .from(taskWorkspaces)
+        .where(and(eq(taskWorkspaces.taskId, task.id), eq(taskWorkspaces.teamId, ctx.team.id)));
+      if (!row) return null;
+      const asked = (task.options as { tools?: unknown }).tools;
+      const { tools } = effectiveTools(
+        ctx.team.claudeCodeTools,
+        Array.isArray(asked) ? asked.filter((t): t is string => typeof t === 'string') : null,
+      );
+      return {
+        ...row,
+        tools,
+        permissionMode: permissionModeOf(ctx.team.claudeCodePermissionMode),
+      };
     }),
 
   /** How many of a team's tasks are in each status. */

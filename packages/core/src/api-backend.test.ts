@@ -250,4 +250,35 @@ describe('api backend', () => {
       s.configure({ apiKeys: [] });
     }
   });
+
+  it('sends a run with its own key (a team’s), the backend’s key for the rest', async () => {
+    const { b } = backend();
+    s.configure({ apiKeys: [KEY, 'sk-team-own'] });
+    try {
+      const own = await b.run(
+        newSessionState({ conversationId: 'k1', model: 'claude-haiku-4-5' }),
+        {
+          prompt: 'hi',
+          apiKey: 'sk-team-own',
+        },
+      ).result;
+      expect(own.error).toBeUndefined();
+      await b.run(newSessionState({ conversationId: 'k2', model: 'claude-haiku-4-5' }), {
+        prompt: 'hi',
+      }).result;
+      const byKey = s.stats().byKey;
+      expect(Object.keys(byKey).sort()).toEqual([KEY, 'sk-team-own'].sort());
+      expect(byKey['sk-team-own']?.['claude-haiku-4-5']?.admitted).toBe(1);
+      expect(byKey[KEY]?.['claude-haiku-4-5']?.admitted).toBe(1);
+      const refused = await b
+        .run(newSessionState({ conversationId: 'k3', model: 'claude-haiku-4-5' }), {
+          prompt: 'hi',
+          apiKey: 'sk-not-known',
+        })
+        .result.catch((e) => e);
+      expect(refused.code).toBe('AuthenticationFailure');
+    } finally {
+      s.configure({ apiKeys: [] });
+    }
+  });
 });

@@ -7,6 +7,7 @@ import type {
   TextBlockParam,
   ToolResultBlockParam,
 } from '@anthropic-ai/sdk/resources/messages';
+import type { Priority } from '@baton/ratelimit';
 import { type BreakerRegistry, createBreakerRegistry } from './breaker.js';
 import {
   type ContextManager,
@@ -83,6 +84,13 @@ export interface RunInput {
   onEvent?: EventListener;
   /** Team (fair queueing in the limiter). */
   team?: string;
+  /** Class in the limiter's fair queue. */
+  priority?: Priority;
+  /**
+   * The key this run's requests go with (a team's own), instead of the backend's: sent as
+   * `x-api-key` per request, and the rate-limit scopes follow it.
+   */
+  apiKey?: string;
 }
 
 export type { Run } from './events.js';
@@ -94,6 +102,8 @@ export interface CompleteRequest {
   messages: ChatMessage[];
   maxTokens: number;
   conversationId?: string;
+  /** As `RunInput.apiKey`. */
+  apiKey?: string;
   signal?: AbortSignal;
   onEvent?: EventListener;
 }
@@ -167,16 +177,19 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
       signal: AbortSignal | undefined;
       emit: (e: BatonEvent) => void;
       team: string | undefined;
+      priority?: Priority | undefined;
+      apiKey?: string | undefined;
     },
   ): Promise<Response> {
     const model = params.model;
     const ticket = await gate.acquire({
       provider,
-      apiKey,
+      apiKey: ctx.apiKey ?? apiKey,
       model,
       body: params as unknown as RateRequest['body'],
       maxTokens: params.max_tokens,
       team: ctx.team,
+      ...(ctx.priority !== undefined ? { priority: ctx.priority } : {}),
       signal: ctx.signal,
     });
     // The caller's signal goes to the SDK as is (no AbortController of our own per request: the
@@ -199,8 +212,14 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
       stalled = true;
       sdkStream?.controller.abort();
     };
-    const requestOptions: { signal?: AbortSignal; timeout?: number } = {};
+    const requestOptions: {
+      signal?: AbortSignal;
+      timeout?: number;
+      headers?: Record<string, string | null>;
+    } = {};
     if (ctx.signal) requestOptions.signal = ctx.signal;
+    // A run's own key replaces the client's on this request only.
+    if (ctx.apiKey) requestOptions.headers = { 'x-api-key': ctx.apiKey, authorization: null };
     if (idleMs < client.timeout) requestOptions.timeout = idleMs;
     const startedAt = Date.now();
     const t0 = performance.now();
@@ -549,6 +568,8 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
               signal,
               emit: emitCounting,
               team: input.team,
+              priority: input.priority,
+              apiKey: input.apiKey,
             });
           },
         );
@@ -634,6 +655,7 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
             signal: req.signal,
             emit,
             team: undefined,
+            apiKey: req.apiKey,
           }),
       );
       return { text: r.value.text, model: r.value.model, usage: r.value.usage };

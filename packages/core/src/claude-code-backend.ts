@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +110,8 @@ export interface ClaudeCodeRunInput {
   appendSystemPrompt?: string;
   /** Resource limits of this run (sandboxed runs), over the backend's. */
   limits?: ResourceLimits;
+  /** The provider key of this run (a team's own), instead of the backend's. */
+  apiKey?: string;
   signal?: AbortSignal;
   onEvent?: EventListener;
 }
@@ -206,7 +209,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           workspace: hostCwd as string,
           home,
           baseURL: options.baseURL ?? 'https://api.anthropic.com',
-          apiKey: options.apiKey,
+          apiKey: input.apiKey ?? options.apiKey,
           limits: { ...options.limits, ...input.limits },
           name: state.conversationId,
         });
@@ -230,7 +233,12 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
               extra: options.env,
               parent: {},
             }
-          : { baseURL: options.baseURL, apiKey: options.apiKey, home, extra: options.env },
+          : {
+              baseURL: options.baseURL,
+              apiKey: input.apiKey ?? options.apiKey,
+              home,
+              extra: options.env,
+            },
       ),
       model: input.model ?? state.config.model,
       permissionMode: input.permissionMode ?? options.permissionMode ?? 'acceptEdits',
@@ -280,6 +288,11 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       mcpServers: Object.keys(o.mcpServers ?? {}),
       hostCwd,
       limits: input.limits,
+      // A process holds its key (in its environment or its proxy): another key, another process.
+      key: createHash('sha256')
+        .update(input.apiKey ?? options.apiKey ?? '')
+        .digest('hex')
+        .slice(0, 16),
     });
     return { options: o, box, cwd, key };
   };
@@ -502,7 +515,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           const p = options.usageSink?.record(rec);
           if (p) p.catch(() => {});
         } catch {}
-        options.rateGate?.charge(u.model, counts, options.apiKey).catch(() => {});
+        options.rateGate?.charge(u.model, counts, input.apiKey ?? options.apiKey).catch(() => {});
       }
       state.costUsd = formatUsd(parseUsd(state.costUsd) + cost);
       state.updatedAt = new Date().toISOString();

@@ -3,6 +3,7 @@ import {
   type Limiter,
   localTokenCounter,
   type MessagesRequestLike,
+  type Priority,
   type Reservation,
   scopeOf,
   type TokenCounter,
@@ -19,6 +20,8 @@ export interface RateRequest {
   body: MessagesRequestLike;
   maxTokens: number;
   team?: string | undefined;
+  /** Class in the limiter's fair queue (high before normal before low). */
+  priority?: Priority | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -108,6 +111,7 @@ export function limiterGate(limiter: Limiter, options: LimiterGateOptions = {}):
           inputTokens,
           maxTokens: r.maxTokens,
           ...(r.team !== undefined ? { team: r.team } : {}),
+          ...(r.priority !== undefined ? { priority: r.priority } : {}),
           ...(r.signal ? { signal: r.signal } : {}),
         });
         const t: LimiterTicket = { model: r.model, waitedMs: reservation.waitedMs, reservation };

@@ -1,8 +1,10 @@
+import { describeError } from './errors';
 import { createProgram } from './program';
 
 try {
   await createProgram().parseAsync(process.argv);
 } catch (err) {
-  console.error(`baton: ${(err as Error).message}`);
-  process.exit(1);
+  const { lines, exitCode } = describeError(err);
+  for (const line of lines) console.error(line);
+  process.exit(exitCode);
 }

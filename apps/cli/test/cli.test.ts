@@ -6,18 +6,44 @@ describe('baton --help', () => {
   it('lists the commands', async () => {
     const run = runCli(['--help'], cleanEnv());
     expect(await run.exited).toBe(0);
-    for (const cmd of ['start', 'db', 'sim', 'worker'])
+    for (const cmd of ['start', 'db', 'sim', 'worker', 'task', 'repo'])
       expect(run.output()).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
   });
 
-  it.each([['start'], ['db'], ['db', 'migrate'], ['db', 'status'], ['sim'], ['worker']])(
-    'has --help on %s',
-    async (...cmd) => {
-      const run = runCli([...cmd, '--help'], cleanEnv());
-      expect(await run.exited).toBe(0);
-      expect(run.output()).toMatch(/^Usage: baton /m);
-    },
-  );
+  it.each([
+    ['start'],
+    ['db'],
+    ['db', 'migrate'],
+    ['db', 'status'],
+    ['sim'],
+    ['worker'],
+    ['task', 'submit'],
+    ['repo'],
+    ['repo', 'add'],
+    ['repo', 'list'],
+    ['repo', 'remove'],
+  ])('has --help on %s', async (...cmd) => {
+    const run = runCli([...cmd, '--help'], cleanEnv());
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toMatch(/^Usage: baton /m);
+  });
+
+  it('task submit offers --repo, --ref and --tools, and no longer --cwd', async () => {
+    const run = runCli(['task', 'submit', '--help'], cleanEnv());
+    expect(await run.exited).toBe(0);
+    const help = run.output();
+    for (const flag of ['--repo <name>', '--ref <ref>', '--tools <a,b,…>'])
+      expect(help).toContain(flag);
+    expect(help).not.toContain('--cwd');
+    expect(help).toMatch(/error: <field>: <message>/);
+  });
+
+  it('repo add says which sources are accepted', async () => {
+    const run = runCli(['repo', 'add', '--help'], cleanEnv());
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toMatch(/BATON_REPOS_DIRS/);
+    expect(run.output()).toMatch(/without credentials/);
+  });
 
   it('rejects an unknown command with a clear message', async () => {
     const run = runCli(['frobnicate'], cleanEnv());

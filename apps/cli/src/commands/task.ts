@@ -1,63 +1,15 @@
-import { createDb, type DbClient, resolveDatabase, runMigrations } from '@baton/db';
+import type { DbClient } from '@baton/db';
 import { CHANNELS } from '@baton/db/jobs';
-import { createBoss, type PgBoss, redriveTask, requestCancel, submitTask } from '@baton/db/queue';
-import { tasks, teams } from '@baton/db/schema';
-import { Command, InvalidArgumentError } from 'commander';
+import { redriveTask, requestCancel, submitTask } from '@baton/db/queue';
+import { tasks } from '@baton/db/schema';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { desc, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
+import { type Ctx, resolveTeam, withCtx } from '../context';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 // claude-sonnet-4-5 reaches end of life on 2026-11-30.
 const DEFAULT_MODEL = 'claude-sonnet-5';
-
-interface Ctx {
-  url: string;
-  client: DbClient;
-  boss?: PgBoss;
-}
-
-async function withCtx<T>(needBoss: boolean, fn: (ctx: Ctx) => Promise<T>): Promise<T> {
-  const db = await resolveDatabase();
-  const client = createDb(db.url, { max: 3, applicationName: 'baton-cli' });
-  let boss: PgBoss | undefined;
-  try {
-    await runMigrations(db.url);
-    if (needBoss)
-      boss = await createBoss(db.url, {
-        supervise: false,
-        max: 2,
-        applicationName: 'baton-cli-queue',
-      });
-    return await fn({ url: db.url, client, boss });
-  } finally {
-    await boss?.stop({ graceful: false, close: true }).catch(() => undefined);
-    await client.close();
-    await db.stop();
-  }
-}
-
-async function resolveTeam(client: DbClient, slugOrId: string | undefined) {
-  if (slugOrId) {
-    const isUuid = /^[0-9a-f-]{36}$/i.test(slugOrId);
-    const [team] = await client.db
-      .select()
-      .from(teams)
-      .where(isUuid ? eq(teams.id, slugOrId) : eq(teams.slug, slugOrId))
-      .limit(1);
-    if (!team)
-      throw new Error(`no team "${slugOrId}" (use its slug or id; teams: pnpm baton task teams)`);
-    return team;
-  }
-  const all = await client.db.select().from(teams).orderBy(teams.createdAt).limit(2);
-  const demo = all.find((t) => t.slug === 'demo');
-  if (demo) return demo;
-  if (all.length === 1) return all[0]!;
-  if (all.length === 0)
-    throw new Error(
-      'there is no team yet: start Baton once (pnpm start) or create one in the console',
-    );
-  throw new Error('several teams exist: pass --team <slug>');
-}
 
 async function taskSummary(client: DbClient, taskId: string) {
   const { rows } = await client.pool.query(
@@ -167,6 +119,14 @@ function intArg(name: string, min: number, max: number) {
   };
 }
 
+/** `a,b , c` → ['a', 'b', 'c']. */
+function commaList(v: string): string[] {
+  return v
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}
+
 function positiveNumber(v: string) {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
@@ -178,14 +138,30 @@ export function taskCommand(): Command {
 
   task
     .command('submit')
-    .description('Submit a task; with --wait, stream its events and print the final task.')
+    .description(
+      'Submit a task; with --wait, stream its events and print the final task. A claude-code task runs in a workspace of its own: empty, or with --repo a fresh clone of a team repository at --ref.',
+    )
     .argument('<prompt>', 'what Claude should do')
     .option('--backend <backend>', 'api or claude-code', 'api')
     .option('--model <model>', 'model id', DEFAULT_MODEL)
     .option('--fallback <models...>', 'fallback models, in order')
     .option('--team <team>', 'team slug or id (default: the demo team, or the only team)')
-    .option('--cwd <dir>', 'working directory for Claude Code')
-    .option('--max-turns <n>', 'maximum turns', intArg('--max-turns', 1, 1000))
+    .option(
+      '--repo <name>',
+      'claude-code: a team repository (baton repo list) to clone into the workspace',
+    )
+    .option(
+      '--ref <ref>',
+      "claude-code: branch, tag or commit of --repo (default: the repository's default ref)",
+    )
+    .option(
+      '--tools <a,b,…>',
+      "claude-code: only these of the team's tools (e.g. Read,Grep); never more than the team allows",
+      commaList,
+    )
+    // Gone: accepted only so that it is refused with the same field error as the console's.
+    .addOption(new Option('--cwd <dir>').hideHelp())
+    .option('--max-turns <n>', 'maximum turns', intArg('--max-turns', 1, 500))
     .option('--budget <usd>', 'budget in USD', positiveNumber)
     .option('--timeout <seconds>', 'task timeout in seconds', intArg('--timeout', 1, 86_400))
     .option('--priority <n>', 'priority from -100 to 100', intArg('--priority', -100, 100), 0)
@@ -197,27 +173,39 @@ export function taskCommand(): Command {
       600,
     )
     .option('--json', 'print JSON')
+    .addHelpText(
+      'after',
+      `
+Input the API refuses prints as "error: <field>: <message>" (the console shows the same
+message beside the field; repository is --repo, maxTurns --max-turns, budgetUsd --budget,
+timeoutMs --timeout) and exits with 2.
+
+Examples:
+  baton task submit "Summarise the README" --backend claude-code --repo app --ref main
+  baton task submit "List the TODOs" --backend claude-code --repo app --tools Read,Grep --wait`,
+    )
     .action(async (prompt: string, o: Record<string, unknown>) => {
       if (o.backend !== 'api' && o.backend !== 'claude-code')
         throw new Error(`--backend must be api or claude-code, got "${o.backend}"`);
       if (!prompt.trim()) throw new Error('the prompt must not be empty');
+      const { prepareTaskSubmission } = await import('@baton/api');
       await withCtx(true, async (ctx) => {
         const team = await resolveTeam(ctx.client, o.team as string | undefined);
-        const options: Record<string, unknown> = {};
-        if (o.cwd) options.cwd = o.cwd;
-        if (o.maxTurns) options.maxTurns = o.maxTurns;
-        const row = await submitTask(ctx.client.db, ctx.boss!, {
-          teamId: team.id,
+        const submission = await prepareTaskSubmission(ctx.client.db, team, {
           prompt,
           backend: o.backend as 'api' | 'claude-code',
           model: o.model as string,
           fallbackModels: (o.fallback as string[] | undefined) ?? [],
-          options,
+          ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
+          repository: o.repo as string | undefined,
+          ref: o.ref as string | undefined,
+          tools: o.tools as string[] | undefined,
+          maxTurns: o.maxTurns as number | undefined,
+          budgetUsd: o.budget as number | undefined,
           priority: o.priority as number,
-          budgetUsd: o.budget ? String(o.budget) : null,
-          timeoutMs: o.timeout ? (o.timeout as number) * 1000 : null,
-          teamQuota: team.maxConcurrentTasks,
+          timeoutMs: o.timeout ? (o.timeout as number) * 1000 : undefined,
         });
+        const row = await submitTask(ctx.client.db, ctx.boss!, submission);
         if (!o.wait) {
           console.log(
             o.json

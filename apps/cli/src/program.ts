@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { dbCommand } from './commands/db';
 import { demoPasswordCommand } from './commands/demo';
 import { operatorCommand } from './commands/operator';
+import { repoCommand } from './commands/repo';
 import { simCommand } from './commands/sim';
 import { startCommand } from './commands/start';
 import { taskCommand } from './commands/task';
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   program.addCommand(simCommand());
   program.addCommand(workerCommand());
   program.addCommand(taskCommand());
+  program.addCommand(repoCommand());
   program.addCommand(demoPasswordCommand());
   program.addCommand(operatorCommand());
   return program;

@@ -4,7 +4,8 @@
 -- Starts an attempt: loads the task; cancels it if its cancellation was requested; checks the
 -- team quota (serialised per team by an advisory transaction lock); marks it running (attempts+1);
 -- appends its attempt_started event; returns the conversation an earlier attempt saved and, for a
--- claude-code task, its sandbox policy and team repository.
+-- claude-code task, its sandbox policy and team repository; ends it as budget_exceeded when a
+-- spend cap that applies is reached.
 CREATE OR REPLACE FUNCTION baton_task_start(p_task uuid, p_job text, p_job_retry int)
 RETURNS TABLE (outcome text, attempt int, last_seq int, session jsonb, task jsonb)
 LANGUAGE plpgsql AS $fn$
@@ -14,6 +15,11 @@ DECLARE
   v_quota int;
   v_tools text[];
   v_mode text;
+  v_allow boolean;
+  v_weight int;
+  v_cap record;
+  v_capped boolean;
+  v_cred record;
 BEGIN
   SELECT * INTO t FROM tasks WHERE tasks.id = p_task;
   IF NOT FOUND THEN
@@ -30,7 +36,7 @@ BEGIN
   IF t.cancel_requested_at IS NOT NULL THEN
     UPDATE tasks SET status = 'cancelled', status_reason = 'cancelled before it started',
            error = NULL, finished_at = now(), updated_at = now()
-     WHERE tasks.id = p_task AND tasks.status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out');
+     WHERE tasks.id = p_task AND NOT baton_task_is_terminal(tasks.status);
     IF FOUND THEN
       PERFORM pg_notify('baton_task_events', p_task::text);
     END IF;
@@ -48,13 +54,35 @@ BEGIN
   PERFORM pg_advisory_xact_lock(728145201, hashtext(t.team_id::text));
   SELECT count(*)::int INTO v_running FROM tasks
    WHERE tasks.team_id = t.team_id AND tasks.status = 'running' AND tasks.id <> p_task;
-  SELECT teams.max_concurrent_tasks, teams.claude_code_tools, teams.claude_code_permission_mode
-    INTO v_quota, v_tools, v_mode FROM teams WHERE teams.id = t.team_id;
+  SELECT teams.max_concurrent_tasks, teams.claude_code_tools, teams.claude_code_permission_mode,
+         teams.allow_instance_key, teams.share_weight
+    INTO v_quota, v_tools, v_mode, v_allow, v_weight FROM teams WHERE teams.id = t.team_id;
   IF v_quota IS NOT NULL AND v_running >= v_quota THEN
     outcome := 'over-quota';
     RETURN NEXT;
     RETURN;
   END IF;
+  -- Spend caps (instance, team, user within the team): a reached one ends the task here, with
+  -- the cap that stopped it; the strictest (the one resetting last) is named.
+  v_capped := false;
+  FOR v_cap IN SELECT * FROM baton_cap_state(t.team_id, coalesce(t.created_by, ''))
+                ORDER BY (spent >= usd) DESC, resets_at DESC LOOP
+    v_capped := true;
+    IF v_cap.spent >= v_cap.usd THEN
+      UPDATE tasks SET status = 'budget_exceeded', status_reason = 'not started: ' || v_cap.message,
+             error = jsonb_build_object('type', 'BudgetExceeded', 'message', v_cap.message,
+                                        'cap', jsonb_build_object('scope', v_cap.scope, 'period', v_cap.period,
+                                                                  'usd', v_cap.usd::text, 'spent', v_cap.spent::text,
+                                                                  'resetsAt', v_cap.resets_at)),
+             finished_at = now(), updated_at = now()
+       WHERE tasks.id = p_task AND tasks.status IN ('queued', 'running');
+      PERFORM pg_notify('baton_task_events', p_task::text);
+      outcome := 'budget-exceeded';
+      RETURN NEXT;
+      RETURN;
+    END IF;
+    EXIT;
+  END LOOP;
   UPDATE tasks SET status = 'running', attempts = tasks.attempts + 1,
          started_at = coalesce(tasks.started_at, now()), updated_at = now(), status_reason = NULL,
          job_id = p_job
@@ -76,6 +104,18 @@ BEGIN
    WHERE s.backend IN ('api', 'claude-code') AND s.provider_session_id = p_task::text
      AND s.state_blob IS NOT NULL
    ORDER BY s.updated_at DESC LIMIT 1;
+  -- The team's provider key (its newest credential, still encrypted: the worker decrypts it),
+  -- whether it may fall back to the instance's, its share weight, whether a cap applies.
+  SELECT c.ciphertext, c.label INTO v_cred FROM provider_credentials c
+   WHERE c.team_id = t.team_id AND c.provider = 'anthropic'
+   ORDER BY coalesce(c.rotated_at, c.created_at) DESC LIMIT 1;
+  task := task || jsonb_build_object(
+    'credential', CASE WHEN v_cred.ciphertext IS NULL THEN NULL
+                       ELSE jsonb_build_object('ciphertext', v_cred.ciphertext,
+                                               'aad', t.team_id::text || ':anthropic:' || v_cred.label) END,
+    'allow_instance_key', coalesce(v_allow, false),
+    'share_weight', coalesce(v_weight, 1),
+    'capped', v_capped);
   -- A claude-code task's policy, read here rather than in a statement of its own: the team's
   -- tools and permission mode, the instance's resource limits, the team repository it names.
   IF t.backend = 'claude-code' THEN
@@ -143,7 +183,7 @@ BEGIN
   ELSIF p_status IS NOT NULL THEN
     UPDATE tasks SET status = p_status::task_status, status_reason = p_reason,
            result = coalesce(p_result, result), error = p_error, finished_at = now(), updated_at = now()
-     WHERE id = p_task AND status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out');
+     WHERE id = p_task AND NOT baton_task_is_terminal(status);
     v_made := FOUND;
   END IF;
   PERFORM pg_notify('baton_task_events', p_task::text);

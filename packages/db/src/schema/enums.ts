@@ -9,6 +9,8 @@ export const taskStatusEnum = pgEnum('task_status', [
   'failed',
   'cancelled',
   'timed_out',
+  /** Stopped (or never started) because a spend cap was reached. */
+  'budget_exceeded',
 ]);
 export const sessionStateEnum = pgEnum('session_state', ['active', 'idle', 'closed', 'failed']);
 export const usageStatusEnum = pgEnum('usage_status', ['ok', 'error']);
@@ -24,7 +26,13 @@ export const alertStateEnum = pgEnum('alert_state', ['open', 'resolved']);
 export const ROLES = roleEnum.enumValues;
 export const BACKENDS = backendEnum.enumValues;
 export const TASK_STATUSES = taskStatusEnum.enumValues;
-export const TERMINAL_TASK_STATUSES = ['succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export const TERMINAL_TASK_STATUSES = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'budget_exceeded',
+] as const;
 
 export type Role = (typeof ROLES)[number];
 export type Backend = (typeof BACKENDS)[number];

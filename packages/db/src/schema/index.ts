@@ -2,6 +2,7 @@ export * from './analytics';
 export * from './auth';
 export * from './enums';
 export * from './sandbox';
+export * from './spend';
 export * from './tasks';
 export * from './teams';
 export * from './usage';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  boolean,
   check,
   index,
   integer,
@@ -22,8 +23,17 @@ export const teams = pgTable(
     slug: text('slug').notNull(),
     /** Maximum tasks of this team running at once across the whole fleet. */
     maxConcurrentTasks: integer('max_concurrent_tasks').notNull().default(4),
-    /** Monthly budget in USD; null means no budget. */
+    /** Monthly budget in USD; null means no budget. (Replaced by spend caps; dropped once the console edits caps.) */
     monthlyBudgetUsd: numeric('monthly_budget_usd', { precision: 14, scale: 4 }),
+    /** The highest concurrency quota the team's admins may set (an operator setting). */
+    maxConcurrentCeiling: integer('max_concurrent_ceiling').notNull().default(8),
+    /**
+     * Whether the team's tasks may use the instance's provider key when the team has none of
+     * its own (an operator setting; on for the demo team on embedded defaults).
+     */
+    allowInstanceKey: boolean('allow_instance_key').notNull().default(false),
+    /** Share of the workers and the rate limits against other teams (an operator setting). */
+    shareWeight: integer('share_weight').notNull().default(1),
     /**
      * Tools claude-code tasks of this team may use (a task may narrow the list, never widen it);
      * null: @baton/core's default (Read, Write, Edit, Glob, Grep, Bash inside the sandbox).
@@ -38,6 +48,8 @@ export const teams = pgTable(
     uniqueIndex('teams_slug_key').on(t.slug),
     check('teams_slug_format', sql`${t.slug} ~ '^[a-z0-9][a-z0-9-]{0,62}$'`),
     check('teams_max_concurrent_positive', sql`${t.maxConcurrentTasks} > 0`),
+    check('teams_share_weight_range', sql`${t.shareWeight} between 1 and 100`),
+    check('teams_max_concurrent_ceiling_positive', sql`${t.maxConcurrentCeiling} > 0`),
   ],
 );
 

@@ -16,6 +16,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { users } from './auth';
 import { alertMetricEnum, alertStateEnum, backendEnum, usageStatusEnum } from './enums';
+import { spendCaps } from './spend';
 import { teams } from './teams';
 
 /**
@@ -136,12 +137,14 @@ export const alerts = pgTable(
   'alerts',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    ruleId: uuid('rule_id')
-      .notNull()
-      .references(() => alertRules.id, { onDelete: 'cascade' }),
-    teamId: uuid('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
+    /** The rule that fired, or — for a spend-cap alert — none. */
+    ruleId: uuid('rule_id').references(() => alertRules.id, { onDelete: 'cascade' }),
+    /** A spend cap at 75 % or 95 % of its period (at most once per cap, threshold and period). */
+    capId: uuid('cap_id').references(() => spendCaps.id, { onDelete: 'cascade' }),
+    thresholdPct: integer('threshold_pct'),
+    periodStart: timestamp('period_start', { withTimezone: true }),
+    /** Null for an instance cap's alert (operators see it). */
+    teamId: uuid('team_id').references(() => teams.id, { onDelete: 'cascade' }),
     value: numeric('value', { precision: 20, scale: 6 }).notNull(),
     message: text('message').notNull(),
     state: alertStateEnum('state').notNull().default('open'),
@@ -152,5 +155,12 @@ export const alerts = pgTable(
     index('alerts_team_triggered_idx').on(t.teamId, t.triggeredAt.desc()),
     // At most one open alert per rule: concurrent evaluators cannot open a second one.
     uniqueIndex('alerts_one_open_per_rule').on(t.ruleId).where(sql`${t.state} = 'open'`),
+    uniqueIndex('alerts_cap_once_per_period')
+      .on(t.capId, t.thresholdPct, t.periodStart)
+      .where(sql`${t.capId} is not null`),
+    check(
+      'alerts_rule_or_cap',
+      sql`(${t.ruleId} is not null and ${t.capId} is null and ${t.teamId} is not null) or (${t.ruleId} is null and ${t.capId} is not null)`,
+    ),
   ],
 );

@@ -73,7 +73,7 @@ describe('baton repo add', () => {
     ]);
     expect(badName).toMatchObject({ code: 2 });
     expect(badName.out).toContain('error: name: Lowercase letters, digits, . _ - (up to 63).');
-    expect(creds.code).toBe(2);
+    expect(creds).toMatchObject({ code: 2 });
     expect(creds.out).toContain(
       'error: source: Credentials in a repository URL are not stored: register a public URL or a local path.',
     );
@@ -85,7 +85,8 @@ describe('baton repo add', () => {
       'error: source: A local repository is an absolute path (starting with /).',
     );
     for (const r of [outsideRoot, viaLink]) {
-      expect(r.code).toBe(2);
+      // The whole result, so that a failure shows what the command printed.
+      expect(r).toMatchObject({ code: 2 });
       expect(r.out).toMatch(
         /error: source: .* is outside the folders local repositories may come from/,
       );
@@ -184,7 +185,7 @@ describe('baton task submit with a workspace', () => {
       submit('--tools', ','),
     ]);
     for (const r of [cwd, ghost, noRef, badRef, refAlone, tools, onApi, emptyTools])
-      expect(r.code).toBe(2);
+      expect(r).toMatchObject({ code: 2 });
     expect(cwd.out).toContain(`error: cwd: ${CWD_REMOVED_MESSAGE}`);
     expect(ghost.out).toContain('error: repository: No repository named "ghost" in this team.');
     expect(noRef.out).toContain('error: ref: No ref "nope" in the repository.');

@@ -252,6 +252,8 @@ describe('tasks', () => {
       failed: 5,
       cancelled: 5,
       timed_out: 5,
+      // Every status is counted, including those no task here has (migration 0016's budget_exceeded).
+      budget_exceeded: 0,
       total: 30,
     });
   });

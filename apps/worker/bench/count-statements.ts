@@ -46,7 +46,7 @@ const client = createDb(db.url, { max: 4 });
 const boss = await createBoss(db.url, { supervise: false, max: 4 });
 const [team] = await client.db
   .insert(teams)
-  .values({ name: 'count', slug: 'count', maxConcurrentTasks: 64 })
+  .values({ name: 'count', slug: 'count', maxConcurrentTasks: 64, allowInstanceKey: true })
   .returning();
 
 const counts = new Map<string, number>();

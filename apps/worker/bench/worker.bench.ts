@@ -140,7 +140,7 @@ try {
       const boss = await createBoss(db.url, { supervise: false, max: 16 });
       const [team] = await client.db
         .insert(teams)
-        .values({ name: 'bench', slug: 'bench', maxConcurrentTasks: 64 })
+        .values({ name: 'bench', slug: 'bench', maxConcurrentTasks: 64, allowInstanceKey: true })
         .returning();
       const procs = Array.from({ length: n }, (_, i) =>
         spawnNode(

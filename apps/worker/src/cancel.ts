@@ -1,7 +1,14 @@
 import { CHANNELS } from '@baton/db/jobs';
 import pg from 'pg';
 
+/** budget: the task's own budget or a spend cap was reached (status budget_exceeded). */
 export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'budget';
+
+/** Whose task it is (a spend cap stops the tasks of its scope). */
+export interface TaskOwner {
+  teamId: string;
+  userId: string | null;
+}
 
 export class TaskAbort extends Error {
   constructor(
@@ -21,6 +28,7 @@ export class TaskAbort extends Error {
  */
 export class CancelWatcher {
   private controllers = new Map<string, AbortController>();
+  private owners = new Map<string, TaskOwner>();
   private listener: pg.Client | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -100,12 +108,19 @@ export class CancelWatcher {
     }
   }
 
-  register(taskId: string, controller: AbortController) {
+  register(taskId: string, controller: AbortController, owner?: TaskOwner) {
     this.controllers.set(taskId, controller);
+    if (owner) this.owners.set(taskId, owner);
   }
 
   unregister(taskId: string) {
     this.controllers.delete(taskId);
+    this.owners.delete(taskId);
+  }
+
+  /** The running tasks whose owner matches, with their owners. */
+  ownedBy(match: (o: TaskOwner) => boolean): Array<[string, TaskOwner]> {
+    return [...this.owners.entries()].filter(([, o]) => match(o));
   }
 
   abort(taskId: string, reason: TaskAbort) {

@@ -26,6 +26,7 @@ import {
   SANDBOX_PATHS,
   type SessionState,
 } from '@baton/core';
+import { decryptSecret } from '@baton/db/crypto';
 import { createLimiter } from '@baton/ratelimit';
 import { postgresStore } from '@baton/ratelimit/postgres';
 import type pg from 'pg';
@@ -49,6 +50,8 @@ export interface CoreRunnerOptions {
   summarizerModel?: string;
   /** Rate limits are shared by every worker through this PostgreSQL store (default true). */
   sharedLimits?: boolean;
+  /** BATON_SECRET: decrypts a team's own provider key. */
+  secret?: string;
   /** This worker's name (in errors a user reads, and on every workspace it holds). */
   workerId?: string;
   /**
@@ -136,6 +139,11 @@ function toUsage(u: CoreUsage) {
   };
 }
 
+/** A task's priority (-100..100) as a class of the limiter's fair queue. */
+function priorityOf(p: number): 'interactive' | 'normal' | 'batch' {
+  return p > 0 ? 'interactive' : p < 0 ? 'batch' : 'normal';
+}
+
 /** Whether another attempt of the task could succeed after core's own recovery gave up. */
 function classify(err: unknown): ClassifiedError {
   if (err instanceof BatonError) {
@@ -152,12 +160,15 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
   const prices = await loadPriceTable(o.pool);
   const breakers = createBreakerRegistry();
   let rateGate: RateGate | undefined;
+  const teamWeights: Record<string, number> = {};
   let limiter: ReturnType<typeof createLimiter> | undefined;
   let limitStore: ReturnType<typeof postgresStore> | undefined;
   if (o.sharedLimits !== false) {
     limitStore = postgresStore(o.pool);
     await limitStore.migrate();
-    limiter = createLimiter({ store: limitStore });
+    // Fair queueing while waiting on the shared limits: each team by the share its operator
+    // gave it (kept current from the start statement of each task).
+    limiter = createLimiter({ store: limitStore, teamWeights });
     rateGate = limiterGate(limiter);
   }
   const common = {
@@ -301,6 +312,34 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
     maxSessions: o.maxSessions,
   });
 
+  /**
+   * The key a task runs with: its team's own (decrypted here, never logged or put in an event),
+   * else the instance's when the operator lets the team use it; otherwise the task cannot run.
+   */
+  function keyOf(task: RunContext['task']): string | undefined {
+    if (task.credential) {
+      if (!o.secret)
+        throw batonError(
+          'AuthenticationFailure',
+          `worker ${workerId} cannot use the team's provider key: BATON_SECRET is not set on it`,
+        );
+      try {
+        return decryptSecret(o.secret, task.credential.ciphertext, task.credential.aad);
+      } catch {
+        throw batonError(
+          'AuthenticationFailure',
+          `the team's provider key cannot be decrypted on worker ${workerId}: its BATON_SECRET differs from the console's`,
+        );
+      }
+    }
+    if (task.allow_instance_key === false)
+      throw batonError(
+        'AuthenticationFailure',
+        "the team has no provider key of its own and may not use the instance's: a team admin adds one in Settings, or an operator allows the instance key",
+      );
+    return undefined;
+  }
+
   return {
     async run(ctx: RunContext) {
       const { task } = ctx;
@@ -310,6 +349,13 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
         maxTokens?: number;
       };
       const budget = task.budget_usd ? Number(task.budget_usd) : undefined;
+      let apiKey: string | undefined;
+      try {
+        apiKey = keyOf(task);
+      } catch (err) {
+        throw classify(err);
+      }
+      teamWeights[task.team_id] = task.share_weight ?? 1;
       // The start statement already read the saved conversation: the pool's load needs no query.
       if (ctx.savedSession !== undefined) {
         store.prime(task.id, (ctx.savedSession ?? null) as SessionState | null);
@@ -342,6 +388,9 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
           onEvent,
           ...(opts.maxTurns ? { maxTurns: opts.maxTurns } : {}),
           ...(budget ? { maxBudgetUsd: budget } : {}),
+          ...(apiKey ? { apiKey } : {}),
+          team: task.team_id,
+          priority: priorityOf(task.priority),
         };
         const result =
           task.backend === 'claude-code'

@@ -28,6 +28,8 @@ export const workerEnv = createEnv({
     BATON_SANDBOX: z
       .enum(['required', 'off'], 'BATON_SANDBOX must be required or off')
       .default('required'),
+    /** Decrypts the teams' own provider keys (the console encrypts them with the same). */
+    BATON_SECRET: z.string().min(32, 'BATON_SECRET must be at least 32 characters long').optional(),
     /** Task workspaces; default <BATON_DATA_DIR>/workspaces. */
     BATON_WORKSPACES_DIR: z.string().min(1).optional(),
     /** Folders (`:`-separated) local team repositories may come from; default <BATON_DATA_DIR>/repos. */

@@ -84,6 +84,10 @@ export function createExecutor(o: ExecutorOptions): Executor {
     if (start.outcome === 'cancelled') {
       return { id: job.id, status: 'completed', output: { status: 'cancelled' } };
     }
+    if (start.outcome === 'budget-exceeded') {
+      o.onTaskFinished?.('budget_exceeded', 0);
+      return { id: job.id, status: 'completed', output: { status: 'budget_exceeded' } };
+    }
     if (start.outcome === 'finished') {
       log.info(
         { taskId, teamId: payload.teamId, jobId: job.id, status: start.task.status },
@@ -105,7 +109,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
     tlog.debug({ attempt }, 'task running');
 
     const controller = new AbortController();
-    o.cancels.register(taskId, controller);
+    o.cancels.register(taskId, controller, { teamId: task.team_id, userId: task.created_by });
     const timeoutMs = task.timeout_ms ?? o.defaultTimeoutMs;
     const timer = setTimeout(
       () =>
@@ -162,7 +166,9 @@ export function createExecutor(o: ExecutorOptions): Executor {
         emit: (e) => emit(e.type, e.data),
         recordUsage: (u) => {
           usage.push({ ...u, taskId, teamId: task.team_id, userId: task.created_by });
-          if (usage.length >= 20) void flushUsage();
+          // Under a spend cap every response is written as it comes (its trigger then tells every
+          // worker when the cap is reached); otherwise in batches of 20.
+          if (usage.length >= 20 || task.capped) void flushUsage();
         },
       });
       if (controller.signal.aborted) throw controller.signal.reason;
@@ -191,7 +197,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
             ? 'cancelled'
             : abort.reason === 'timeout'
               ? 'timed_out'
-              : 'failed';
+              : 'budget_exceeded';
         emit(status === 'cancelled' ? 'cancelled' : 'error', { reason: abort.reason, message });
         await settle(status, {
           reason: message,

@@ -1,7 +1,7 @@
 import { type UsageRecord, usageInsert } from '@baton/db/usage';
 import type pg from 'pg';
 
-export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled' | 'timed_out';
+export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled' | 'timed_out' | 'budget_exceeded';
 
 export interface TaskRow {
   id: string;
@@ -27,6 +27,14 @@ export interface TaskRow {
   };
   /** claude-code tasks: the team repository `options.repositoryId` names (null: none, or gone). */
   repository?: { id: string; name: string; source: string; default_ref: string } | null;
+  /** The team's own provider key, encrypted (decrypted by the worker with BATON_SECRET). */
+  credential?: { ciphertext: string; aad: string } | null;
+  /** Whether a team without a key of its own may use the instance's. */
+  allow_instance_key?: boolean;
+  /** The team's share of the workers and rate limits (fair queueing weight). */
+  share_weight?: number;
+  /** Whether a spend cap applies to the task (its usage is then written response by response). */
+  capped?: boolean;
 }
 
 export async function loadTask(pool: pg.Pool, taskId: string): Promise<TaskRow | undefined> {
@@ -47,6 +55,8 @@ export type StartOutcome =
   | { outcome: 'over-quota'; task: TaskRow }
   /** Its cancellation was requested before it started: now cancelled. */
   | { outcome: 'cancelled'; task: TaskRow }
+  /** A spend cap that applies is reached: now budget_exceeded, the cap in its reason. */
+  | { outcome: 'budget-exceeded'; task: TaskRow }
   /** Already in a terminal state (the job is a leftover). */
   | { outcome: 'finished'; task: TaskRow }
   | { outcome: 'missing' };

@@ -15,6 +15,7 @@ try {
     logger,
     provider: { baseURL: workerEnv.ANTHROPIC_BASE_URL, apiKey: workerEnv.ANTHROPIC_API_KEY },
     concurrency: workerEnv.WORKER_CONCURRENCY,
+    ...(workerEnv.BATON_SECRET ? { secret: workerEnv.BATON_SECRET } : {}),
     sandbox: {
       mode: workerEnv.BATON_SANDBOX,
       dataDir: dataDir(),

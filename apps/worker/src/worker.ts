@@ -10,8 +10,9 @@ import { JOBS } from '@baton/db/jobs';
 import { runMigrations } from '@baton/db/migrate';
 import { createPool, pingDb } from '@baton/db/pool';
 import { rollupUsage } from '@baton/db/rollup';
+import { reachedCap } from '@baton/db/spend';
 import type pg from 'pg';
-import { CancelWatcher } from './cancel';
+import { CancelWatcher, TaskAbort } from './cancel';
 import { EventWriter } from './events';
 import { createExecutor, type Executor } from './executor';
 import { FleetView } from './fleet';
@@ -39,6 +40,8 @@ export interface WorkerOptions {
   runner?: TaskRunner | 'core' | null;
   /** The Anthropic API (or the simulator) for the core runner. */
   provider?: { baseURL?: string; apiKey?: string };
+  /** BATON_SECRET: decrypts teams' own provider keys. */
+  secret?: string;
   /** Tasks run at once by this worker (default 8). */
   concurrency?: number;
   /** Default task timeout (default 30 min). */
@@ -88,6 +91,20 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let boss: PgBoss | undefined;
   let executor: Executor | undefined;
   let cancels: CancelWatcher | undefined;
+  /** Stops running tasks whose spend cap is reached (after notifications may have been missed). */
+  const recheckCaps = async () => {
+    const seen = new Map<string, Promise<Awaited<ReturnType<typeof reachedCap>>>>();
+    for (const [taskId, o] of cancels?.ownedBy(() => true) ?? []) {
+      const key = `${o.teamId}\u0000${o.userId ?? ''}`;
+      if (!seen.has(key))
+        seen.set(
+          key,
+          reachedCap(pool, o.teamId, o.userId).catch(() => undefined),
+        );
+      const cap = await seen.get(key);
+      if (cap) cancels?.abort(taskId, new TaskAbort('budget', `stopped: ${cap.message}`));
+    }
+  };
   const events = new EventWriter(pool, {
     onError: (err) => log.warn({ err: err.message }, 'writing task events failed; retrying'),
   });
@@ -118,6 +135,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ...(options.provider?.apiKey ? { apiKey: options.provider.apiKey } : {}),
       maxSessions: options.concurrency ?? 8,
       workerId: id,
+      ...(options.secret ? { secret: options.secret } : {}),
       ...(taskSandbox ? { taskSandbox } : {}),
     });
   } else if (options.runner) runner = options.runner;
@@ -151,6 +169,26 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         },
         // pg-boss's NOTIFY for a new job: the one right after a task's own (same transaction,
         // same backend) is already handled; any other job (a re-drive) wakes this worker.
+        // A spend cap was reached (the usage insert's trigger): stop the tasks it covers.
+        [SPEND_CAP_CHANNEL]: (payload) => {
+          let cap: { scope?: string; team?: string; user?: string | null; message?: string };
+          try {
+            cap = JSON.parse(payload);
+          } catch {
+            return;
+          }
+          const hits = cancels?.ownedBy(
+            (o) =>
+              cap.scope === 'instance' ||
+              (o.teamId === cap.team &&
+                (cap.scope === 'team' || (o.userId ?? '') === (cap.user ?? ''))),
+          );
+          for (const [taskId] of hits ?? [])
+            cancels?.abort(
+              taskId,
+              new TaskAbort('budget', `stopped: ${cap.message ?? 'a spend cap is reached'}`),
+            );
+        },
         [QUEUE_NOTIFY_CHANNEL]: (queue, pid) => {
           if (queue !== JOBS.runTask) return;
           if (pid === coveredPid) {
@@ -160,7 +198,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           executor?.wakeOne();
         },
       },
-      onListen: () => executor?.wakeAll(),
+      onListen: () => {
+        executor?.wakeAll();
+        // A cap reached while the listener was down: check the capped tasks running here.
+        void recheckCaps();
+      },
     });
     await cancels.start();
     executor = createExecutor({
@@ -312,6 +354,9 @@ function startRetention(sweep: () => Promise<void>, everyMs = 3_600_000): { stop
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }
+
+/** NOTIFYed by the usage insert when a spend cap is reached (packages/db/sql/spend.sql). */
+const SPEND_CAP_CHANNEL = 'baton_spend_cap';
 
 /** NOTIFYed (payload: the task id) when a queued task is inserted (migration 0013). */
 const TASK_QUEUED_CHANNEL = 'baton_task_queued';

@@ -204,7 +204,7 @@ const scenarios = (w: World) => ({
 async function world(mode: 'required' | 'off'): Promise<World> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `baton-confine-${mode}-`));
   const secrets = {
-    batonSecret: `baton-secret-${rand()}`,
+    batonSecret: `baton-secret-${rand()}${rand()}`,
     apiKey: `sk-instance-${rand()}`,
     secretFile: `generated-secret-${rand()}`,
     databaseUrl: '',
@@ -218,7 +218,7 @@ async function world(mode: 'required' | 'off'): Promise<World> {
   const sim = await startSimulator({ port: 0, apiKeys: [secrets.apiKey] });
   const [team] = await client.db
     .insert(teams)
-    .values({ name: 'Confine', slug: `confine-${mode}` })
+    .values({ name: 'Confine', slug: `confine-${mode}`, allowInstanceKey: true })
     .returning();
   await client.pool.query(
     `update instance_settings set task_memory_mb = 1024, task_max_processes = 128, task_disk_mb = 512`,

@@ -49,7 +49,7 @@ describe('fleet on the shared test database', { timeout: 240_000 }, () => {
   async function team(slug: string, quota = 8) {
     const [t] = await client.db
       .insert(teams)
-      .values({ name: slug, slug, maxConcurrentTasks: quota })
+      .values({ name: slug, slug, maxConcurrentTasks: quota, allowInstanceKey: true })
       .returning();
     return t!;
   }
@@ -361,7 +361,7 @@ describe('fleet across a PostgreSQL restart', { timeout: 240_000 }, () => {
     try {
       const [t] = await client.db
         .insert(teams)
-        .values({ name: 'restart', slug: 'restart' })
+        .values({ name: 'restart', slug: 'restart', allowInstanceKey: true })
         .returning();
       const env = {
         DATABASE_URL: server.url,

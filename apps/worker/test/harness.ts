@@ -20,6 +20,8 @@ export interface WorkerHarnessOptions {
   queue: WorkerOptions['queue'];
   /** How the worker confines claude-code tasks (none: it refuses them). */
   sandbox?: WorkerOptions['sandbox'];
+  /** BATON_SECRET of the worker (teams' own keys). */
+  secret?: string;
 }
 
 export interface WorkerHarness {
@@ -48,7 +50,7 @@ export async function startWorkerHarness(options: WorkerHarnessOptions): Promise
       databaseUrl: h.tdb!.url,
       port: 0,
       host: '127.0.0.1',
-      logger: createLogger({ level: 'silent' }),
+      logger: createLogger({ level: (process.env.BATON_TEST_LOG as 'info') ?? 'silent' }),
       ...more,
     });
   const stop = async () => {
@@ -66,7 +68,11 @@ export async function startWorkerHarness(options: WorkerHarnessOptions): Promise
       port: 0,
       response: { ttftMs: 0, tokensPerSecond: 0, seed: options.seed },
     });
-    const [team] = await h.client.db.insert(teams).values(options.team).returning();
+    // The instance's key (the simulator's): an operator's choice per team, off by default.
+    const [team] = await h.client.db
+      .insert(teams)
+      .values({ allowInstanceKey: true, ...options.team })
+      .returning();
     h.teamId = team!.id;
     h.worker = await startAnother({
       workerId: options.workerId,
@@ -74,6 +80,7 @@ export async function startWorkerHarness(options: WorkerHarnessOptions): Promise
       concurrency: options.concurrency,
       queue: options.queue,
       ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+      ...(options.secret ? { secret: options.secret } : {}),
     });
     h.boss = await createBoss(h.tdb.url, { supervise: false });
     return h as WorkerHarness;

@@ -1,7 +1,8 @@
+import { TERMINAL_TASK_STATUSES } from '@baton/db/schema';
 import type pg from 'pg';
 
 /** The task states a task never leaves. */
-export const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+export const TERMINAL: string[] = [...TERMINAL_TASK_STATUSES];
 
 /**
  * Polls `fn` every 100 ms until it returns something other than `undefined`
@@ -48,8 +49,8 @@ export function terminalTask(
     async () => {
       const { rows } = await pool.query<TerminalTask>(
         `select status, status_reason, attempts, result, error from tasks
-          where id = $1 and status in ('succeeded', 'failed', 'cancelled', 'timed_out')`,
-        [id],
+          where id = $1 and status = any($2::task_status[])`,
+        [id, TERMINAL],
       );
       return rows[0];
     },

@@ -71,8 +71,12 @@ export async function ensureDemoAccount(
     });
     const [team] = await tx
       .insert(teams)
-      .values({ name: DEMO_TEAM.name, slug: DEMO_TEAM.slug })
-      .onConflictDoUpdate({ target: teams.slug, set: { updatedAt: sql`now()` } })
+      // The demo team of embedded defaults may use the instance's key (the simulator's).
+      .values({ name: DEMO_TEAM.name, slug: DEMO_TEAM.slug, allowInstanceKey: true })
+      .onConflictDoUpdate({
+        target: teams.slug,
+        set: { updatedAt: sql`now()`, allowInstanceKey: true },
+      })
       .returning({ id: teams.id });
     await tx
       .insert(memberships)

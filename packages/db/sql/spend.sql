@@ -46,7 +46,8 @@ LANGUAGE sql STABLE AS $$
          s.resets_at, s.set_by_operator,
          format('the %s %s cap of $%s is reached ($%s spent); it resets at %s',
                 CASE s.scope WHEN 'instance' THEN 'instance''s' WHEN 'team' THEN 'team''s' ELSE 'user''s' END,
-                s.period, trim(to_char(s.usd, 'FM999999999990.00')),
+                s.period, CASE WHEN s.usd = round(s.usd, 2) THEN to_char(s.usd, 'FM999999999990.00')
+                     ELSE rtrim(to_char(s.usd, 'FM999999999990.0000'), '0') END,
                 trim(to_char(s.used, 'FM999999999990.0000')),
                 to_char(s.resets_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
     FROM spent s

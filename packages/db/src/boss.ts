@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { CHANNELS, JOBS, runTaskPayload } from './jobs';
+import { TERMINAL_TASK_STATUSES } from './schema/enums';
 
 export { PgBoss };
 
@@ -115,7 +116,7 @@ export async function requestCancel(
       await client.query('rollback');
       return 'not-found';
     }
-    if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(status)) {
+    if ((TERMINAL_TASK_STATUSES as readonly string[]).includes(status)) {
       await client.query('rollback');
       return 'already-finished';
     }
@@ -143,6 +144,16 @@ export async function requestCancel(
 }
 
 /**
+ * The job's place in the queue: the task's own priority first, then, within a priority, teams
+ * take turns — a task is ranked by how many of its team's tasks were already waiting, divided by
+ * the team's share weight (start-time fair queueing at submit). A team that floods the queue
+ * cannot hold back another team's next task: it goes ahead of the flood's remainder.
+ */
+export function queuePriority(taskPriority: number, waiting: number, weight = 1): number {
+  return taskPriority * 1_000_000 - Math.min(999_999, Math.floor(waiting / Math.max(1, weight)));
+}
+
+/**
  * Re-drives a finished task (failed, cancelled, timed out — e.g. from the
  * dead-letter queue): back to queued with a new job, in one transaction, and
  * its dead-lettered jobs removed. A running or queued task is left alone.
@@ -158,8 +169,17 @@ export async function redriveTask(
   const client = await pool.connect();
   try {
     await client.query('begin');
-    const { rows } = await client.query<{ status: string; team_id: string; priority: number }>(
-      'select status, team_id, priority from tasks where id = $1 for update',
+    const { rows } = await client.query<{
+      status: string;
+      team_id: string;
+      priority: number;
+      waiting: number;
+      weight: number;
+    }>(
+      `select t.status, t.team_id, t.priority,
+              (select count(*)::int from tasks q where q.team_id = t.team_id and q.status = 'queued') as waiting,
+              (select m.share_weight from teams m where m.id = t.team_id) as weight
+         from tasks t where t.id = $1 for update of t`,
       [taskId],
     );
     const task = rows[0];
@@ -171,7 +191,7 @@ export async function redriveTask(
       await client.query('rollback');
       return { status: 'succeeded' };
     }
-    if (!['failed', 'cancelled', 'timed_out'].includes(task.status)) {
+    if (!['failed', 'cancelled', 'timed_out', 'budget_exceeded'].includes(task.status)) {
       await client.query('rollback');
       return { status: 'not-finished' };
     }
@@ -186,7 +206,7 @@ export async function redriveTask(
     };
     const jobId = await boss.send(JOBS.runTask, payload, {
       db,
-      priority: task.priority,
+      priority: queuePriority(task.priority, task.waiting, task.weight),
       group: { id: task.team_id, tier: quotaTier(options.teamQuota ?? 4) },
     });
     if (!jobId) throw new Error(`the queue refused task ${taskId}`);

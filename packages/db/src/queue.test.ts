@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, type DbClient } from './client';
 import { JOBS, parsePayload, runTaskPayload } from './jobs';
-import { createBoss, type PgBoss, quotaTier, submitTask } from './queue';
+import { createBoss, type PgBoss, queuePriority, quotaTier, submitTask } from './queue';
 import { tasks, teams } from './schema/index';
 import { createTestDatabase, type TestDatabase } from './testing';
 
@@ -55,9 +55,36 @@ describe('submitTask', () => {
     expect(task.jobId).toBeTruthy();
     const job = await boss.getJobById<{ taskId: string }>(JOBS.runTask, task.jobId!);
     expect(job?.data.taskId).toBe(task.id);
-    expect(job?.priority).toBe(5);
+    // Priority 5, the first of its team waiting.
+    expect(job?.priority).toBe(5_000_000);
     expect(job?.groupId).toBe(teamId);
     expect(job?.groupTier).toBe(quotaTier(2));
+  });
+
+  it('lets teams take turns: a flood’s later tasks queue behind another team’s next one', async () => {
+    const [other] = await client.db
+      .insert(teams)
+      .values({ name: 'O', slug: 'o', shareWeight: 2 })
+      .returning();
+    const flood = [];
+    for (let i = 0; i < 6; i++)
+      flood.push(await submitTask(client.db, boss, { teamId, prompt: `f${i}`, model: 'm' }));
+    const b = await submitTask(client.db, boss, { teamId: other!.id, prompt: 'b', model: 'm' });
+    const b2 = await submitTask(client.db, boss, { teamId: other!.id, prompt: 'b2', model: 'm' });
+    const urgent = await submitTask(client.db, boss, {
+      teamId,
+      prompt: 'u',
+      model: 'm',
+      priority: 1,
+    });
+    const prio = async (t: { jobId: string | null }) =>
+      (await boss.getJobById(JOBS.runTask, t.jobId!))?.priority;
+    // The team already had the first test's task waiting: its flood ranks 1..6.
+    expect(await Promise.all(flood.map(prio))).toEqual([-1, -2, -3, -4, -5, -6]);
+    expect(await prio(b)).toBe(0);
+    expect(await prio(b2)).toBe(0); // weight 2: one waiting counts half
+    expect(await prio(urgent)).toBe(1_000_000 - 7);
+    expect(queuePriority(0, 10, 3)).toBe(-3);
   });
 
   it('writes neither when the task is invalid', async () => {

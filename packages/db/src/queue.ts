@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import { fromDrizzle } from 'pg-boss';
-import { type PgBoss, quotaTier } from './boss';
+import { type PgBoss, queuePriority, quotaTier } from './boss';
 import type { Database } from './client';
 import { JOBS, type RunTaskPayload, runTaskPayload } from './jobs';
 import { tasks } from './schema/tasks';
@@ -31,15 +31,22 @@ export async function submitTask(
     requestedBy: options.requestedBy,
   });
   return db.transaction(async (tx) => {
-    const [row] = await tx
+    // The team's waiting tasks and share weight, read by the insert itself (the subqueries see
+    // the table as it was before this row).
+    const [inserted] = await tx
       .insert(tasks)
       .values({ ...values, id, jobId })
-      .returning();
-    if (!row) throw new Error('task insert returned nothing');
+      .returning({
+        ...getTableColumns(tasks),
+        waiting: sql<number>`(select count(*)::int from tasks q where q.team_id = ${values.teamId} and q.status = 'queued')`,
+        weight: sql<number>`(select t.share_weight from teams t where t.id = ${values.teamId})`,
+      });
+    if (!inserted) throw new Error('task insert returned nothing');
+    const { waiting, weight, ...row } = inserted;
     const sent = await boss.send(JOBS.runTask, payload, {
       id: jobId,
       db: fromDrizzle(tx, sql),
-      priority: row.priority,
+      priority: queuePriority(row.priority, waiting, weight),
       group: { id: row.teamId, tier: quotaTier(teamQuota ?? 4) },
     });
     if (sent !== jobId) throw new Error(`the queue refused task ${row.id}`);

@@ -64,10 +64,9 @@ BEGIN
   END IF;
   -- Spend caps (instance, team, user within the team): a reached one ends the task here, with
   -- the cap that stopped it; the strictest (the one resetting last) is named.
-  v_capped := false;
-  FOR v_cap IN SELECT * FROM baton_cap_state(t.team_id, coalesce(t.created_by, ''))
+  v_capped := EXISTS (SELECT 1 FROM spend_caps c WHERE c.scope = 'instance' OR c.team_id = t.team_id);
+  FOR v_cap IN SELECT * FROM baton_cap_state(t.team_id, coalesce(t.created_by, '')) WHERE v_capped
                 ORDER BY (spent >= usd) DESC, resets_at DESC LOOP
-    v_capped := true;
     IF v_cap.spent >= v_cap.usd THEN
       UPDATE tasks SET status = 'budget_exceeded', status_reason = 'not started: ' || v_cap.message,
              error = jsonb_build_object('type', 'BudgetExceeded', 'message', v_cap.message,

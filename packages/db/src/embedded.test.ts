@@ -58,6 +58,55 @@ describe('embedded PostgreSQL', () => {
     }
   });
 
+  it('the application connects as a role that is not a superuser and owns what it uses', async () => {
+    const dir = tempDir();
+    const pg1 = await startEmbeddedPostgres({ dataDir: dir, ephemeral: true });
+    try {
+      const [me] = await query<{ user: string; su: boolean; createrole: boolean; owner: string }>(
+        pg1.url,
+        `select current_user as user, r.rolsuper as su, r.rolcreaterole as createrole,
+                pg_get_userbyid(d.datdba) as owner
+           from pg_roles r, pg_database d where r.rolname = current_user and d.datname = current_database()`,
+      );
+      expect(me).toEqual({ user: 'baton_app', su: false, createrole: false, owner: 'baton_app' });
+      // What only a superuser may do is refused.
+      await expect(query(pg1.url, `copy (select 1) to program 'id'`)).rejects.toThrow(
+        /permission denied|must be superuser|privileges/i,
+      );
+      await expect(query(pg1.url, `alter system set work_mem = '1GB'`)).rejects.toThrow(
+        /permission denied|must be superuser/i,
+      );
+      await expect(query(pg1.url, `create role sneaky superuser`)).rejects.toThrow(
+        /permission denied/i,
+      );
+      // Every migration applies as that role.
+      const { runMigrations } = await import('./migrate');
+      expect((await runMigrations(pg1.url)).applied.length).toBeGreaterThan(10);
+      // A cluster whose superuser owned everything (made before the role) is handed over.
+      await query(
+        pg1.adminUrl.replace(/\/postgres$/, '/baton'),
+        `create table legacy (v int); create sequence legacy_seq; create type legacy_kind as enum ('a')`,
+      );
+    } finally {
+      await pg1.stop();
+    }
+    const pg2 = await startEmbeddedPostgres({ dataDir: dir, ephemeral: true });
+    try {
+      const owners = await query<{ name: string; owner: string }>(
+        pg2.url,
+        `select relname as name, pg_get_userbyid(relowner) as owner from pg_class where relname in ('legacy', 'legacy_seq', 'tasks')
+         union all select typname, pg_get_userbyid(typowner) from pg_type where typname = 'legacy_kind' order by 1`,
+      );
+      expect(
+        owners.every((o) => o.owner === 'baton_app'),
+        JSON.stringify(owners),
+      ).toBe(true);
+      expect(owners).toHaveLength(4);
+    } finally {
+      await pg2.stop();
+    }
+  });
+
   it('recovers the server and lock of a run that was killed with SIGKILL', async () => {
     const dir = tempDir();
     const child = spawn(

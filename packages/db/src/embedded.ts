@@ -50,9 +50,15 @@ export interface EmbeddedPostgres {
 
 interface Meta {
   port: number;
+  /** The cluster's superuser (migrations of the cluster itself, tests' admin URL). */
   user: string;
   password: string;
+  /** The role the application connects as: owns the `baton` database, not a superuser. */
+  appUser?: string;
+  appPassword?: string;
 }
+
+const APP_ROLE = 'baton_app';
 
 const DB_NAME = 'baton';
 
@@ -150,6 +156,79 @@ function urlFor(meta: Meta, db: string): string {
   return `postgresql://${encodeURIComponent(meta.user)}:${encodeURIComponent(meta.password)}@127.0.0.1:${meta.port}/${db}`;
 }
 
+/** The application's URL: the `baton` database as its owner role, which is no superuser. */
+function appUrlFor(meta: Meta): string {
+  return `postgresql://${encodeURIComponent(meta.appUser ?? APP_ROLE)}:${encodeURIComponent(meta.appPassword ?? '')}@127.0.0.1:${meta.port}/${DB_NAME}`;
+}
+
+/**
+ * The application role and its database: `baton_app` (LOGIN, no superuser, no role or
+ * database creation) owns the `baton` database and everything in it, so the console, the
+ * workers and migrations need no superuser. A cluster made before it had the superuser own
+ * everything: its objects are handed over (idempotent; every start).
+ */
+async function ensureAppRole(meta: Meta): Promise<void> {
+  const admin = new pg.Client({ connectionString: urlFor(meta, 'postgres') });
+  await admin.connect();
+  try {
+    const role = await admin.query('select 1 from pg_roles where rolname = $1', [APP_ROLE]);
+    if (role.rowCount === 0) await admin.query(`create role ${APP_ROLE} login`);
+    // The password goes as a literal (ALTER ROLE takes no parameters); it is base64url.
+    await admin.query(
+      `alter role ${APP_ROLE} with login nosuperuser nocreatedb nocreaterole noreplication nobypassrls password '${meta.appPassword}'`,
+    );
+    const exists = await admin.query('select 1 from pg_database where datname = $1', [DB_NAME]);
+    if (exists.rowCount === 0) await admin.query(`create database ${DB_NAME} owner ${APP_ROLE}`);
+    else await admin.query(`alter database ${DB_NAME} owner to ${APP_ROLE}`);
+  } finally {
+    await admin.end();
+  }
+  const db = new pg.Client({ connectionString: urlFor(meta, DB_NAME) });
+  await db.connect();
+  try {
+    await db.query(`
+      DO $$
+      DECLARE r record;
+      BEGIN
+        FOR r IN SELECT n.nspname FROM pg_namespace n
+                  WHERE n.nspowner <> '${APP_ROLE}'::regrole AND n.nspname NOT LIKE 'pg\\_%'
+                    AND n.nspname NOT IN ('information_schema', 'public') LOOP
+          EXECUTE format('ALTER SCHEMA %I OWNER TO ${APP_ROLE}', r.nspname);
+        END LOOP;
+        FOR r IN SELECT n.nspname, c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE c.relowner <> '${APP_ROLE}'::regrole AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+                    AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' LOOP
+          EXECUTE format(CASE r.relkind WHEN 'v' THEN 'ALTER VIEW %I.%I OWNER TO ${APP_ROLE}'
+                                        WHEN 'm' THEN 'ALTER MATERIALIZED VIEW %I.%I OWNER TO ${APP_ROLE}'
+                                        ELSE 'ALTER TABLE %I.%I OWNER TO ${APP_ROLE}' END, r.nspname, r.relname);
+        END LOOP;
+        -- Sequences of serial and identity columns followed their tables; the others:
+        FOR r IN SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  WHERE c.relowner <> '${APP_ROLE}'::regrole AND c.relkind = 'S'
+                    AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
+                    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i')) LOOP
+          EXECUTE format('ALTER SEQUENCE %I.%I OWNER TO ${APP_ROLE}', r.nspname, r.relname);
+        END LOOP;
+        FOR r IN SELECT p.oid::regprocedure AS sig, p.prokind FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                  WHERE p.proowner <> '${APP_ROLE}'::regrole AND n.nspname NOT LIKE 'pg\\_%'
+                    AND n.nspname <> 'information_schema' LOOP
+          EXECUTE format(CASE r.prokind WHEN 'p' THEN 'ALTER PROCEDURE %s OWNER TO ${APP_ROLE}'
+                                        WHEN 'a' THEN 'ALTER AGGREGATE %s OWNER TO ${APP_ROLE}'
+                                        ELSE 'ALTER FUNCTION %s OWNER TO ${APP_ROLE}' END, r.sig);
+        END LOOP;
+        FOR r IN SELECT n.nspname, t.typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+                  WHERE t.typowner <> '${APP_ROLE}'::regrole AND t.typtype IN ('e', 'd', 'c')
+                    AND (t.typrelid = 0 OR t.typtype <> 'c')
+                    AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' LOOP
+          EXECUTE format('ALTER TYPE %I.%I OWNER TO ${APP_ROLE}', r.nspname, r.typname);
+        END LOOP;
+      END $$`);
+    await db.query(`grant all on schema public to ${APP_ROLE}`);
+  } finally {
+    await db.end();
+  }
+}
+
 async function canConnect(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
   try {
@@ -203,7 +282,7 @@ export async function startEmbeddedPostgres(
     if (owner !== process.pid && pidAlive(owner) && (await canConnect(urlFor(meta, 'postgres')))) {
       log(`embedded postgres: attached to the server of pid ${owner} on port ${meta.port}`);
       return {
-        url: urlFor(meta, DB_NAME),
+        url: meta.appPassword ? appUrlFor(meta) : urlFor(meta, DB_NAME),
         adminUrl: urlFor(meta, 'postgres'),
         port: meta.port,
         dataDir,
@@ -235,6 +314,8 @@ export async function startEmbeddedPostgres(
       port: options.port ?? (await findFreePort()),
       user: 'baton',
       password: randomBytes(18).toString('base64url'),
+      appUser: APP_ROLE,
+      appPassword: randomBytes(18).toString('base64url'),
     };
     rmSync(pgdata, { recursive: true, force: true });
     mkdirSync(pgdata, { recursive: true, mode: 0o700 });
@@ -267,6 +348,11 @@ export async function startEmbeddedPostgres(
     chmodSync(metaFile, 0o600);
   }
 
+  // A cluster from before the application role: give it one.
+  if (!meta.appPassword) {
+    meta.appUser = APP_ROLE;
+    meta.appPassword = randomBytes(18).toString('base64url');
+  }
   await recoverStaleServer(pgdata, log);
 
   if (options.port && options.port !== meta.port) meta.port = options.port;
@@ -335,15 +421,8 @@ export async function startEmbeddedPostgres(
     await sleep(100);
   }
 
-  // The application database.
-  const admin = new pg.Client({ connectionString: urlFor(meta, 'postgres') });
-  await admin.connect();
-  try {
-    const exists = await admin.query('select 1 from pg_database where datname = $1', [DB_NAME]);
-    if (exists.rowCount === 0) await admin.query(`create database ${DB_NAME}`);
-  } finally {
-    await admin.end();
-  }
+  // The application database, owned by a role that is not a superuser.
+  await ensureAppRole(meta);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
@@ -373,7 +452,7 @@ export async function startEmbeddedPostgres(
   };
 
   return {
-    url: urlFor(meta, DB_NAME),
+    url: appUrlFor(meta),
     adminUrl: urlFor(meta, 'postgres'),
     port: meta.port,
     dataDir,

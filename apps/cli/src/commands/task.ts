@@ -7,7 +7,7 @@ import { desc, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { type Ctx, resolveTeam, withCtx } from '../context';
 
-const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+const TERMINAL: readonly string[] = TERMINAL_TASK_STATUSES;
 // claude-sonnet-4-5 reaches end of life on 2026-11-30.
 const DEFAULT_MODEL = 'claude-sonnet-5';
 

@@ -23,6 +23,7 @@ const STATUS_ORDER = [
   'failed',
   'cancelled',
   'timed_out',
+  'budget_exceeded',
 ] as const;
 
 const HEALTH_LABEL: Record<Health['status'], { label: string; tone: 'ok' | 'warn' | 'bad' }> = {

@@ -34,7 +34,7 @@ interface Usage {
   costUsd: string;
 }
 
-const TERMINAL: TaskStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+const TERMINAL: TaskStatus[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'budget_exceeded'];
 const RECOVERY = new Set(['retry', 'fallback', 'compaction', 'breaker', 'requeued']);
 
 type Block =

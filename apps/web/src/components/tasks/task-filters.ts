@@ -7,6 +7,7 @@ export const FILTERABLE_STATUSES = [
   'failed',
   'cancelled',
   'timed_out',
+  'budget_exceeded',
 ] as const satisfies readonly TaskStatus[];
 
 export const BACKEND_OPTIONS = ['api', 'claude-code'] as const satisfies readonly Backend[];

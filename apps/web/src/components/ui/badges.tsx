@@ -38,6 +38,12 @@ export const STATUS_META: Record<TaskStatus, { label: string; dot: string; badge
     badge:
       'bg-amber-50 text-amber-800 ring-amber-100 dark:bg-amber-950/40 dark:text-amber-300 dark:ring-amber-900',
   },
+  budget_exceeded: {
+    label: 'Over budget',
+    dot: 'bg-warn',
+    badge:
+      'bg-orange-50 text-orange-800 ring-orange-100 dark:bg-orange-950/40 dark:text-orange-300 dark:ring-orange-900',
+  },
 };
 
 export function StatusBadge({ status }: { status: TaskStatus }) {

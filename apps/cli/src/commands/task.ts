@@ -1,7 +1,7 @@
 import type { DbClient } from '@baton/db';
 import { CHANNELS } from '@baton/db/jobs';
 import { redriveTask, requestCancel, submitTask } from '@baton/db/queue';
-import { tasks } from '@baton/db/schema';
+import { TERMINAL_TASK_STATUSES, tasks } from '@baton/db/schema';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { desc, eq, sql } from 'drizzle-orm';
 import pg from 'pg';

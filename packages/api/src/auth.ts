@@ -7,8 +7,17 @@ import { authAccounts, authSessions, authVerifications, users } from '@baton/db/
 import { type BetterAuthPlugin, betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
 import { APIError, createAuthMiddleware } from 'better-auth/api';
+import { eq } from 'drizzle-orm';
+import type { ClientAddress } from './client-address';
+import { claimInvitationForSignUp, completeInvitationSignUp } from './invitation-signup';
 import { INVITATION_HEADER, invitationAllowsSignUp } from './invitation-token';
 import { claimOperatorIfNone } from './operator';
+import {
+  clearSignInAttempts,
+  countSignInAttempt,
+  DEFAULT_SIGN_IN_LIMITS,
+  type SignInLimits,
+} from './sign-in-limit';
 
 export interface CreateAuthOptions {
   db: Database;
@@ -26,6 +35,14 @@ export interface CreateAuthOptions {
   trustedOrigins?: string[];
   /** Framework plugins, e.g. `nextCookies()` from better-auth/next-js in the console. */
   plugins?: BetterAuthPlugin[];
+  /**
+   * The client's address (for the sign-in limit), as the console's server establishes it from
+   * its socket and the proxies the operator trusts (see client-address.ts); never a header a
+   * client can set. Unset: sign-in is limited per account only.
+   */
+  clientAddress?: ClientAddress;
+  /** Sign-in attempts allowed per account and per address (default 10 and 30 per 15 min). */
+  signInLimits?: SignInLimits;
 }
 
 export const MIN_PASSWORD_LENGTH = 8;
@@ -63,8 +80,29 @@ export function createAuth(options: CreateAuthOptions) {
       expiresIn: 60 * 60 * 24 * 7,
       updateAge: 60 * 60 * 24,
     },
+    // Better Auth's own limiter keys on X-Forwarded-For as the client sends it: ours instead.
+    rateLimit: { enabled: false },
     hooks: {
       before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path === '/sign-in/email') {
+          const email = typeof ctx.body?.email === 'string' ? ctx.body.email : '';
+          const address = ctx.headers ? options.clientAddress?.(ctx.headers) : undefined;
+          const v = await countSignInAttempt(
+            options.db,
+            { email, address },
+            options.signInLimits ?? DEFAULT_SIGN_IN_LIMITS,
+          );
+          if (!v.allowed) {
+            throw new APIError(
+              'TOO_MANY_REQUESTS',
+              {
+                message: `Too many sign-in attempts ${v.by === 'account' ? 'for this account' : 'from this address'}: try again in ${Math.ceil(v.retryAfterSeconds / 60)} min.`,
+              },
+              { 'retry-after': String(v.retryAfterSeconds) },
+            );
+          }
+          return;
+        }
         if (ctx.path !== '/sign-up/email' || options.allowSignUp) return;
         const token = ctx.headers?.get(INVITATION_HEADER) ?? '';
         const email = typeof ctx.body?.email === 'string' ? ctx.body.email : '';
@@ -79,9 +117,35 @@ export function createAuth(options: CreateAuthOptions) {
     databaseHooks: {
       user: {
         create: {
-          // The first account on an instance without an operator becomes its operator.
-          after: async (user) => {
+          // A sign-up with an invitation uses it up: claimed here, before the account exists, so
+          // two sign-ups racing for one link cannot both get it.
+          before: async (user, ctx) => {
+            const token = ctx?.headers?.get(INVITATION_HEADER);
+            if (!token) return;
+            const ok = await claimInvitationForSignUp(options.db, token, user.email);
+            if (!ok && !options.allowSignUp)
+              throw new APIError('FORBIDDEN', {
+                message: 'This invitation has just been used to create another account.',
+              });
+          },
+          after: async (user, ctx) => {
+            // The first account on an instance without an operator becomes its operator.
             await claimOperatorIfNone(options.db, user.id);
+            const token = ctx?.headers?.get(INVITATION_HEADER);
+            if (token) await completeInvitationSignUp(options.db, token, user.id);
+          },
+        },
+      },
+      session: {
+        create: {
+          // A successful sign-in clears the account's attempts.
+          after: async (session) => {
+            const [u] = await options.db
+              .select({ email: users.email })
+              .from(users)
+              .where(eq(users.id, session.userId))
+              .limit(1);
+            if (u) await clearSignInAttempts(options.db, u.email);
           },
         },
       },

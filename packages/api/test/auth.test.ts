@@ -144,12 +144,62 @@ describe('Better Auth on the Baton tables', () => {
     expect(created.map((u) => u.email)).not.toEqual(
       expect.arrayContaining(['nobody@example.test']),
     );
-    // Signing up does not use the invitation up: joining is still the invitation page's accept.
+    // A sign-up with an invitation uses it up: the account joins the team, the link is spent.
     const [row] = await h.client.db
       .select()
       .from(invitations)
       .where(eq(invitations.tokenHash, hashInvitationToken(open)));
-    expect(row?.acceptedAt).toBeNull();
+    const [anyone] = await h.client.db
+      .select()
+      .from(users)
+      .where(eq(users.email, 'anyone@example.test'));
+    expect(row?.acceptedBy).toBe(anyone!.id);
+    const joined = await h.client.db
+      .select({ role: memberships.role })
+      .from(memberships)
+      .where(eq(memberships.userId, anyone!.id));
+    expect(joined).toEqual([{ role: 'member' }]);
+    // …so the same unbound link creates no second account.
+    const again = await signUp('second@example.test', open);
+    expect(again.status).toBe(403);
+    expect(
+      await h.client.db.select().from(users).where(eq(users.email, 'second@example.test')),
+    ).toEqual([]);
+  });
+
+  it('two sign-ups racing for one link: exactly one account is created', async () => {
+    const closed = createAuth({ db: h.client.db, secret: SECRET, baseURL: ORIGIN });
+    const [team] = await h.client.db
+      .insert(teams)
+      .values({ name: 'Race', slug: 'race-signup' })
+      .returning();
+    const token = newInvitationToken();
+    await h.client.db.insert(invitations).values({
+      teamId: team!.id,
+      tokenHash: hashInvitationToken(token),
+      expiresAt: new Date(Date.now() + 3_600_000),
+    });
+    const signUp = (email: string) =>
+      closed.handler(
+        new Request(`${ORIGIN}/api/auth/sign-up/email`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            origin: ORIGIN,
+            'x-baton-invitation': token,
+          },
+          body: JSON.stringify({ email, password: 'correct horse battery', name: 'Racer' }),
+        }),
+      );
+    const results = await Promise.all(
+      ['r1@example.test', 'r2@example.test', 'r3@example.test'].map(signUp),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 403, 403]);
+    const members = await h.client.db
+      .select()
+      .from(memberships)
+      .where(eq(memberships.teamId, team!.id));
+    expect(members).toHaveLength(1);
   });
 
   it('rejects a short secret', () => {

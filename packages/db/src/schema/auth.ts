@@ -1,4 +1,4 @@
-import { boolean, index, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * Accounts. The column set is the one Better Auth's Drizzle adapter expects for
@@ -68,4 +68,15 @@ export const authVerifications = pgTable('auth_verifications', {
   expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Sign-in attempts per account and per client address in a fixed window, shared by every web
+ * process: the sign-in limit (packages/api/src/sign-in-limit.ts).
+ */
+export const authAttempts = pgTable('auth_attempts', {
+  /** `account:<email>` or `address:<ip>`. */
+  key: text('key').primaryKey(),
+  windowStart: timestamp('window_start', { withTimezone: true }).notNull().defaultNow(),
+  attempts: integer('attempts').notNull().default(0),
 });

@@ -100,16 +100,23 @@ export function createExecutor(o: ExecutorOptions): Executor {
       };
     }
     const { task, attempt } = start;
+    // Registered before anything else awaits: a spend cap reached from now on (NOTIFY) reaches
+    // this task; the start statement itself refused it if one was reached before.
+    const controller = new AbortController();
+    o.cancels.register(taskId, controller, { teamId: task.team_id, userId: task.created_by });
     const tlog = log.child({ taskId, teamId: task.team_id, jobId: job.id });
     const started = performance.now();
     // The start statement wrote `attempt_started` at lastSeq.
-    await o.events.open(taskId, start.lastSeq);
+    try {
+      await o.events.open(taskId, start.lastSeq);
+    } catch (err) {
+      o.cancels.unregister(taskId);
+      throw err;
+    }
     const emit = (type: string, data: Record<string, unknown> = {}) =>
       o.events.append(taskId, attempt, { type, data });
     tlog.debug({ attempt }, 'task running');
 
-    const controller = new AbortController();
-    o.cancels.register(taskId, controller, { teamId: task.team_id, userId: task.created_by });
     const timeoutMs = task.timeout_ms ?? o.defaultTimeoutMs;
     const timer = setTimeout(
       () =>

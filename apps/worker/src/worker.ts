@@ -167,8 +167,6 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
           coveredPid = pid;
           if (fleet.owns(taskId)) executor?.wakeOne();
         },
-        // pg-boss's NOTIFY for a new job: the one right after a task's own (same transaction,
-        // same backend) is already handled; any other job (a re-drive) wakes this worker.
         // A spend cap was reached (the usage insert's trigger): stop the tasks it covers.
         [SPEND_CAP_CHANNEL]: (payload) => {
           let cap: { scope?: string; team?: string; user?: string | null; message?: string };
@@ -189,6 +187,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
               new TaskAbort('budget', `stopped: ${cap.message ?? 'a spend cap is reached'}`),
             );
         },
+        // pg-boss's NOTIFY for a new job: the one right after a task's own (same transaction,
+        // same backend) is already handled; any other job (a re-drive) wakes this worker.
         [QUEUE_NOTIFY_CHANNEL]: (queue, pid) => {
           if (queue !== JOBS.runTask) return;
           if (pid === coveredPid) {

@@ -4,7 +4,6 @@ import {
   check,
   index,
   integer,
-  numeric,
   pgTable,
   primaryKey,
   text,
@@ -23,8 +22,6 @@ export const teams = pgTable(
     slug: text('slug').notNull(),
     /** Maximum tasks of this team running at once across the whole fleet. */
     maxConcurrentTasks: integer('max_concurrent_tasks').notNull().default(4),
-    /** Monthly budget in USD; null means no budget. (Replaced by spend caps; dropped once the console edits caps.) */
-    monthlyBudgetUsd: numeric('monthly_budget_usd', { precision: 14, scale: 4 }),
     /** The highest concurrency quota the team's admins may set (an operator setting). */
     maxConcurrentCeiling: integer('max_concurrent_ceiling').notNull().default(8),
     /**

@@ -107,10 +107,37 @@ function RateLimits({ limits, at }: { limits: Live['limits']; at: Date }) {
 const WORKER_TONE = { busy: 'brand', idle: 'ok', stale: 'warn', stopped: 'neutral' } as const;
 const BREAKER_TONE = { closed: 'ok', 'half-open': 'warn', open: 'bad', isolated: 'bad' } as const;
 
+/** How a worker confines claude-code tasks (from its heartbeat), and why not when it cannot. */
+function WorkerSandbox({ sandbox }: { sandbox: Live['workers'][number]['sandbox'] }) {
+  if (!sandbox) return <span className="text-xs text-zinc-500 dark:text-zinc-400">—</span>;
+  const [tone, label] =
+    sandbox.mode === 'off'
+      ? (['warn', 'off'] as const)
+      : sandbox.ok
+        ? (['ok', 'sandboxed'] as const)
+        : (['bad', 'unavailable'] as const);
+  const detail =
+    sandbox.mode === 'off'
+      ? 'BATON_SANDBOX=off: claude-code tasks run unconfined'
+      : [sandbox.reason, sandbox.resources, sandbox.version && `bubblewrap ${sandbox.version}`]
+          .filter(Boolean)
+          .join(' · ');
+  return (
+    <span className="inline-flex flex-col items-end gap-0.5" data-sandbox={label}>
+      <Badge tone={tone}>{label}</Badge>
+      {detail ? (
+        <span className="max-w-56 text-xs break-words text-zinc-500 dark:text-zinc-400">
+          {detail}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
 function Workers({ workers }: { workers: Live['workers'] }) {
   return (
     <DataTable
-      head={['Worker', 'State', 'Tasks', 'Session pool', 'Connections', 'Heartbeat']}
+      head={['Worker', 'State', 'Sandbox', 'Tasks', 'Session pool', 'Connections', 'Heartbeat']}
       rows={workers}
       empty={{
         title: 'No worker connected',
@@ -125,6 +152,9 @@ function Workers({ workers }: { workers: Live['workers'] }) {
             <Td className="font-mono text-xs break-all">{w.id}</Td>
             <Td className="text-right">
               <Badge tone={WORKER_TONE[w.status]}>{w.status}</Badge>
+            </Td>
+            <Td className="text-right">
+              <WorkerSandbox sandbox={w.sandbox} />
             </Td>
             <Td className="text-right tabular">{hb ? `${hb.running} / ${hb.concurrency}` : '—'}</Td>
             <Td className="text-right tabular">
@@ -383,7 +413,7 @@ export function LiveDashboard({ teamId }: { teamId: string }) {
 
         <CardSection
           title="Workers"
-          description="Each worker's heartbeat (every 5 s): tasks running, session pool, database connections."
+          description="Each worker's heartbeat (every 5 s): how it confines claude-code tasks, tasks running, session pool, database connections."
         >
           <Workers workers={d.workers} />
         </CardSection>

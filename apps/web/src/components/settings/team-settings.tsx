@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useId } from 'react';
 import { useTRPC } from '@/trpc/react';
+import { TeamRepositories } from '../repositories/team-repositories';
 import { Badge } from '../ui/badges';
 import { Card, CardSection, PageHeader } from '../ui/card';
 import { Button, FormAlert, FormField, fieldErrorsOf, inputClass } from '../ui/form';
@@ -346,6 +347,129 @@ function AlertRules({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
   );
 }
 
+/** The team's Claude Code policy (`settings.claudeCode`), which admins change (`settings.setClaudeCode`). */
+function ClaudeCodePolicy({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const id = useId();
+  const policy = useQuery(trpc.settings.claudeCode.queryOptions({ teamId }));
+  const save = useMutation(
+    trpc.settings.setClaudeCode.mutationOptions({
+      onSuccess: (data) => qc.setQueryData(trpc.settings.claudeCode.queryKey({ teamId }), data),
+    }),
+  );
+  const errors = fieldErrorsOf(save.error);
+  if (policy.isPending) return <Skeleton className="m-5 h-40" />;
+  if (policy.isError)
+    return <ErrorState error={policy.error} onRetry={() => void policy.refetch()} />;
+  const p = policy.data;
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const d = new FormData(e.currentTarget);
+    save.mutate({
+      teamId,
+      tools: d.getAll('tools').map(String),
+      permissionMode: String(d.get('permissionMode')) as typeof p.permissionMode,
+    });
+  }
+  function applyDefaults(form: HTMLFormElement | null) {
+    if (!form) return;
+    for (const box of form.querySelectorAll<HTMLInputElement>('input[name="tools"]'))
+      box.checked = p.defaults.tools.includes(box.value);
+    const mode = form.querySelector<HTMLSelectElement>('select[name="permissionMode"]');
+    if (mode) mode.value = p.defaults.permissionMode;
+  }
+  return (
+    <FormSection
+      // Saved values become the form's defaults again.
+      key={`${p.tools.join(',')}:${p.permissionMode}`}
+      onSubmit={onSubmit}
+      className="p-5"
+      alerts={
+        save.error && !errors.tools && !errors.permissionMode ? (
+          <FormAlert>{errorMessage(save.error)}</FormAlert>
+        ) : null
+      }
+      footer={
+        canEdit ? (
+          <div className="flex flex-wrap items-center justify-between gap-3">
+            <Button onClick={(e) => applyDefaults(e.currentTarget.form)}>
+              Use Baton's defaults
+            </Button>
+            <SubmitRow
+              label="Save policy"
+              pendingLabel="Saving…"
+              pending={save.isPending}
+              status={<Saved show={save.isSuccess}>Saved.</Saved>}
+            />
+          </div>
+        ) : (
+          <p className="text-xs text-zinc-500">Admins and owners can change these.</p>
+        )
+      }
+    >
+      <fieldset aria-describedby={errors.tools ? `${id}-tools-error` : undefined}>
+        <legend className="flex items-center gap-2 text-sm font-medium text-zinc-700 dark:text-zinc-300">
+          Allowed tools
+          {p.isDefault ? <Badge>Baton's default</Badge> : null}
+        </legend>
+        <p className="mt-0.5 text-xs text-zinc-500 dark:text-zinc-400">
+          A task may narrow this list when it is submitted, never widen it.
+        </p>
+        <div className="mt-2 grid gap-2 sm:grid-cols-2 lg:grid-cols-3">
+          {p.choices.tools.map((t) => (
+            <label
+              key={t.id}
+              className="flex items-start gap-2 rounded-md border border-zinc-200 p-2.5 text-sm has-[:checked]:border-brand-500 has-[:checked]:bg-brand-50/60 has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-brand-500/40 dark:border-zinc-700 dark:has-[:checked]:bg-brand-700/10"
+            >
+              <input
+                type="checkbox"
+                name="tools"
+                value={t.id}
+                defaultChecked={p.tools.includes(t.id)}
+                disabled={!canEdit}
+                className="mt-0.5 accent-brand-600"
+              />
+              <span>
+                <span className="block font-mono text-xs font-semibold">{t.id}</span>
+                <span className="block text-xs text-zinc-500 dark:text-zinc-400">{t.label}</span>
+              </span>
+            </label>
+          ))}
+        </div>
+        {errors.tools ? (
+          <p id={`${id}-tools-error`} className="mt-1.5 text-xs text-bad">
+            {errors.tools}
+          </p>
+        ) : null}
+      </fieldset>
+      <FormField
+        id={`${id}-permissionMode`}
+        label="Permission mode"
+        error={errors.permissionMode}
+        hint="Headless, a tool call the mode does not approve is refused."
+        className="max-w-xl"
+      >
+        {(aria) => (
+          <select
+            {...aria}
+            name="permissionMode"
+            defaultValue={p.permissionMode}
+            disabled={!canEdit}
+            className={inputClass(errors.permissionMode)}
+          >
+            {p.choices.permissionModes.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        )}
+      </FormField>
+    </FormSection>
+  );
+}
+
 export function TeamSettings({ teamId }: { teamId: string }) {
   const trpc = useTRPC();
   const team = useQuery(trpc.team.get.queryOptions({ teamId }));
@@ -390,6 +514,18 @@ export function TeamSettings({ teamId }: { teamId: string }) {
         description="Evaluated in the background every 30 seconds; open alerts show on the Live page and as a badge beside the team."
       >
         <AlertRules teamId={teamId} canEdit={admin} />
+      </CardSection>
+      <CardSection
+        title="Repositories"
+        description="Git repositories a claude-code task may work on: its workspace is then a fresh clone at the ref it asks for."
+      >
+        <TeamRepositories teamId={teamId} canEdit={admin} />
+      </CardSection>
+      <CardSection
+        title="Claude Code tools and permission mode"
+        description="What claude-code tasks of this team may use inside their sandbox; tasks started afterwards follow it."
+      >
+        <ClaudeCodePolicy teamId={teamId} canEdit={admin} />
       </CardSection>
     </div>
   );

@@ -14,6 +14,8 @@ export default async function TeamSettingsPage({
     trpc.team.get.queryOptions({ teamId }),
     trpc.settings.credentials.queryOptions({ teamId }),
     trpc.settings.alertRules.queryOptions({ teamId }),
+    trpc.repository.list.queryOptions({ teamId }),
+    trpc.settings.claudeCode.queryOptions({ teamId }),
   );
   return (
     <HydrateClient>

@@ -30,12 +30,27 @@ export async function submitTask(
     teamId: values.teamId,
     requestedBy: options.requestedBy,
   });
+  // What the task leaves out comes from the team's defaults (budget, timeout, maximum turns),
+  // read by the insert itself: no extra round trip.
+  const team = values.teamId;
+  const taskOptions = (values.options ?? {}) as Record<string, unknown>;
+  const defaults = {
+    ...(values.budgetUsd == null && {
+      budgetUsd: sql`(select t.default_task_budget_usd from teams t where t.id = ${team})`,
+    }),
+    ...(values.timeoutMs == null && {
+      timeoutMs: sql`(select t.default_timeout_ms from teams t where t.id = ${team})`,
+    }),
+    ...(taskOptions.maxTurns === undefined && {
+      options: sql`${JSON.stringify(taskOptions)}::jsonb || coalesce((select jsonb_build_object('maxTurns', t.default_max_turns) from teams t where t.id = ${team} and t.default_max_turns is not null), '{}'::jsonb)`,
+    }),
+  };
   return db.transaction(async (tx) => {
     // The team's waiting tasks and share weight, read by the insert itself (the subqueries see
     // the table as it was before this row).
     const [inserted] = await tx
       .insert(tasks)
-      .values({ ...values, id, jobId })
+      .values({ ...values, ...defaults, id, jobId })
       .returning({
         ...getTableColumns(tasks),
         waiting: sql<number>`(select count(*)::int from tasks q where q.team_id = ${values.teamId} and q.status = 'queued')`,

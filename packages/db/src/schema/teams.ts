@@ -4,6 +4,7 @@ import {
   check,
   index,
   integer,
+  numeric,
   pgTable,
   primaryKey,
   text,
@@ -38,6 +39,12 @@ export const teams = pgTable(
     claudeCodeTools: text('claude_code_tools').array(),
     /** Claude Code's permission mode for the team's tasks; null: acceptEdits. */
     claudeCodePermissionMode: text('claude_code_permission_mode'),
+    /** A task's budget (USD) when it names none; null: no budget. Applied by the task insert. */
+    defaultTaskBudgetUsd: numeric('default_task_budget_usd', { precision: 14, scale: 6 }),
+    /** A task's maximum turns when it names none; null: the backend's default. */
+    defaultMaxTurns: integer('default_max_turns'),
+    /** A task's timeout (ms) when it names none; null: the worker's default (30 min). */
+    defaultTimeoutMs: integer('default_timeout_ms'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
@@ -47,6 +54,18 @@ export const teams = pgTable(
     check('teams_max_concurrent_positive', sql`${t.maxConcurrentTasks} > 0`),
     check('teams_share_weight_range', sql`${t.shareWeight} between 1 and 100`),
     check('teams_max_concurrent_ceiling_positive', sql`${t.maxConcurrentCeiling} > 0`),
+    check(
+      'teams_default_task_budget_positive',
+      sql`${t.defaultTaskBudgetUsd} is null or ${t.defaultTaskBudgetUsd} > 0`,
+    ),
+    check(
+      'teams_default_max_turns_range',
+      sql`${t.defaultMaxTurns} is null or ${t.defaultMaxTurns} between 1 and 1000`,
+    ),
+    check(
+      'teams_default_timeout_range',
+      sql`${t.defaultTimeoutMs} is null or ${t.defaultTimeoutMs} between 1000 and 86400000`,
+    ),
   ],
 );
 

@@ -1,12 +1,15 @@
 'use client';
 
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { skipToken, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useId, useState } from 'react';
 import { useTRPC } from '@/trpc/react';
+import { Badge } from '../ui/badges';
 import { Card, PageHeader } from '../ui/card';
 import { cn } from '../ui/cn';
 import { Button, FormAlert, FormField, fieldErrorsOf, inputClass } from '../ui/form';
+import { Skeleton } from '../ui/skeleton';
 import { errorMessage } from '../ui/states';
 
 export const SUGGESTED_MODELS = [
@@ -21,6 +24,196 @@ type Backend = 'api' | 'claude-code';
 function optionalNumber(v: FormDataEntryValue | null): number | undefined {
   const s = String(v ?? '').trim();
   return s === '' ? undefined : Number(s);
+}
+
+const linkClass = 'font-medium text-brand-700 hover:underline dark:text-brand-100';
+
+/**
+ * The claude-code part of the form: the team repository the workspace is cloned from (or an
+ * empty workspace), its ref (checked against the repository as soon as it is typed:
+ * `repository.checkRef`; `task.submit` checks it again), and the team's tools, which a task may
+ * narrow (`settings.claudeCode`; the server refuses a tool the team does not allow).
+ */
+function ClaudeCodeFields({
+  teamId,
+  id,
+  errors,
+}: {
+  teamId: string;
+  id: string;
+  errors: Record<string, string>;
+}) {
+  const trpc = useTRPC();
+  const repos = useQuery(trpc.repository.list.queryOptions({ teamId }));
+  const policy = useQuery(trpc.settings.claudeCode.queryOptions({ teamId }));
+  const [repository, setRepository] = useState('');
+  const [ref, setRef] = useState('');
+  // The ref last left (blur): checked once, not on every keystroke.
+  const [checking, setChecking] = useState<{ repository: string; ref: string } | null>(null);
+  const check = useQuery({
+    ...trpc.repository.checkRef.queryOptions(
+      checking ? { teamId, repository: checking.repository, ref: checking.ref } : skipToken,
+    ),
+    retry: false,
+    staleTime: 30_000,
+  });
+  const chosen = repos.data?.find((r) => r.name === repository);
+  const current = checking?.repository === repository && checking.ref === ref.trim();
+  const checkErrors = current ? fieldErrorsOf(check.error) : {};
+  const repositoryError = errors.repository ?? checkErrors.repository;
+  const refError =
+    errors.ref ??
+    checkErrors.ref ??
+    (current && check.isError && !checkErrors.repository ? errorMessage(check.error) : undefined);
+  const refHint = !repository
+    ? 'Choose a repository first.'
+    : current && check.data
+      ? check.data.commit
+        ? `${check.data.ref} is ${check.data.commit.slice(0, 12)}.`
+        : `${check.data.ref} exists.`
+      : current && check.isFetching
+        ? 'Checking…'
+        : `Empty: ${chosen?.defaultRef ?? 'the default ref'}.`;
+
+  return (
+    <fieldset className="space-y-5 rounded-lg border border-zinc-200 p-4 dark:border-zinc-700">
+      <legend className="px-1 text-sm font-medium text-zinc-700 dark:text-zinc-300">
+        Workspace and tools
+      </legend>
+      <div className="grid gap-5 sm:grid-cols-[1fr_14rem]">
+        <FormField
+          id={`${id}-repository`}
+          label="Repository"
+          error={repositoryError}
+          hint={
+            repos.isError ? (
+              <>
+                Could not load the team's repositories: {errorMessage(repos.error)}{' '}
+                <button type="button" className={linkClass} onClick={() => void repos.refetch()}>
+                  Try again
+                </button>
+              </>
+            ) : repos.data?.length === 0 ? (
+              <>
+                The team has no repositories yet;{' '}
+                <Link href={`/teams/${teamId}/settings`} className={linkClass}>
+                  an admin adds them in Settings
+                </Link>
+                .
+              </>
+            ) : (
+              'The task works on a fresh clone; without one it starts in an empty folder.'
+            )
+          }
+        >
+          {(aria) =>
+            repos.isPending ? (
+              <Skeleton className="h-[38px]" />
+            ) : (
+              <select
+                {...aria}
+                name="repository"
+                value={repository}
+                onChange={(e) => {
+                  setRepository(e.target.value);
+                  setRef('');
+                  setChecking(null);
+                }}
+                className={cn(inputClass(repositoryError), 'font-mono')}
+              >
+                <option value="">None — an empty workspace</option>
+                {repos.data?.map((r) => (
+                  <option key={r.id} value={r.name}>
+                    {r.name}
+                  </option>
+                ))}
+              </select>
+            )
+          }
+        </FormField>
+        <FormField id={`${id}-ref`} label="Ref" error={refError} hint={refHint}>
+          {(aria) => (
+            <input
+              {...aria}
+              name="ref"
+              value={ref}
+              disabled={!repository}
+              onChange={(e) => setRef(e.target.value)}
+              onBlur={() => {
+                if (repository) setChecking({ repository, ref: ref.trim() });
+              }}
+              autoComplete="off"
+              spellCheck={false}
+              placeholder={chosen?.defaultRef ?? 'main'}
+              className={cn(inputClass(refError), 'font-mono')}
+            />
+          )}
+        </FormField>
+      </div>
+      <fieldset aria-describedby={`${id}-tools-${errors.tools ? 'error' : 'hint'}`}>
+        <legend className="flex flex-wrap items-center gap-2 text-sm font-medium text-zinc-700 dark:text-zinc-300">
+          Tools
+          {policy.data ? (
+            <Badge>
+              {policy.data.choices.permissionModes.find((m) => m.id === policy.data.permissionMode)
+                ?.label ?? policy.data.permissionMode}
+            </Badge>
+          ) : null}
+        </legend>
+        {policy.isPending ? (
+          <Skeleton className="mt-2 h-9" />
+        ) : policy.isError ? (
+          <p className="mt-1.5 text-xs text-bad">
+            Could not load the team's tools: {errorMessage(policy.error)}{' '}
+            <button type="button" className={linkClass} onClick={() => void policy.refetch()}>
+              Try again
+            </button>
+          </p>
+        ) : (
+          <div className="mt-2 flex flex-wrap gap-2">
+            {policy.data.tools.map((t) => (
+              <label
+                key={t}
+                title={policy.data.choices.tools.find((c) => c.id === t)?.label}
+                className="inline-flex cursor-pointer items-center gap-1.5 rounded-md border border-zinc-200 px-2.5 py-1.5 font-mono text-xs has-[:checked]:border-brand-500 has-[:checked]:bg-brand-50/60 has-[:focus-visible]:ring-2 has-[:focus-visible]:ring-brand-500/40 dark:border-zinc-700 dark:has-[:checked]:bg-brand-700/10"
+              >
+                <input
+                  type="checkbox"
+                  name="tools"
+                  value={t}
+                  defaultChecked
+                  className="accent-brand-600"
+                />
+                {t}
+              </label>
+            ))}
+            <input type="hidden" name="teamTools" value={policy.data.tools.join(',')} />
+          </div>
+        )}
+        {errors.tools ? (
+          <p id={`${id}-tools-error`} className="mt-1.5 text-xs text-bad">
+            {errors.tools}
+          </p>
+        ) : (
+          <p id={`${id}-tools-hint`} className="mt-1.5 text-xs text-zinc-500 dark:text-zinc-400">
+            The team's allowed tools; untick any this task should not use.
+          </p>
+        )}
+      </fieldset>
+    </fieldset>
+  );
+}
+
+/** The tools to send: none when every one of the team's tools is ticked (nothing narrowed). */
+export function narrowedTools(d: FormData): string[] | undefined {
+  const team = String(d.get('teamTools') ?? '')
+    .split(',')
+    .filter(Boolean);
+  if (team.length === 0) return undefined;
+  const ticked = d.getAll('tools').map(String);
+  return ticked.length === team.length && team.every((t) => ticked.includes(t))
+    ? undefined
+    : ticked;
 }
 
 export function SubmitTaskForm({ teamId }: { teamId: string }) {
@@ -45,7 +238,9 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
     'backend',
     'model',
     'fallbackModels',
-    'cwd',
+    'repository',
+    'ref',
+    'tools',
     'maxTurns',
     'budgetUsd',
     'priority',
@@ -69,7 +264,13 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
         backend,
         model: String(d.get('model') ?? ''),
         fallbackModels: fallback,
-        cwd: backend === 'claude-code' ? String(d.get('cwd') ?? '').trim() || undefined : undefined,
+        ...(backend === 'claude-code'
+          ? {
+              repository: String(d.get('repository') ?? '') || undefined,
+              ref: String(d.get('ref') ?? '').trim() || undefined,
+              tools: narrowedTools(d),
+            }
+          : {}),
         maxTurns: optionalNumber(d.get('maxTurns')),
         budgetUsd: optionalNumber(d.get('budgetUsd')),
         priority: optionalNumber(d.get('priority')) ?? 0,
@@ -121,7 +322,7 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
                   [
                     'claude-code',
                     'Claude Code',
-                    'Headless agent with tools in a working directory',
+                    'Headless agent in a sandboxed workspace of its own',
                   ],
                 ] as const
               ).map(([value, label, hint]) => (
@@ -189,21 +390,7 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
             </FormField>
           </div>
           {backend === 'claude-code' ? (
-            <FormField
-              id={`${id}-cwd`}
-              label="Working directory"
-              error={errors.cwd}
-              hint="Absolute path on the worker where Claude Code runs."
-            >
-              {(aria) => (
-                <input
-                  {...aria}
-                  name="cwd"
-                  placeholder="/srv/repos/app"
-                  className={cn(inputClass(errors.cwd), 'font-mono')}
-                />
-              )}
-            </FormField>
+            <ClaudeCodeFields teamId={teamId} id={id} errors={errors} />
           ) : null}
           <div className="grid grid-cols-2 gap-5 sm:grid-cols-4">
             <FormField id={`${id}-maxTurns`} label="Max turns" error={errors.maxTurns}>

@@ -67,6 +67,7 @@ const TEAM_PAGES = [
   ['tasks', 'Tasks'],
   ['live', 'Live'],
   ['analytics', 'Analytics'],
+  ['budget', 'Budget'],
   ['members', 'Members'],
   ['settings', 'Settings'],
 ] as const;

@@ -1,0 +1,5 @@
+import { TeamBudgetSkeleton } from '@/components/budget/team-budget';
+
+export default function Loading() {
+  return <TeamBudgetSkeleton />;
+}

@@ -9,6 +9,7 @@ export default async function OverviewPage() {
     trpc.system.health.queryOptions(),
     trpc.task.overview.queryOptions({ latest: 8 }),
     trpc.team.list.queryOptions(),
+    trpc.budget.overview.queryOptions(),
   );
   return (
     <HydrateClient>

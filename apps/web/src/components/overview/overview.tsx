@@ -4,6 +4,7 @@ import type { RouterOutputs } from '@baton/api';
 import { useQuery } from '@tanstack/react-query';
 import Link from 'next/link';
 import { useTRPC } from '@/trpc/react';
+import { BudgetOverviewCard } from '../budget/budget-overview';
 import { Badge, STATUS_META, StatusBadge } from '../ui/badges';
 import { Card, CardHeader, PageHeader } from '../ui/card';
 import { cn } from '../ui/cn';
@@ -358,6 +359,7 @@ export function Overview() {
         <TaskCountsCard query={overview} />
         <TeamsCard />
         <LatestTasksCard query={overview} />
+        <BudgetOverviewCard className="lg:col-span-3" />
       </div>
     </>
   );
@@ -377,6 +379,7 @@ export function OverviewSkeleton() {
         <Skeleton className="h-72 rounded-xl lg:col-span-2" />
         <Skeleton className="h-64 rounded-xl" />
         <Skeleton className="h-64 rounded-xl lg:col-span-2" />
+        <Skeleton className="h-40 rounded-xl lg:col-span-3" />
       </div>
     </div>
   );

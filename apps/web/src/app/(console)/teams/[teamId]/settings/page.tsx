@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import { OperatorTeamSettings } from '@/components/settings/operator-team-settings';
 import { TeamSettings } from '@/components/settings/team-settings';
 import { HydrateClient, prefetch, trpc } from '@/trpc/server';
 
@@ -16,10 +17,14 @@ export default async function TeamSettingsPage({
     trpc.settings.alertRules.queryOptions({ teamId }),
     trpc.repository.list.queryOptions({ teamId }),
     trpc.settings.claudeCode.queryOptions({ teamId }),
+    trpc.system.me.queryOptions(),
   );
   return (
     <HydrateClient>
-      <TeamSettings teamId={teamId} />
+      <div className="space-y-4">
+        <TeamSettings teamId={teamId} />
+        <OperatorTeamSettings teamId={teamId} />
+      </div>
     </HydrateClient>
   );
 }

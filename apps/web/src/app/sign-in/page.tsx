@@ -5,6 +5,8 @@ import { SignInForm } from '@/components/auth/sign-in-form';
 import { ThemeToggle } from '@/components/shell/theme-toggle';
 import { Unavailable } from '@/components/shell/unavailable';
 import { BatonMark } from '@/components/ui/icons';
+import { env } from '@/env';
+import { safeNext } from '@/lib/safe-next';
 import { trySession } from '@/server/auth';
 
 export const metadata: Metadata = { title: 'Sign in' };
@@ -16,11 +18,13 @@ export default async function SignInPage({
   searchParams: Promise<{ next?: string | string[] }>;
 }) {
   const { next } = await searchParams;
-  const nextPath = Array.isArray(next) ? next[0] : next;
+  const raw = Array.isArray(next) ? next[0] : next;
+  // Only a same-origin path survives; anything else is dropped here, before the form sees it.
+  const safe = safeNext(raw, env.BATON_PUBLIC_URL, '');
+  const nextPath = safe || undefined;
   const result = await trySession();
   if (!result.ok) return <Unavailable detail={result.error} />;
-  if (result.session)
-    redirect(nextPath?.startsWith('/') && !nextPath.startsWith('//') ? nextPath : '/');
+  if (result.session) redirect(nextPath ?? '/');
   return (
     <div className="relative flex min-h-dvh flex-col items-center justify-center px-4 py-12">
       <div className="absolute top-4 right-4">
@@ -40,11 +44,7 @@ export default async function SignInPage({
         <p className="mt-6 text-center text-sm text-zinc-500 dark:text-zinc-400">
           New here?{' '}
           <Link
-            href={
-              nextPath?.startsWith('/') && !nextPath.startsWith('//')
-                ? `/sign-up?next=${encodeURIComponent(nextPath)}`
-                : '/sign-up'
-            }
+            href={nextPath ? `/sign-up?next=${encodeURIComponent(nextPath)}` : '/sign-up'}
             className="font-medium text-zinc-900 hover:underline dark:text-zinc-100"
           >
             Create an account

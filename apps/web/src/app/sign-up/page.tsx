@@ -5,15 +5,12 @@ import { SignUpForm } from '@/components/auth/sign-up-form';
 import { ThemeToggle } from '@/components/shell/theme-toggle';
 import { Unavailable } from '@/components/shell/unavailable';
 import { BatonMark } from '@/components/ui/icons';
-import { signUpAllowed } from '@/env';
+import { env, signUpAllowed } from '@/env';
+import { safeNext } from '@/lib/safe-next';
 import { trySession } from '@/server/auth';
 
 export const metadata: Metadata = { title: 'Create account' };
 export const dynamic = 'force-dynamic';
-
-function safeNext(next: string | undefined): string | undefined {
-  return next?.startsWith('/') && !next.startsWith('//') ? next : undefined;
-}
 
 export default async function SignUpPage({
   searchParams,
@@ -21,7 +18,9 @@ export default async function SignUpPage({
   searchParams: Promise<{ next?: string | string[] }>;
 }) {
   const { next } = await searchParams;
-  const nextPath = safeNext(Array.isArray(next) ? next[0] : next);
+  // Only a same-origin path survives; anything else is dropped here, before the form sees it.
+  const nextPath =
+    safeNext(Array.isArray(next) ? next[0] : next, env.BATON_PUBLIC_URL, '') || undefined;
   const result = await trySession();
   if (!result.ok) return <Unavailable detail={result.error} />;
   if (result.session) redirect(nextPath ?? '/');

@@ -2,6 +2,7 @@
 
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useId, useState } from 'react';
+import { safeNext } from '../../lib/safe-next';
 import { cn } from '../ui/cn';
 import { AlertIcon } from '../ui/icons';
 import { authClient } from './auth-client';
@@ -14,11 +15,6 @@ function validate(email: string, password: string): FieldErrors {
   else if (!/^[^\s@]+@[^\s@]+$/.test(email)) errors.email = 'Enter a valid email address.';
   if (!password) errors.password = 'Enter your password.';
   return errors;
-}
-
-/** Only same-site paths may be returned to after sign-in. */
-function safeNext(next: string | undefined): string {
-  return next?.startsWith('/') && !next.startsWith('//') ? next : '/';
 }
 
 function Field({
@@ -92,7 +88,8 @@ export function SignInForm({ next }: { next?: string }) {
         setPending(false);
         return;
       }
-      router.replace(safeNext(next));
+      // Only a same-origin path may be returned to after sign-in.
+      router.replace(safeNext(next, window.location.origin));
       router.refresh();
     } catch {
       setFormError('Cannot reach the server. Check that Baton is running.');

@@ -2,6 +2,7 @@
 
 import { useRouter } from 'next/navigation';
 import { type FormEvent, useId, useState } from 'react';
+import { safeNext } from '../../lib/safe-next';
 import { FormAlert, FormField, inputClass } from '../ui/form';
 import { authClient } from './auth-client';
 
@@ -9,7 +10,7 @@ type Errors = { name?: string; email?: string; password?: string };
 
 /** After sign-up: back to where the visitor came from (e.g. an invitation link), else create a team. */
 function afterSignUp(next: string | undefined): string {
-  return next?.startsWith('/') && !next.startsWith('//') ? next : '/teams/new';
+  return safeNext(next, window.location.origin, '/teams/new');
 }
 
 /** The token of an invitation link `/invite/<token>`, when `next` is one. */

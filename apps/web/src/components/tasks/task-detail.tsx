@@ -15,6 +15,7 @@ import { RelativeTime } from '../ui/relative-time';
 import { roleAtLeast } from '../ui/roles';
 import { Skeleton } from '../ui/skeleton';
 import { EmptyState, ErrorState, errorMessage } from '../ui/states';
+import { TaskWorkspace } from '../workspace/task-workspace';
 
 interface TaskEvent {
   seq: number;
@@ -379,6 +380,14 @@ export function TaskDetail({ teamId, taskId }: { teamId: string; taskId: string 
             />
             <Transcript events={events} live={!terminal} />
           </Card>
+          {base.backend === 'claude-code' ? (
+            <TaskWorkspace
+              teamId={teamId}
+              taskId={taskId}
+              status={task.status}
+              terminal={terminal}
+            />
+          ) : null}
           <ChildTree teamId={teamId} taskId={taskId} />
         </div>
         <div className="space-y-4">

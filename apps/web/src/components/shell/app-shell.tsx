@@ -8,6 +8,7 @@ import { useTRPC } from '@/trpc/react';
 import { cn } from '../ui/cn';
 import { BatonMark, HomeIcon, MenuIcon, TagIcon, XIcon } from '../ui/icons';
 import { Skeleton } from '../ui/skeleton';
+import { ShieldIcon } from '../workspace/shield-icon';
 import { SignOutButton } from './sign-out-button';
 import { ThemeToggle } from './theme-toggle';
 
@@ -176,6 +177,14 @@ function Navigation({ onNavigate }: { onNavigate?: () => void }) {
           onNavigate={onNavigate}
         >
           Prices
+        </NavLink>
+        <NavLink
+          href="/settings/sandbox"
+          active={pathname.startsWith('/settings/sandbox')}
+          icon={<ShieldIcon />}
+          onNavigate={onNavigate}
+        >
+          Sandbox
         </NavLink>
       </div>
     </nav>

@@ -22,6 +22,11 @@ export const apiEnv = createEnv({
     BATON_REPOS_DIRS: absoluteList.optional(),
     /** Read only for the default of BATON_REPOS_DIRS (the database package owns it). */
     BATON_DATA_DIR: z.string().min(1).optional(),
+    /** The provider's API (a saved key is checked against it); the simulator's URL on embedded defaults. */
+    ANTHROPIC_BASE_URL: z
+      .url('ANTHROPIC_BASE_URL is a URL, e.g. https://api.anthropic.com')
+      .refine((v) => /^https?:\/\//.test(v), 'ANTHROPIC_BASE_URL starts with http:// or https://')
+      .default('https://api.anthropic.com'),
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,

@@ -9,6 +9,8 @@ export const APP_ERROR_CODES = [
   'UNAUTHORIZED',
   'BAD_REQUEST',
   'CONFLICT',
+  /** A spend cap that applies is reached (FORBIDDEN over tRPC; `meta.details` names the cap). */
+  'BUDGET_EXCEEDED',
   'INTERNAL',
 ] as const;
 
@@ -43,6 +45,7 @@ export const TRPC_CODE_OF = {
   UNAUTHORIZED: 'UNAUTHORIZED',
   BAD_REQUEST: 'BAD_REQUEST',
   CONFLICT: 'CONFLICT',
+  BUDGET_EXCEEDED: 'FORBIDDEN',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const satisfies Record<AppErrorCode, string>;
 

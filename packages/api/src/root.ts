@@ -1,4 +1,5 @@
 import { analyticsRouter } from './router/analytics';
+import { budgetRouter } from './router/budget';
 import { invitationRouter } from './router/invitation';
 import { liveRouter } from './router/live';
 import { priceRouter } from './router/price';
@@ -19,6 +20,7 @@ export const appRouter = createTRPCRouter({
   live: liveRouter,
   settings: settingsRouter,
   repository: repositoryRouter,
+  budget: budgetRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -15,6 +15,7 @@ import type { Database } from '@baton/db/client';
 import type { NewTask } from '@baton/db/queue';
 import { BACKENDS, type teams } from '@baton/db/schema';
 import { z } from 'zod';
+import { assertTaskMayRun } from './budget';
 import { repositoryRoots } from './env';
 import { repositoryByName } from './repositories';
 import { fieldError, parseInput } from './validate';
@@ -104,7 +105,7 @@ export type TaskSubmission = NewTask & { teamQuota: number };
 /** The team a task is submitted to (a `teams` row). */
 export type SubmissionTeam = Pick<
   typeof teams.$inferSelect,
-  'id' | 'maxConcurrentTasks' | 'claudeCodeTools'
+  'id' | 'maxConcurrentTasks' | 'claudeCodeTools' | 'allowInstanceKey'
 >;
 
 export interface PrepareSubmissionOptions {
@@ -125,6 +126,12 @@ export interface PrepareSubmissionOptions {
  *  - `tools` the team does not allow (named);
  *  - `repository`: no such repository in the team, or its source is no longer usable;
  *  - `ref`: not a ref of the repository (the given one, or the repository's default).
+ * Then, once the input is valid (`assertTaskMayRun`):
+ *  - FORBIDDEN: the team has no provider key of its own and may not use the instance's;
+ *  - BUDGET_EXCEEDED (FORBIDDEN over tRPC, `meta.details: { scope, period, usd, spent,
+ *    resetsAt }`): a spend cap that applies to the team or to `createdBy` is reached — the
+ *    message is the cap's sentence ("The team's daily cap of $5.00 is reached ($5.0213 spent);
+ *    it resets at 2026-12-04T00:00:00Z").
  * Stores in `options`: `repositoryId`, `ref` (as typed; default the repository's default ref),
  * `tools` (the narrowed list, only when the task gave one), `maxTurns`.
  */
@@ -174,6 +181,8 @@ export async function prepareTaskSubmission(
     options.tools = tools;
   }
   if (v.maxTurns) options.maxTurns = v.maxTurns;
+
+  await assertTaskMayRun(db, team, o.createdBy ?? null);
 
   return {
     teamId: team.id,

@@ -12,7 +12,7 @@ import superjson from 'superjson';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import type { Auth } from './auth';
-import { repositoryRoots } from './env';
+import { apiEnv, repositoryRoots } from './env';
 import { AppError, isAppError, TRPC_CODE_OF } from './errors';
 import { isOperator } from './operator';
 import { roleAtLeast } from './roles';
@@ -48,6 +48,8 @@ export interface CreateContextOptions {
   secret?: string;
   /** Folders local team repositories may come from (default: BATON_REPOS_DIRS, see env.ts). */
   repoRoots?: string[];
+  /** The provider a saved key is checked against (default: ANTHROPIC_BASE_URL, see env.ts). */
+  anthropicBaseUrl?: string;
 }
 
 export interface Context {
@@ -60,6 +62,7 @@ export interface Context {
   boss: () => Promise<PgBoss>;
   secret: string | null;
   repoRoots: string[];
+  anthropicBaseUrl: string;
 }
 
 export async function createTRPCContext(opts: CreateContextOptions): Promise<Context> {
@@ -90,6 +93,7 @@ export async function createTRPCContext(opts: CreateContextOptions): Promise<Con
       (() => Promise.reject(new AppError('INTERNAL', 'The job queue is not configured here.'))),
     secret: opts.secret ?? null,
     repoRoots: opts.repoRoots ?? repositoryRoots(),
+    anthropicBaseUrl: opts.anthropicBaseUrl ?? apiEnv.ANTHROPIC_BASE_URL,
   };
 }
 

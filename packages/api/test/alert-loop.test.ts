@@ -46,7 +46,7 @@ afterAll(async () => {
 describe('background alert evaluation', () => {
   it('fires alerts for every team without anyone opening a page, once per rule', async () => {
     const now = Date.now();
-    // Team A: $0.50 in the last 10 minutes (= $72/day) and 2 errors of 4 requests (50%).
+    // Team A: $0.50 in the last seconds (today so far, UTC) and 2 errors of 4 requests (50%).
     await h.client.db.insert(usageEvents).values(
       [0, 1, 2, 3].map((i) => ({
         providerRequestId: `req_loop_a_${i}`,
@@ -56,7 +56,7 @@ describe('background alert evaluation', () => {
         inputTokens: 1000,
         outputTokens: 500,
         status: i < 2 ? ('error' as const) : ('ok' as const),
-        createdAt: new Date(now - (i + 1) * 60_000),
+        createdAt: new Date(now - (i + 1) * 1000),
       })),
     );
     // Team B: nothing spent.
@@ -67,7 +67,7 @@ describe('background alert evaluation', () => {
           teamId: teamA,
           name: 'Daily spend',
           metric: 'cost_per_day_usd' as const,
-          threshold: '10',
+          threshold: '0.4',
           windowMinutes: 60,
         },
         {
@@ -107,7 +107,7 @@ describe('background alert evaluation', () => {
         async () => [...(await openAlerts(spend!.id)), ...(await openAlerts(errors!.id))],
         (rows) => rows.length >= 2,
       );
-      expect(fired.map((a) => Number(a.value)).sort((x, y) => x - y)).toEqual([12, 50]);
+      expect(fired.map((a) => Number(a.value)).sort((x, y) => x - y)).toEqual([0.5, 50]);
       // Let both loops sweep several more times: still one open alert per rule.
       const before = sweeps.length;
       await until(
@@ -151,41 +151,33 @@ describe('background alert evaluation', () => {
       .values({
         teamId: teamB,
         name: 'Flappy',
-        metric: 'cost_per_day_usd',
-        threshold: '10',
+        metric: 'error_rate',
+        threshold: '20',
         windowMinutes: 60,
       })
       .returning();
-    // $1 at 11:59 → $24/day over the hour before 12:00.
-    await h.client.db.insert(usageEvents).values({
-      providerRequestId: 'req_flap_1',
+    const failed = (id: string, createdAt: Date) => ({
+      providerRequestId: id,
       teamId: teamB,
       model: 'claude-sonnet-4-5',
-      costUsd: '1',
-      createdAt: new Date(t0.getTime() - 60_000),
+      costUsd: '0',
+      status: 'error' as const,
+      createdAt,
     });
     const at = (min: number) => new Date(t0.getTime() + min * 60_000);
-    expect((await evaluateAlertRules(h.client.db, teamB, at(0)))[0]?.firing).toBe(true);
-    // 13:00: the spend left the window → resolved.
+    // An error at 11:59: 100% of the hour before 12:00.
+    await h.client.db.insert(usageEvents).values(failed('req_flap_1', at(-1)));
+    expect(await evaluateAlertRules(h.client.db, teamB, at(0))).toEqual([
+      { ruleId: rule!.id, value: 100, firing: true },
+    ]);
+    // 13:00: the error left the window (no responses in it: 0%) → resolved.
     expect((await evaluateAlertRules(h.client.db, teamB, at(60)))[0]?.firing).toBe(false);
-    // 13:10: another $1 at 13:09 → fires again, 70 min after the first alert: a new alert…
-    await h.client.db.insert(usageEvents).values({
-      providerRequestId: 'req_flap_2',
-      teamId: teamB,
-      model: 'claude-sonnet-4-5',
-      costUsd: '1',
-      createdAt: at(69),
-    });
+    // 13:10: another error at 13:09 → fires again, 70 min after the first alert: a new alert…
+    await h.client.db.insert(usageEvents).values(failed('req_flap_2', at(69)));
     expect((await evaluateAlertRules(h.client.db, teamB, at(70)))[0]?.firing).toBe(true);
-    // 14:10 clears, 14:20 fires again with $1 at 14:19 — within 60 min of the 13:10 alert → reopened.
+    // 14:10 clears, 14:08 fires again with an error at 14:07 — within 60 min of the 13:10 alert → reopened.
     await evaluateAlertRules(h.client.db, teamB, at(130));
-    await h.client.db.insert(usageEvents).values({
-      providerRequestId: 'req_flap_3',
-      teamId: teamB,
-      model: 'claude-sonnet-4-5',
-      costUsd: '1',
-      createdAt: at(127),
-    });
+    await h.client.db.insert(usageEvents).values(failed('req_flap_3', at(127)));
     const rows = await h.client.db.select().from(alerts).where(eq(alerts.ruleId, rule!.id));
     expect(rows.map((r) => r.state).sort()).toEqual(['resolved', 'resolved']);
     await evaluateAlertRules(h.client.db, teamB, at(128));
@@ -195,5 +187,6 @@ describe('background alert evaluation', () => {
     expect(after.find((r) => r.state === 'open')?.triggeredAt.toISOString()).toBe(
       at(70).toISOString(),
     );
+    await h.client.db.delete(alertRules).where(eq(alertRules.id, rule!.id));
   });
 });

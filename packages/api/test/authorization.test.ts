@@ -34,10 +34,12 @@ const NOT_TEAM_SCOPED = new Set([
   // Invitation links: anyone signed in holding a token (an unknown token is NOT_FOUND).
   'invitation.preview',
   'invitation.accept',
+  // The caps that apply to the caller's own tasks, in each of their own teams.
+  'budget.overview',
 ]);
 
 /** Changes to what every team shares: only an instance operator, whatever their team role. */
-const OPERATOR_ONLY = new Set(['price.add', 'system.setSandbox']);
+const OPERATOR_ONLY = new Set(['price.add', 'system.setSandbox', 'team.setOperatorSettings']);
 
 /** Queries that act on the team's behalf (they run git against its repositories): members only. */
 const MEMBER_QUERIES = new Set(['repository.checkRef']);
@@ -78,6 +80,10 @@ function validInput(path: string): Record<string, unknown> {
   if (path === 'repository.checkRef') Object.assign(base, { repository: 'repo', ref: 'main' });
   if (path === 'settings.setClaudeCode')
     Object.assign(base, { tools: ['Read'], permissionMode: 'acceptEdits' });
+  if (path === 'budget.set') Object.assign(base, { scope: 'team', period: 'daily', usd: 5 });
+  if (path === 'budget.remove') Object.assign(base, { scope: 'team', period: 'daily' });
+  if (path === 'team.setOperatorSettings')
+    Object.assign(base, { allowInstanceKey: false, shareWeight: 3, maxConcurrentCeiling: 2 });
   if (path === 'system.setSandbox')
     return {
       workspaceRetentionDays: 7,
@@ -176,6 +182,11 @@ describe('every procedure', () => {
         'system.sandbox',
         'system.setSandbox',
         'task.workspace',
+        'budget.list',
+        'budget.set',
+        'budget.remove',
+        'budget.overview',
+        'team.setOperatorSettings',
       ]),
     );
   });

@@ -55,14 +55,20 @@ export async function makeUser(h: Harness, name = `User ${++userSeq}`): Promise<
   };
 }
 
+/**
+ * A team with `members`. It may use the instance's provider key (`allowInstanceKey`, default
+ * true: most tests submit tasks without saving a key of their own); pass false for a team that
+ * must bring its own.
+ */
 export async function makeTeam(
   h: Harness,
   slug: string,
   members: [AuthSession, Role][],
+  options: { allowInstanceKey?: boolean } = {},
 ): Promise<string> {
   const [team] = await h.client.db
     .insert(teams)
-    .values({ name: slug.toUpperCase(), slug })
+    .values({ name: slug.toUpperCase(), slug, allowInstanceKey: options.allowInstanceKey ?? true })
     .returning();
   for (const [s, role] of members) {
     await h.client.db.insert(memberships).values({ teamId: team!.id, userId: s.user.id, role });
@@ -74,7 +80,9 @@ export async function makeTeam(
 export async function callerFor(
   h: Harness,
   session: AuthSession | null,
-  extra: Partial<Pick<CreateContextOptions, 'boss' | 'repoRoots' | 'secret'>> = {},
+  extra: Partial<
+    Pick<CreateContextOptions, 'boss' | 'repoRoots' | 'secret' | 'anthropicBaseUrl'>
+  > = {},
 ) {
   const ctx = await createTRPCContext({
     headers: new Headers(),

@@ -118,27 +118,42 @@ describe('alert rules → alerts', () => {
         windowMinutes: 60,
       })
       .returning();
-    const now = new Date();
+    const now = new Date('2026-11-02T10:00:00Z');
     expect(await evaluateAlertRules(h.client.db, teamA, now)).toEqual([
       { ruleId: rule!.id, value: 0, firing: false },
     ]);
-    // $1 in the last hour = $24/day > $10.
-    await h.client.db.insert(usageEvents).values({
-      providerRequestId: 'req_1',
+    // Today (UTC) so far: $7 at 00:00:00 and $4 at 09:59 = $11 > $10. Yesterday's $50 at
+    // 23:59:59 is not today's; a row stamped after `now` is not "so far".
+    const usage = (id: string, costUsd: string, at: string) => ({
+      providerRequestId: id,
       teamId: teamA,
       model: 'claude-sonnet-4-5',
-      costUsd: '1',
-      createdAt: new Date(now.getTime() - 60_000),
+      costUsd,
+      createdAt: new Date(at),
     });
+    await h.client.db
+      .insert(usageEvents)
+      .values([
+        usage('req_live_y', '50', '2026-11-01T23:59:59.999Z'),
+        usage('req_live_0', '7', '2026-11-02T00:00:00Z'),
+        usage('req_live_1', '4', '2026-11-02T09:59:00Z'),
+        usage('req_live_later', '100', '2026-11-02T10:30:00Z'),
+      ]);
     const fired = await evaluateAlertRules(h.client.db, teamA, now);
-    expect(fired[0]).toMatchObject({ firing: true, value: 24 });
+    expect(fired[0]).toMatchObject({ firing: true, value: 11 });
     await evaluateAlertRules(h.client.db, teamA, now);
     const live = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
     expect(live.alerts).toHaveLength(1);
     expect(live.alerts[0]).toMatchObject({ state: 'open', ruleName: 'Spend' });
-    expect(live.alerts[0]!.message).toContain('$24.00');
-    // Two hours later the spend left the window: resolved. Reading the Live page evaluates nothing.
-    await evaluateAlertRules(h.client.db, teamA, new Date(now.getTime() + 2 * 3_600_000));
+    expect(live.alerts[0]!.message).toBe(
+      'Spend: Cost today so far (UTC day) is $11.00 (over $10.00)',
+    );
+    // The next UTC day at 09:00: nothing spent yet that day → resolved. Reading the Live page
+    // evaluates nothing.
+    const nextDay = new Date('2026-11-03T09:00:00Z');
+    expect(await evaluateAlertRules(h.client.db, teamA, nextDay)).toEqual([
+      { ruleId: rule!.id, value: 0, firing: false },
+    ]);
     const after = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
     expect(after.alerts.map((a) => a.state)).toEqual(['resolved']);
     expect(after.openAlerts).toBe(0);

@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { alertRules, prices, providerCredentials, users } from '@baton/db/schema';
+import { type RunningSimulator, startSimulator } from '@baton/simulator';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptSecret, encryptSecret, fingerprintOf } from '../src/crypto';
@@ -12,8 +15,13 @@ let member: AuthSession;
 let outsider: AuthSession;
 let teamA: string;
 let teamB: string;
+let sim: RunningSimulator;
 
-async function as(session: AuthSession, secret: string | null = SECRET) {
+async function as(
+  session: AuthSession,
+  secret: string | null = SECRET,
+  anthropicBaseUrl = sim.url,
+) {
   return createCaller(
     await createTRPCContext({
       headers: new Headers(),
@@ -21,6 +29,7 @@ async function as(session: AuthSession, secret: string | null = SECRET) {
       databaseUrl: h.database.url,
       session,
       secret: secret ?? undefined,
+      anthropicBaseUrl,
     }),
   );
 }
@@ -28,6 +37,8 @@ async function as(session: AuthSession, secret: string | null = SECRET) {
 const KEY = 'sk-ant-api03-THIS-IS-A-TEST-KEY-0123456789-abcd';
 
 beforeAll(async () => {
+  // The provider a saved key is checked against: the simulator, accepting only these keys.
+  sim = await startSimulator({ port: 0, apiKeys: [KEY, `${KEY}-2`] });
   h = await setupHarness();
   owner = await makeUser(h, 'Owner');
   member = await makeUser(h, 'Member');
@@ -41,6 +52,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.close();
+  await sim?.close();
 });
 
 describe('credential crypto', () => {
@@ -106,6 +118,58 @@ describe('settings router', () => {
     expect(await (await as(outsider)).settings.credentials({ teamId: teamB })).toEqual([]);
   });
 
+  it('checks a key with the provider before saving it: a refused key is a field error, nothing stored', async () => {
+    const before = await h.client.db
+      .select()
+      .from(providerCredentials)
+      .where(eq(providerCredentials.teamId, teamB));
+    const refused = await rejection(
+      (await as(outsider)).settings.saveCredential({
+        teamId: teamB,
+        label: 'prod',
+        apiKey: 'sk-ant-api03-NOT-A-KEY-THE-PROVIDER-KNOWS-0000',
+      }),
+    );
+    expect(refused.code).toBe('BAD_REQUEST');
+    expect((refused.cause as { meta?: { field?: string } }).meta?.field).toBe('apiKey');
+    // The provider's own answer (the simulator answers as Anthropic does), never the key.
+    expect(refused.message).toBe(
+      'The provider refused this key (401 authentication_error: invalid x-api-key). It was not saved.',
+    );
+    expect(refused.message).not.toContain('NOT-A-KEY');
+    // A provider that cannot be reached leaves the key unchecked: not saved either.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const unreachable = await rejection(
+      (await as(outsider, SECRET, `http://127.0.0.1:${port}`)).settings.saveCredential({
+        teamId: teamB,
+        label: 'prod',
+        apiKey: KEY,
+      }),
+    );
+    expect(unreachable.code).toBe('BAD_REQUEST');
+    expect((unreachable.cause as { meta?: { field?: string } }).meta?.field).toBe('apiKey');
+    expect(unreachable.message).toBe(
+      `The key could not be checked: the provider at http://127.0.0.1:${port} cannot be reached (ECONNREFUSED). It was not saved; try again when the provider answers.`,
+    );
+    const after = await h.client.db
+      .select()
+      .from(providerCredentials)
+      .where(eq(providerCredentials.teamId, teamB));
+    expect(after).toEqual(before);
+    expect(after).toHaveLength(0);
+    // The simulator's own model list is what the check read: a page of one model.
+    const res = await fetch(`${sim.url}/v1/models?limit=1`, {
+      headers: { 'x-api-key': KEY, 'anthropic-version': '2023-06-01' },
+    });
+    const page = (await res.json()) as { data: unknown[]; has_more: boolean; first_id: string };
+    expect(page.data).toHaveLength(1);
+    expect(page.has_more).toBe(true);
+    expect(typeof page.first_id).toBe('string');
+  });
+
   it('refuses members, other teams and a server without a secret', async () => {
     expect(
       (
@@ -147,7 +211,7 @@ describe('settings router', () => {
     });
     expect(rule).toMatchObject({ comparator: 'gt', windowMinutes: 60, threshold: '5.000000' });
     expect((await api.settings.alertRules({ teamId: teamA })).map((r) => r.metricLabel)).toEqual([
-      'Error rate (%)',
+      'Error rate over the window (%)',
     ]);
     const bad = await rejection(
       api.settings.createAlertRule({

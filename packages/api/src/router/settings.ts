@@ -22,6 +22,7 @@ import { z } from 'zod';
 import { encryptSecret, fingerprintOf } from '../crypto';
 import { AppError } from '../errors';
 import { evaluateAlertRules, METRIC_LABELS } from '../live/alerts';
+import { checkProviderKey } from '../provider-key';
 import { createTRPCRouter, teamProcedure } from '../trpc';
 
 const uuid = z.uuid('Not a valid id.');
@@ -137,12 +138,18 @@ export const settingsRouter = createTRPCRouter({
       .orderBy(asc(providerCredentials.label)),
   ),
 
-  /** Saves (or rotates, same label) an Anthropic API key; returns only its fingerprint. */
+  /**
+   * Saves (or rotates, same label) an Anthropic API key once the provider accepted it (its free
+   * model list, `checkProviderKey`): a refused key, or one that could not be checked, is a field
+   * error on `apiKey` and nothing is stored. Returns only the fingerprint. Running tasks finish
+   * on the key they started with; tasks started afterwards take the newest.
+   */
   saveCredential: teamProcedure('admin')
     .input(saveCredentialInput)
-    .mutation(async ({ ctx, input }) => {
+    .mutation(async ({ ctx, input, signal }) => {
       if (!ctx.secret)
         throw new AppError('INTERNAL', 'BATON_SECRET is not configured on this server.');
+      await checkProviderKey({ baseUrl: ctx.anthropicBaseUrl, apiKey: input.apiKey, signal });
       const fingerprint = fingerprintOf(input.apiKey);
       const aad = `${ctx.team.id}:anthropic:${input.label}`;
       const ciphertext = encryptSecret(ctx.secret, input.apiKey, aad);

@@ -29,6 +29,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import { z } from 'zod';
+import { assertTaskMayRun } from '../budget';
 import { AppError } from '../errors';
 import { prepareTaskSubmission, submitTaskInput } from '../submission';
 import { createWaker, listenTask } from '../task-events';
@@ -229,11 +230,16 @@ export const taskRouter = createTRPCRouter({
       return { outcome };
     }),
 
-  /** Re-runs a failed, cancelled or timed-out task (member or higher). */
+  /**
+   * Re-runs a failed, cancelled, timed-out or budget-exceeded task (member or higher), refused
+   * like a submission when its caps are reached (BUDGET_EXCEEDED) or the team may use no key.
+   */
   retry: teamProcedure('member')
     .input(taskIdInput)
     .mutation(async ({ ctx, input }) => {
-      await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      const task = await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      if (task.status !== 'queued' && task.status !== 'running' && task.status !== 'succeeded')
+        await assertTaskMayRun(ctx.db, ctx.team, task.createdBy);
       const boss = await ctx.boss();
       const result = await redriveTask(ctx.pool, boss, input.taskId, {
         requestedBy: ctx.session.user.name || ctx.session.user.email,

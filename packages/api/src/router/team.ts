@@ -1,10 +1,17 @@
 import type { Database } from '@baton/db/client';
-import { memberships, teams, users } from '@baton/db/schema';
+import { memberships, providerCredentials, teams, users } from '@baton/db/schema';
 import { and, asc, count, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { monthlyTeamCap, setMonthlyTeamCap } from '../budget';
 import { AppError, isUniqueViolation } from '../errors';
 import { ROLES, type Role, roleAtLeast } from '../roles';
-import { createTRPCRouter, protectedProcedure, teamProcedure } from '../trpc';
+import {
+  createTRPCRouter,
+  operatorOnly,
+  protectedProcedure,
+  teamInput,
+  teamProcedure,
+} from '../trpc';
 
 export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
@@ -44,13 +51,43 @@ export const updateTeamInput = z.object({
     .min(1, 'At least 1.')
     .max(1000, 'At most 1000.')
     .optional(),
+  /**
+   * The team's monthly team cap (a spend cap set by its admins; `budget.*` has every cap):
+   * null removes it; never above an operator's monthly ceiling for the team.
+   */
   monthlyBudgetUsd: z
     .number()
     .positive('Use a positive amount, or none.')
-    .max(1e9)
+    .max(1e9, 'At most $1,000,000,000.')
+    .refine((v) => /^\d+(\.\d{1,4})?$/.test(String(v)), 'Use at most 4 decimals.')
     .nullable()
     .optional(),
 });
+
+/** What an instance operator sets on a team (`team.setOperatorSettings`). */
+export const operatorTeamSettingsInput = z.object({
+  /** May the team's tasks use the instance's provider key when the team has none of its own? */
+  allowInstanceKey: z.boolean('Yes or no.').optional(),
+  /** The team's share of the workers and rate limits against other teams. */
+  shareWeight: z
+    .number('Enter a weight from 1 to 100.')
+    .int('Use a whole number.')
+    .min(1, 'At least 1.')
+    .max(100, 'At most 100.')
+    .optional(),
+  /** The highest concurrency quota the team's admins may set (a lower quota is brought down to it). */
+  maxConcurrentCeiling: z
+    .number('Enter a number of tasks.')
+    .int('Use a whole number.')
+    .min(1, 'At least 1.')
+    .max(1000, 'At most 1000.')
+    .optional(),
+});
+
+/** A team row as the procedures return it: the monthly budget is the team's monthly cap. */
+function teamOut<T extends object>(team: T, monthlyBudgetUsd: string | null) {
+  return { ...team, monthlyBudgetUsd };
+}
 
 const memberInput = z.object({ userId: z.string().trim().min(1, 'Choose a member.').max(200) });
 
@@ -137,12 +174,28 @@ export const teamRouter = createTRPCRouter({
       .orderBy(asc(teams.name));
   }),
 
+  /**
+   * The team: name, slug, concurrency quota (`maxConcurrentTasks`) and the operator's settings
+   * (`maxConcurrentCeiling`, `allowInstanceKey`, `shareWeight`), `monthlyBudgetUsd` (the monthly
+   * team cap, decimal string or null), `hasOwnKey` (a provider credential is saved), the
+   * caller's role and the member count.
+   */
   get: teamProcedure('viewer').query(async ({ ctx }) => {
     const [members] = await ctx.db
       .select({ n: count() })
       .from(memberships)
       .where(eq(memberships.teamId, ctx.team.id));
-    return { ...ctx.team, role: ctx.role, memberCount: members?.n ?? 0 };
+    const [key] = await ctx.db
+      .select({ id: providerCredentials.id })
+      .from(providerCredentials)
+      .where(eq(providerCredentials.teamId, ctx.team.id))
+      .limit(1);
+    return {
+      ...teamOut(ctx.team, await monthlyTeamCap(ctx.db, ctx.team.id)),
+      hasOwnKey: Boolean(key),
+      role: ctx.role,
+      memberCount: members?.n ?? 0,
+    };
   }),
 
   /** Creates a team; its creator becomes the owner. */
@@ -157,7 +210,7 @@ export const teamRouter = createTRPCRouter({
         await tx
           .insert(memberships)
           .values({ teamId: team!.id, userId: ctx.session.user.id, role: 'owner' });
-        return { ...team!, role: 'owner' as const };
+        return { ...teamOut(team!, null), role: 'owner' as const };
       });
     } catch (err) {
       if (isUniqueViolation(err, 'teams_slug_key')) {
@@ -167,26 +220,77 @@ export const teamRouter = createTRPCRouter({
     }
   }),
 
-  /** Renames a team or changes its limits (admin or owner). */
+  /**
+   * Renames a team or changes its limits (admin or owner): `maxConcurrentTasks` up to the
+   * operator's ceiling (`maxConcurrentCeiling`), `monthlyBudgetUsd` the monthly team cap (null
+   * removes it; above the operator's monthly ceiling: a field error). One transaction.
+   */
   update: teamProcedure('admin')
     .input(updateTeamInput)
+    .mutation(async ({ ctx, input }) =>
+      ctx.db.transaction(async (tx) => {
+        const [locked] = await tx
+          .select({ ceiling: teams.maxConcurrentCeiling })
+          .from(teams)
+          .where(eq(teams.id, ctx.team.id))
+          .for('update');
+        if (!locked) throw new AppError('NOT_FOUND', 'Team not found.', { field: 'teamId' });
+        if (input.maxConcurrentTasks !== undefined && input.maxConcurrentTasks > locked.ceiling)
+          throw new AppError(
+            'BAD_REQUEST',
+            `At most ${locked.ceiling}: the ceiling an instance operator set for this team.`,
+            { field: 'maxConcurrentTasks', ceiling: locked.ceiling },
+          );
+        const [team] = await tx
+          .update(teams)
+          .set({
+            ...(input.name !== undefined && { name: input.name }),
+            ...(input.maxConcurrentTasks !== undefined && {
+              maxConcurrentTasks: input.maxConcurrentTasks,
+            }),
+            updatedAt: new Date(),
+          })
+          .where(eq(teams.id, ctx.team.id))
+          .returning();
+        const monthly =
+          input.monthlyBudgetUsd !== undefined
+            ? await setMonthlyTeamCap(tx, ctx.team.id, input.monthlyBudgetUsd, ctx.session.user.id)
+            : await monthlyTeamCap(tx, ctx.team.id);
+        return { ...teamOut(team!, monthly), role: ctx.role };
+      }),
+    ),
+
+  /**
+   * An instance operator's settings for a team (operators only, members of the team or not):
+   * whether it may use the instance's provider key, its fair-share weight (1–100) and the
+   * ceiling of its concurrency quota (a quota above a new ceiling is lowered to it).
+   */
+  setOperatorSettings: protectedProcedure
+    .input(teamInput.extend(operatorTeamSettingsInput.shape))
+    .use(operatorOnly("a team's key permission, share weight and concurrency ceiling"))
     .mutation(async ({ ctx, input }) => {
       const [team] = await ctx.db
         .update(teams)
         .set({
-          ...(input.name !== undefined && { name: input.name }),
-          ...(input.maxConcurrentTasks !== undefined && {
-            maxConcurrentTasks: input.maxConcurrentTasks,
-          }),
-          ...(input.monthlyBudgetUsd !== undefined && {
-            monthlyBudgetUsd:
-              input.monthlyBudgetUsd === null ? null : String(input.monthlyBudgetUsd),
+          ...(input.allowInstanceKey !== undefined && { allowInstanceKey: input.allowInstanceKey }),
+          ...(input.shareWeight !== undefined && { shareWeight: input.shareWeight }),
+          ...(input.maxConcurrentCeiling !== undefined && {
+            maxConcurrentCeiling: input.maxConcurrentCeiling,
+            maxConcurrentTasks: sql`least(${teams.maxConcurrentTasks}, ${input.maxConcurrentCeiling})`,
           }),
           updatedAt: new Date(),
         })
-        .where(eq(teams.id, ctx.team.id))
-        .returning();
-      return { ...team!, role: ctx.role };
+        .where(eq(teams.id, input.teamId))
+        .returning({
+          id: teams.id,
+          slug: teams.slug,
+          allowInstanceKey: teams.allowInstanceKey,
+          shareWeight: teams.shareWeight,
+          maxConcurrentCeiling: teams.maxConcurrentCeiling,
+          maxConcurrentTasks: teams.maxConcurrentTasks,
+        });
+      if (!team) throw new AppError('NOT_FOUND', 'Team not found.', { field: 'teamId' });
+      return team;
     }),
 
   members: teamProcedure('viewer').query(({ ctx }) =>

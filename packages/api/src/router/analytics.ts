@@ -405,8 +405,18 @@ async function blocks(ctx: Pick<Context, 'db'>, teamId: string, f: Filter, now: 
   });
 }
 
-function csvCell(v: unknown): string {
-  const s = v instanceof Date ? v.toISOString() : v === null || v === undefined ? '' : String(v);
+/** A plain number (what numeric columns come back as): never a formula. */
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/**
+ * One CSV cell. A text that a spreadsheet would run as a formula — starting with `=`, `+`, `-`,
+ * `@`, a tab or a carriage return (`=HYPERLINK(…)` in a task title) — gets a leading `'`, so it
+ * is shown as text (OWASP's CSV injection advice); plain numbers stay numbers. Then quoted when
+ * it holds a quote, a comma or a line break.
+ */
+export function csvCell(v: unknown): string {
+  let s = v instanceof Date ? v.toISOString() : v === null || v === undefined ? '' : String(v);
+  if (/^[=+\-@\t\r]/.test(s) && !PLAIN_NUMBER.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

@@ -4,6 +4,7 @@ import { taskEvents, tasks, usageEvents } from '@baton/db/schema';
 import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCaller, createTRPCContext } from '../src/index';
+import { WATCH_POLL_MS } from '../src/router/task';
 import type { AuthSession } from '../src/trpc';
 import { type Harness, makeTeam, makeUser, rejection, setupHarness } from './harness';
 
@@ -228,6 +229,58 @@ describe('task.watch', () => {
     const first = (await it2.next()).value as unknown as [string, unknown];
     expect(first[0]).toBe('3');
     await it2.return?.();
+  });
+
+  it('ends a removed member’s stream at the next wake or within one poll, sending nothing more', async () => {
+    const owner = await makeUser(h, 'Olive Owner');
+    const woken = await makeUser(h, 'Walt Woken');
+    const polled = await makeUser(h, 'Paula Polled');
+    const team = await makeTeam(h, 'watched', [
+      [owner, 'owner'],
+      [woken, 'viewer'],
+      [polled, 'member'],
+    ]);
+    const [task] = await h.client.db
+      .insert(tasks)
+      .values({ teamId: team, prompt: 'watched', model: 'claude-haiku-4-5', status: 'running' })
+      .returning();
+    const taskId = task!.id;
+    await h.client.db.insert(taskEvents).values({ taskId, seq: 1, type: 'text', data: {} });
+    const open = async (s: AuthSession) => {
+      const it = (await (await as(s)).task.watch({ teamId: team, taskId }))[Symbol.asyncIterator]();
+      // The event, then the task's snapshot.
+      expect(((await it.next()).value as unknown as [string])[0]).toBe('1');
+      expect(((await it.next()).value as unknown as [string, { kind: string }])[1].kind).toBe(
+        'task',
+      );
+      return it;
+    };
+    const a = await open(woken);
+    const b = await open(polled);
+    const ownerApi = await as(owner);
+
+    // Removed, then the task has news (an event and a NOTIFY): the stream ends instead of sending it.
+    await ownerApi.team.removeMember({ teamId: team, userId: woken.user.id });
+    await h.client.db.insert(taskEvents).values({ taskId, seq: 2, type: 'text', data: {} });
+    let started = Date.now();
+    await h.client.db.execute(sql`select pg_notify(${CHANNELS.taskEvents}, ${taskId})`);
+    const ended = await rejection(a.next());
+    expect(ended).toMatchObject({ code: 'FORBIDDEN' });
+    expect(ended.message).toBe(
+      'You are no longer a member of this team: the live view of this task has ended.',
+    );
+    expect(Date.now() - started).toBeLessThan(1_500);
+
+    // The other member, still in the team, got event 2; then their stream waits for news.
+    expect(((await b.next()).value as unknown as [string])[0]).toBe('2');
+    const waiting = b.next();
+    await new Promise((r) => setTimeout(r, 100));
+    // Removed with no news at all: the next poll (every 2 s) ends it.
+    started = Date.now();
+    await ownerApi.team.removeMember({ teamId: team, userId: polled.user.id });
+    const polledEnd = await rejection(waiting);
+    expect(polledEnd).toMatchObject({ code: 'FORBIDDEN' });
+    expect(Date.now() - started).toBeLessThan(WATCH_POLL_MS + 1_000);
   });
 
   it('refuses another team', async () => {

@@ -67,6 +67,38 @@ async function taskOfTeam(ctx: Pick<Context, 'db'>, teamId: string, taskId: stri
   return task;
 }
 
+/** How often `task.watch` polls when no notification woke it (and re-checks membership). */
+export const WATCH_POLL_MS = 2_000;
+
+/**
+ * The task, read only while `userId` is still a member of its team (one statement): FORBIDDEN
+ * once they were removed — how a live subscription ends for a removed member — and NOT_FOUND
+ * when the task is gone.
+ */
+async function taskForMember(
+  ctx: Pick<Context, 'db'>,
+  teamId: string,
+  taskId: string,
+  userId: string,
+) {
+  const [row] = await ctx.db
+    .select({ task: tasks, member: sql<boolean>`${memberships.userId} is not null` })
+    .from(tasks)
+    .leftJoin(
+      memberships,
+      and(eq(memberships.teamId, tasks.teamId), eq(memberships.userId, userId)),
+    )
+    .where(and(eq(tasks.id, taskId), eq(tasks.teamId, teamId)));
+  if (row && !row.member)
+    throw new AppError(
+      'FORBIDDEN',
+      'You are no longer a member of this team: the live view of this task has ended.',
+      { reason: 'membership_ended' },
+    );
+  if (!row) throw new AppError('NOT_FOUND', 'Task not found.', { field: 'taskId' });
+  return row.task;
+}
+
 /** Usage and cost of one task so far (exact decimal string for cost). */
 async function taskUsage(ctx: Pick<Context, 'db'>, taskId: string) {
   const [row] = await ctx.db
@@ -322,6 +354,10 @@ export const taskRouter = createTRPCRouter({
       let lastSnapshot = '';
       try {
         while (!signal?.aborted) {
+          // Each poll and each wake re-reads the task with the viewer's membership, in one
+          // statement, before anything is sent: a member removed from the team (or the task
+          // gone) ends the stream here.
+          const task = await taskForMember(ctx, ctx.team.id, input.taskId, ctx.session.user.id);
           for (;;) {
             const batch = await ctx.db
               .select()
@@ -335,7 +371,6 @@ export const taskRouter = createTRPCRouter({
             }
             if (batch.length < 500) break;
           }
-          const task = await taskOfTeam(ctx, ctx.team.id, input.taskId);
           const usage = await taskUsage(ctx, input.taskId);
           const snapshot = {
             status: task.status,
@@ -352,7 +387,7 @@ export const taskRouter = createTRPCRouter({
             lastSnapshot = key;
             yield tracked(String(lastSeq), { kind: 'task' as const, task: snapshot, usage });
           }
-          await waker.wait(2_000, signal);
+          await waker.wait(WATCH_POLL_MS, signal);
         }
       } finally {
         unlisten();

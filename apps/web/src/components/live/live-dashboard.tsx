@@ -116,14 +116,22 @@ function WorkerSandbox({ sandbox }: { sandbox: Live['workers'][number]['sandbox'
       : sandbox.ok
         ? (['ok', 'sandboxed'] as const)
         : (['bad', 'unavailable'] as const);
+  // Short in the cell (the table is narrow); the whole story in the title.
+  const version = sandbox.version?.replace(/^bubblewrap\s*/i, '');
   const detail =
+    sandbox.mode === 'off' ? 'unconfined' : sandbox.ok ? sandbox.resources : sandbox.reason;
+  const title =
     sandbox.mode === 'off'
-      ? 'BATON_SANDBOX=off: claude-code tasks run unconfined'
-      : [sandbox.reason, sandbox.resources, sandbox.version && `bubblewrap ${sandbox.version}`]
+      ? 'BATON_SANDBOX=off: claude-code tasks run unconfined on this worker'
+      : [
+          version && `bubblewrap ${version}`,
+          sandbox.resources && `limits through ${sandbox.resources}`,
+          sandbox.reason,
+        ]
           .filter(Boolean)
           .join(' · ');
   return (
-    <span className="inline-flex flex-col items-end gap-0.5" data-sandbox={label}>
+    <span className="inline-flex flex-col items-end gap-0.5" data-sandbox={label} title={title}>
       <Badge tone={tone}>{label}</Badge>
       {detail ? (
         <span className="max-w-56 text-xs break-words text-zinc-500 dark:text-zinc-400">

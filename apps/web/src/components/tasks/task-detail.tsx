@@ -117,16 +117,37 @@ function markerText(e: TaskEvent): string {
       return `Requeued${d.reason ? `: ${str(d.reason)}` : ''}`;
     case 'session':
       return `Session ${d.resumed ? 'resumed' : 'started'}${d.warm ? ' (warm)' : ''}`;
+    case 'workspace': {
+      const where = d.repository
+        ? `a clone of ${str(d.repository)} at ${str(d.ref)}${d.commit ? ` (${str(d.commit).slice(0, 12)})` : ''}`
+        : 'an empty folder';
+      return `${d.created === false ? 'Workspace reused' : 'Workspace ready'}: ${where} on ${str(d.worker)}`;
+    }
+    case 'sandbox': {
+      if (d.mode === 'off') return str(d.warning) || 'Ran without a sandbox (BATON_SANDBOX=off)';
+      const box = (d.sandbox ?? d) as {
+        version?: string;
+        resources?: string;
+        unenforced?: string[];
+      };
+      const unenforced = box.unenforced?.length
+        ? ` · not enforced: ${box.unenforced.join(', ')}`
+        : '';
+      return `Confined by bubblewrap ${(box.version ?? '').replace(/^bubblewrap\s*/i, '')} (limits through ${box.resources ?? 'rlimits'})${unenforced}`;
+    }
+    case 'run_result':
+      return `Run ended (${str(d.stopReason) || 'done'}${d.turns ? `, ${str(d.turns)} turns` : ''})`;
     default:
       return e.type;
   }
 }
 
 function Marker({ event }: { event: TaskEvent }) {
+  const unconfined = event.type === 'sandbox' && event.data.mode === 'off';
   const tone =
     event.type === 'error'
       ? 'border-red-200 bg-red-50 text-red-800 dark:border-red-900 dark:bg-red-950/40 dark:text-red-300'
-      : RECOVERY.has(event.type)
+      : RECOVERY.has(event.type) || unconfined
         ? 'border-amber-200 bg-amber-50 text-amber-900 dark:border-amber-900 dark:bg-amber-950/30 dark:text-amber-200'
         : 'border-zinc-200 bg-zinc-50 text-zinc-600 dark:border-zinc-800 dark:bg-zinc-900 dark:text-zinc-400';
   return (

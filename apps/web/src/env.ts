@@ -1,6 +1,8 @@
 import 'server-only';
 import { createEnv } from '@t3-oss/env-core';
 import { z } from 'zod';
+// Not re-exported from @baton/api's index (yet): its own module, no server state.
+import { trustedProxies } from '../../../packages/api/src/client-address';
 
 /**
  * The console's environment, validated on first use at run time. `next build`
@@ -24,6 +26,20 @@ export const env = createEnv({
       .optional()
       .transform((v) => (v === undefined ? undefined : v === 'true')),
     /** Seconds between background alert-rule evaluations; 0 turns them off. */
+    /**
+     * Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges,
+     * comma-separated). Unset: none — the client is the TCP peer (sign-in limits key on it).
+     */
+    BATON_TRUSTED_PROXIES: z
+      .string()
+      .optional()
+      .superRefine((v, ctx) => {
+        try {
+          trustedProxies(v);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
     BATON_ALERT_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(30),
   },
   runtimeEnv: process.env,

@@ -4,6 +4,7 @@ import { nextCookies } from 'better-auth/next-js';
 import { headers } from 'next/headers';
 import { cache } from 'react';
 import { env, signUpAllowed } from '@/env';
+import { clientAddressFrom, trustedProxies } from '../../../../packages/api/src/client-address';
 import { getDb } from './db';
 
 const globalForAuth = globalThis as unknown as { batonWebAuth?: Auth };
@@ -15,6 +16,9 @@ export function getAuth(): Auth {
     secret: env.BATON_SECRET,
     baseURL: env.BATON_PUBLIC_URL,
     allowSignUp: signUpAllowed(),
+    // Sign-in limits key on this: the TCP peer (x-baton-peer, set by server.mjs), or the
+    // X-Forwarded-For entry past the proxies the operator trusts — never a client's say-so.
+    clientAddress: clientAddressFrom(trustedProxies(env.BATON_TRUSTED_PROXIES)),
     plugins: [nextCookies()],
   });
   return globalForAuth.batonWebAuth;

@@ -1,9 +1,20 @@
-import { alertRules, claudeSessions, tasks, usageEvents } from '@baton/db/schema';
+import {
+  alertRules,
+  alerts,
+  claudeSessions,
+  memberships,
+  spendCaps,
+  tasks,
+  usageEvents,
+  users,
+  workerHeartbeats,
+} from '@baton/db/schema';
 import { postgresStore } from '@baton/ratelimit/postgres';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateAlertRules } from '../src/live/alerts';
 import { scopeState, scopeVisibleTo } from '../src/live/ratelimit';
+import { workerPseudonym } from '../src/router/live';
 import type { AuthSession } from '../src/trpc';
 import { callerFor, type Harness, makeTeam, makeUser, setupHarness } from './harness';
 
@@ -161,5 +172,79 @@ describe('alert rules → alerts', () => {
     const theirs = await (await callerFor(h, outsider)).live.overview({ teamId: teamB });
     expect(theirs.alerts).toEqual([]);
     await h.client.db.delete(alertRules).where(eq(alertRules.id, rule!.id));
+  });
+});
+
+describe('fleet host details', () => {
+  it('hostnames, PIDs and worker ids made of them only for instance operators', async () => {
+    const operator = await makeUser(h, 'Operator');
+    await h.client.db.update(users).set({ isOperator: true }).where(eq(users.id, operator.user.id));
+    await h.client.db
+      .insert(memberships)
+      .values({ teamId: teamA, userId: operator.user.id, role: 'viewer' });
+    await h.client.db.insert(workerHeartbeats).values({
+      id: 'build-host-7-4242',
+      hostname: 'build-host-7',
+      pid: 4242,
+      startedAt: new Date(Date.now() - 60_000),
+      concurrency: 4,
+      running: 1,
+      breakers: [{ provider: 'anthropic', model: 'claude-haiku-4-5', state: 'open' }],
+    });
+    // A spend cap's alert is listed with the rules' (it has no rule).
+    const [cap] = await h.client.db
+      .insert(spendCaps)
+      .values({ scope: 'team', teamId: teamA, period: 'daily', usd: '1' })
+      .returning();
+    await h.client.db.insert(alerts).values({
+      capId: cap!.id,
+      thresholdPct: 75,
+      periodStart: new Date('2026-11-02T00:00:00Z'),
+      teamId: teamA,
+      value: '80',
+      message: "The team's daily cap of $1.00 is 80.0% used",
+    });
+
+    const asOwner = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
+    const asOperator = await (await callerFor(h, operator)).live.overview({ teamId: teamA });
+
+    expect(asOperator.details).toBe(true);
+    const full = asOperator.workers.find((w) => w.id === 'build-host-7-4242');
+    expect(full?.heartbeat).toMatchObject({ hostname: 'build-host-7', pid: 4242, running: 1 });
+    expect(asOperator.breakers).toEqual([
+      {
+        provider: 'anthropic',
+        model: 'claude-haiku-4-5',
+        state: 'open',
+        workers: [{ id: 'build-host-7-4242', state: 'open' }],
+      },
+    ]);
+
+    expect(asOwner.details).toBe(false);
+    const alias = workerPseudonym('build-host-7-4242');
+    expect(alias).toMatch(/^worker-[0-9a-f]{8}$/);
+    const seen = asOwner.workers.find((w) => w.id === alias);
+    expect(seen?.heartbeat).toMatchObject({
+      hostname: null,
+      pid: null,
+      running: 1,
+      concurrency: 4,
+    });
+    expect(asOwner.breakers[0]?.workers).toEqual([{ id: alias, state: 'open' }]);
+    const payload = JSON.stringify(asOwner);
+    expect(payload).not.toContain('build-host-7');
+    expect(payload).not.toContain('4242');
+    // The same alias on the next poll.
+    const again = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
+    expect(again.workers.map((w) => w.id)).toEqual(asOwner.workers.map((w) => w.id));
+
+    expect(asOwner.alerts.find((a) => a.kind === 'cap')).toMatchObject({
+      ruleName: 'Spend cap at 75 %',
+      thresholdPct: 75,
+      state: 'open',
+      metric: null,
+    });
+    await h.client.db.delete(workerHeartbeats).where(eq(workerHeartbeats.id, 'build-host-7-4242'));
+    await h.client.db.delete(spendCaps).where(eq(spendCaps.id, cap!.id));
   });
 });

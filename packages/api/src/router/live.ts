@@ -6,6 +6,7 @@
  * alerts. Read-only: alert rules are evaluated in the background
  * (`startAlertLoop`, started by the console's server process).
  */
+import { createHash } from 'node:crypto';
 import { JOBS } from '@baton/db/jobs';
 import {
   alertRules,
@@ -17,8 +18,9 @@ import {
   type WorkerSandboxState,
   workerHeartbeats,
 } from '@baton/db/schema';
-import { and, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { type BucketRow, type ScopeState, scopeState, scopeVisibleTo } from '../live/ratelimit';
+import { isOperator } from '../operator';
 import { createTRPCRouter, teamProcedure } from '../trpc';
 
 /** A heartbeat older than this marks its worker stale (it beats every 5 s by default). */
@@ -27,6 +29,10 @@ export const HEARTBEAT_STALE_MS = 30_000;
 const HEARTBEAT_LISTED_MS = 15 * 60_000;
 
 export interface WorkerState {
+  /**
+   * The worker's id — by default `<hostname>-<pid>` — for instance operators; anyone else sees
+   * a stable pseudonym (`worker-<8 hex>`), the same on every poll and in `breakers`.
+   */
   id: string;
   /** Database connections open now under the worker's application names. */
   connections: number;
@@ -42,8 +48,9 @@ export interface WorkerState {
   /** From the worker's heartbeat (null for a process that never sent one). */
   heartbeat: {
     at: Date;
-    hostname: string;
-    pid: number;
+    /** The worker's host and process: instance operators only (null for anyone else). */
+    hostname: string | null;
+    pid: number | null;
     startedAt: Date;
     stoppedAt: Date | null;
     running: number;
@@ -93,10 +100,31 @@ export function fleetBreakers(workers: WorkerState[]): FleetBreaker[] {
   );
 }
 
+/** The id a non-operator sees for a worker: stable, and saying nothing of its host or process. */
+export function workerPseudonym(id: string): string {
+  return `worker-${createHash('sha256').update(`baton-worker:${id}`).digest('hex').slice(0, 8)}`;
+}
+
+/** A worker as someone who does not operate the instance sees it: no host, no PID. */
+function withoutHostDetails(w: WorkerState): WorkerState {
+  return {
+    ...w,
+    id: workerPseudonym(w.id),
+    heartbeat: w.heartbeat ? { ...w.heartbeat, hostname: null, pid: null } : null,
+  };
+}
+
 export const liveRouter = createTRPCRouter({
+  /**
+   * The team's sessions, running and queued tasks, rate-limit scopes and recent alerts (its
+   * rules' and its spend caps'; an operator also sees the instance caps' alerts), and the
+   * fleet: workers and breakers. Host details (hostnames, PIDs, worker ids made of them) are
+   * for instance operators only (`details: true`).
+   */
   overview: teamProcedure('viewer').query(async ({ ctx }) => {
     const teamId = ctx.team.id;
     const now = new Date();
+    const details = await isOperator(ctx.db, ctx.session.user.id);
 
     const [sessions, running, queuedRows] = await Promise.all([
       ctx.db
@@ -197,7 +225,7 @@ export const liveRouter = createTRPCRouter({
     const connected = new Map(workerRows.rows.map((w) => [w.id, w]));
     const ids = [...new Set([...beats.map((b) => b.id), ...connected.keys()])].sort();
     const beatOf = new Map(beats.map((b) => [b.id, b]));
-    const workers: WorkerState[] = ids.map((id) => {
+    const fleet: WorkerState[] = ids.map((id) => {
       const w = connected.get(id);
       const b = beatOf.get(id);
       const active = Number(w?.active ?? 0);
@@ -232,11 +260,18 @@ export const liveRouter = createTRPCRouter({
       };
     });
 
+    const workers = details ? fleet : fleet.map(withoutHostDetails);
+
+    // Rules' alerts name their rule; a spend cap's alert is "Spend cap at 75 %" (its message
+    // names the cap).
     const recentAlerts = await ctx.db
       .select({
         id: alerts.id,
-        ruleName: alertRules.name,
+        kind: sql<'rule' | 'cap'>`case when ${alerts.capId} is null then 'rule' else 'cap' end`,
+        ruleName: sql<string>`coalesce(${alertRules.name}, 'Spend cap at ' || ${alerts.thresholdPct} || ' %')`,
         metric: alertRules.metric,
+        capId: alerts.capId,
+        thresholdPct: alerts.thresholdPct,
         value: alerts.value,
         message: alerts.message,
         state: alerts.state,
@@ -244,8 +279,10 @@ export const liveRouter = createTRPCRouter({
         resolvedAt: alerts.resolvedAt,
       })
       .from(alerts)
-      .innerJoin(alertRules, eq(alertRules.id, alerts.ruleId))
-      .where(eq(alerts.teamId, teamId))
+      .leftJoin(alertRules, eq(alertRules.id, alerts.ruleId))
+      .where(
+        details ? or(eq(alerts.teamId, teamId), isNull(alerts.teamId)) : eq(alerts.teamId, teamId),
+      )
       .orderBy(desc(alerts.triggeredAt))
       .limit(20);
 
@@ -275,6 +312,8 @@ export const liveRouter = createTRPCRouter({
       breakers: fleetBreakers(workers),
       alerts: recentAlerts,
       openAlerts: openAlertRows[0]?.n ?? 0,
+      /** Whether host details are included (an instance operator). */
+      details,
     };
   }),
 });

@@ -76,18 +76,34 @@ export const systemRouter = createTRPCRouter({
     isOperator: await isOperator(ctx.db, ctx.session.user.id),
   })),
 
-  /** Database reachability and latency, migrations applied/pending, versions. */
+  /**
+   * Database reachability and latency, migrations applied/pending, versions. What went wrong
+   * (the database's or the migrator's error text) and the server's full version string are for
+   * instance operators only (`details: true`); anyone else gets a generic sentence and the
+   * version number. A database that cannot say whether the caller operates it counts as "no".
+   */
   health: protectedProcedure.query(async ({ ctx }) => {
     const checkedAt = new Date();
+    const details = await isOperator(ctx.db, ctx.session.user.id).catch(() => false);
     let database:
       | { ok: true; latencyMs: number; serverVersion: string }
       | { ok: false; error: string };
     try {
       const latencyMs = await pingDb(ctx.pool);
       const res = await ctx.pool.query<{ server_version: string }>('show server_version');
-      database = { ok: true, latencyMs, serverVersion: res.rows[0]?.server_version ?? 'unknown' };
+      const version = res.rows[0]?.server_version ?? 'unknown';
+      database = {
+        ok: true,
+        latencyMs,
+        serverVersion: details ? version : (version.split(' ')[0] ?? 'unknown'),
+      };
     } catch (err) {
-      database = { ok: false, error: message(err) };
+      database = {
+        ok: false,
+        error: details
+          ? message(err)
+          : 'The database cannot be reached. An operator has the details.',
+      };
     }
 
     let migrations:
@@ -113,7 +129,12 @@ export const systemRouter = createTRPCRouter({
         items,
       };
     } catch (err) {
-      migrations = { ok: false, error: message(err) };
+      migrations = {
+        ok: false,
+        error: details
+          ? message(err)
+          : 'The migration status cannot be read. An operator has the details.',
+      };
     }
 
     const status: 'ok' | 'degraded' | 'down' = !database.ok
@@ -127,6 +148,8 @@ export const systemRouter = createTRPCRouter({
       database,
       migrations,
       version: { baton: ctx.version, node: process.version },
+      /** Whether the error texts and the full server version are included (operators). */
+      details,
     };
   }),
 });

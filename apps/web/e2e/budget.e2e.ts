@@ -229,6 +229,7 @@ describe('spend caps and keys in the console', () => {
     const card = a.getByRole('list', { name: 'Spend caps by team' });
     await card.getByText('Reached', { exact: true }).waitFor();
     expect(await card.innerText()).toContain(`${formatUsd(spent)} of $0.002`);
+    await shoot(a, 'overview');
   });
 
   it('refuses the next task at submit with the cap, the spend and the reset', async () => {
@@ -309,6 +310,67 @@ describe('spend caps and keys in the console', () => {
       await shoot(a, 'bad-key');
     } finally {
       await simConfig({ apiKeys: [] });
+    }
+  });
+
+  it("a new team's admin: no key and no instance key refuses a task; operator settings read-only; a member cap", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+    ctx.setDefaultTimeout(90_000);
+    const b = await ctx.newPage();
+    b.on('pageerror', (e) => pageErrors.push(`${b.url()}: ${e.message}`));
+    const stamp = Date.now().toString(36);
+    try {
+      await b.goto(`${baton.webUrl}/sign-up`);
+      await hydrated(b);
+      await b.getByLabel('Name').fill('Ada Lovelace');
+      await b.getByLabel('Email').fill(`ada-${stamp}@example.test`);
+      await b.getByLabel('Password').fill('correct horse battery');
+      await b.getByRole('button', { name: 'Create account' }).click();
+      await b.waitForURL(`${baton.webUrl}/teams/new`);
+      await b.getByLabel('Team name').fill(`Engines ${stamp}`);
+      await b.getByRole('button', { name: 'Create team' }).click();
+      await b.waitForURL(/\/teams\/[0-9a-f-]{36}\/tasks$/);
+      const teamId = b.url().match(/\/teams\/([0-9a-f-]{36})\/tasks/)![1]!;
+
+      // A new team has no key of its own and may not use the instance's: refused at submit.
+      await b.goto(`${baton.webUrl}/teams/${teamId}/tasks/new`);
+      await b.getByRole('heading', { name: 'New task' }).waitFor();
+      await hydrated(b);
+      await b.getByLabel('Prompt', { exact: true }).fill('Write a haiku about keys.');
+      await b.getByRole('button', { name: 'Submit task' }).click();
+      await b
+        .locator('form [role="alert"]')
+        .filter({ hasText: /has no provider key of its own and may not use the instance's/ })
+        .waitFor();
+      expect(b.url()).toMatch(/\/tasks\/new$/);
+
+      // The operator's settings: shown, read-only, with who can change them.
+      await b.goto(`${baton.webUrl}/teams/${teamId}/settings`);
+      await b.getByRole('heading', { name: 'Operator settings' }).waitFor();
+      await b.getByText('Only an operator of this Baton instance can change these').waitFor();
+      await b.getByText('None: tasks are refused until a key is added').waitFor();
+      expect(await b.getByRole('button', { name: 'Save operator settings' }).count()).toBe(0);
+      expect(await b.locator('input[name="shareWeight"]').count()).toBe(0);
+
+      // The Budget page: an admin sets team and member caps, never ceilings or instance caps.
+      await b.goto(`${baton.webUrl}/teams/${teamId}/budget`);
+      await b.getByRole('heading', { level: 1, name: `Engines ${stamp} budget` }).waitFor();
+      await hydrated(b);
+      const kinds = await b.getByLabel('Applies to').locator('option').allInnerTexts();
+      expect(kinds.map((k) => k.split(' ')[0])).toEqual(['Team', 'Member']);
+      await b.getByLabel('Applies to').selectOption('user');
+      await expect
+        .poll(() => b.getByLabel('Member', { exact: true }).locator('option').allInnerTexts())
+        .toEqual([`Ada Lovelace (ada-${stamp}@example.test)`]);
+      await b.getByLabel('Period').selectOption('weekly');
+      await b.getByLabel('Cap (USD)').fill('1.5');
+      await b.getByRole('button', { name: 'Set cap' }).click();
+      const row = b.locator('[data-cap="user:weekly"]');
+      await row.waitFor();
+      expect(await row.innerText()).toMatch(/Weekly cap for Ada Lovelace[\s\S]*\$0\.00 of \$1\.50/);
+      await shoot(b, 'member-cap');
+    } finally {
+      await ctx.close();
     }
   });
 

@@ -229,6 +229,31 @@ function Stat({ label, value }: { label: string; value: React.ReactNode }) {
   );
 }
 
+/** What a claude-code task asked for at submit (`options`): its ref, tools and turn limit. */
+function ClaudeCodeStats({ options }: { options: unknown }) {
+  const o = (options ?? {}) as { ref?: unknown; tools?: unknown; maxTurns?: unknown };
+  const tools = Array.isArray(o.tools) ? o.tools.filter((t) => typeof t === 'string') : null;
+  return (
+    <>
+      <Stat
+        label="Ref"
+        value={
+          <span className="font-mono text-xs">{typeof o.ref === 'string' ? o.ref : 'none'}</span>
+        }
+      />
+      <Stat label="Max turns" value={typeof o.maxTurns === 'number' ? o.maxTurns : '—'} />
+      <div className="col-span-2">
+        <Stat
+          label="Tools asked for"
+          value={
+            <span className="font-mono text-xs">{tools ? tools.join(', ') : "the team's"}</span>
+          }
+        />
+      </div>
+    </>
+  );
+}
+
 function ChildTree({ teamId, taskId }: { teamId: string; taskId: string }) {
   const trpc = useTRPC();
   const children = useQuery(trpc.task.children.queryOptions({ teamId, taskId }));
@@ -439,6 +464,7 @@ export function TaskDetail({ teamId, taskId }: { teamId: string; taskId: string 
                 }
               />
               <Stat label="Budget" value={base.budgetUsd ? formatUsd(base.budgetUsd) : '—'} />
+              {base.backend === 'claude-code' ? <ClaudeCodeStats options={base.options} /> : null}
             </dl>
           </Card>
           <Card>

@@ -10,6 +10,21 @@ export {
   MIN_PASSWORD_LENGTH,
 } from './auth';
 export {
+  assertTaskMayRun,
+  type CapView,
+  capSentence,
+  formatUsd,
+  listSpendCaps,
+  NO_PROVIDER_KEY_MESSAGE,
+  removeSpendCap,
+  type SetSpendCapInput,
+  type SpendCapActor,
+  type SpendCapKeyInput,
+  setSpendCap,
+  setSpendCapInput,
+  spendCapKeyInput,
+} from './budget';
+export {
   DEMO_EMAIL,
   DEMO_TEAM,
   type EnsureDemoAccountOptions,
@@ -56,6 +71,12 @@ export {
   submitTaskInput,
   type TaskSubmission,
 } from './submission';
+export {
+  type OperatorTeamSettings,
+  type OperatorTeamSettingsInput,
+  operatorTeamSettingsInput,
+  setOperatorTeamSettings,
+} from './team-settings';
 export {
   type AuthSession,
   type Context,

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { monthlyTeamCap, setMonthlyTeamCap } from '../budget';
 import { AppError, isUniqueViolation } from '../errors';
 import { ROLES, type Role, roleAtLeast } from '../roles';
+import { operatorTeamSettingsInput, setOperatorTeamSettings } from '../team-settings';
 import {
   createTRPCRouter,
   operatorOnly,
@@ -61,26 +62,6 @@ export const updateTeamInput = z.object({
     .max(1e9, 'At most $1,000,000,000.')
     .refine((v) => /^\d+(\.\d{1,4})?$/.test(String(v)), 'Use at most 4 decimals.')
     .nullable()
-    .optional(),
-});
-
-/** What an instance operator sets on a team (`team.setOperatorSettings`). */
-export const operatorTeamSettingsInput = z.object({
-  /** May the team's tasks use the instance's provider key when the team has none of its own? */
-  allowInstanceKey: z.boolean('Yes or no.').optional(),
-  /** The team's share of the workers and rate limits against other teams. */
-  shareWeight: z
-    .number('Enter a weight from 1 to 100.')
-    .int('Use a whole number.')
-    .min(1, 'At least 1.')
-    .max(100, 'At most 100.')
-    .optional(),
-  /** The highest concurrency quota the team's admins may set (a lower quota is brought down to it). */
-  maxConcurrentCeiling: z
-    .number('Enter a number of tasks.')
-    .int('Use a whole number.')
-    .min(1, 'At least 1.')
-    .max(1000, 'At most 1000.')
     .optional(),
 });
 
@@ -268,29 +249,9 @@ export const teamRouter = createTRPCRouter({
   setOperatorSettings: protectedProcedure
     .input(teamInput.extend(operatorTeamSettingsInput.shape))
     .use(operatorOnly("a team's key permission, share weight and concurrency ceiling"))
-    .mutation(async ({ ctx, input }) => {
-      const [team] = await ctx.db
-        .update(teams)
-        .set({
-          ...(input.allowInstanceKey !== undefined && { allowInstanceKey: input.allowInstanceKey }),
-          ...(input.shareWeight !== undefined && { shareWeight: input.shareWeight }),
-          ...(input.maxConcurrentCeiling !== undefined && {
-            maxConcurrentCeiling: input.maxConcurrentCeiling,
-            maxConcurrentTasks: sql`least(${teams.maxConcurrentTasks}, ${input.maxConcurrentCeiling})`,
-          }),
-          updatedAt: new Date(),
-        })
-        .where(eq(teams.id, input.teamId))
-        .returning({
-          id: teams.id,
-          slug: teams.slug,
-          allowInstanceKey: teams.allowInstanceKey,
-          shareWeight: teams.shareWeight,
-          maxConcurrentCeiling: teams.maxConcurrentCeiling,
-          maxConcurrentTasks: teams.maxConcurrentTasks,
-        });
-      if (!team) throw new AppError('NOT_FOUND', 'Team not found.', { field: 'teamId' });
-      return team;
+    .mutation(({ ctx, input }) => {
+      const { teamId, ...settings } = input;
+      return setOperatorTeamSettings(ctx.db, teamId, settings);
     }),
 
   members: teamProcedure('viewer').query(({ ctx }) =>

@@ -1,12 +1,17 @@
 /**
  * How the CLI reports a refusal. A field error from @baton/api (an AppError naming
  * `meta.field`, the same one tRPC sends the console) prints as `error: <field>: <message>`
- * — one line per invalid field — and exits with 2, like any other bad input the API refuses;
- * anything else prints as `baton: <message>` and exits with 1.
+ * — one line per invalid field — and exits with 2, like any other bad input the API refuses
+ * (a refusal without a field, e.g. a team with no provider key, as `error: <message>`); a
+ * reached spend cap (BUDGET_EXCEEDED) prints its sentence as `error: <sentence>` and exits
+ * with 3; anything else prints as `baton: <message>` and exits with 1.
  */
 
 /** Exit code for input the API refused. */
 export const EXIT_BAD_INPUT = 2;
+
+/** Exit code for a task refused because a spend cap that applies is reached (BUDGET_EXCEEDED). */
+export const EXIT_BUDGET_EXCEEDED = 3;
 
 interface AppErrorLike {
   name: 'AppError';
@@ -29,6 +34,9 @@ const REFUSALS = new Set(['BAD_REQUEST', 'NOT_FOUND', 'CONFLICT', 'FORBIDDEN']);
 
 /** The lines to print and the exit code for an error a command threw. */
 export function describeError(err: unknown): { lines: string[]; exitCode: number } {
+  // The cap, what was spent and when it resets: the API's sentence as it is.
+  if (isAppError(err) && err.code === 'BUDGET_EXCEEDED')
+    return { lines: [`error: ${err.message}`], exitCode: EXIT_BUDGET_EXCEEDED };
   if (isAppError(err) && REFUSALS.has(err.code)) {
     const issues = err.meta?.issues?.length
       ? err.meta.issues

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { budgetCommand } from './commands/budget';
 import { dbCommand } from './commands/db';
 import { demoPasswordCommand } from './commands/demo';
 import { operatorCommand } from './commands/operator';
@@ -21,6 +22,7 @@ export function createProgram(): Command {
   program.addCommand(workerCommand());
   program.addCommand(taskCommand());
   program.addCommand(repoCommand());
+  program.addCommand(budgetCommand());
   program.addCommand(demoPasswordCommand());
   program.addCommand(operatorCommand());
   return program;

@@ -178,7 +178,9 @@ export function taskCommand(): Command {
       `
 Input the API refuses prints as "error: <field>: <message>" (the console shows the same
 message beside the field; repository is --repo, maxTurns --max-turns, budgetUsd --budget,
-timeoutMs --timeout) and exits with 2.
+timeoutMs --timeout) and exits with 2. A team that has no provider key of its own and may not
+use the instance's is refused the same way (exit 2); a spend cap that applies and is reached
+prints "error: <the cap, what was spent, when it resets>" and exits with 3.
 
 Examples:
   baton task submit "Summarise the README" --backend claude-code --repo app --ref main
@@ -308,10 +310,31 @@ Examples:
 
   task
     .command('retry')
-    .description('Re-drive a failed, cancelled or timed-out task (including dead-lettered ones).')
+    .description(
+      'Re-drive a failed, cancelled, timed-out or budget-exceeded task (including dead-lettered ones); refused like a submission while its cap is reached.',
+    )
     .argument('<id>', 'task id')
     .action(async (id: string) => {
+      const { assertTaskMayRun } = await import('@baton/api');
       await withCtx(true, async (ctx) => {
+        const isUuid = /^[0-9a-f-]{36}$/i.test(id);
+        const { rows } = await ctx.client.pool.query<{
+          team_id: string;
+          created_by: string | null;
+          status: string;
+          allow_instance_key: boolean;
+        }>(
+          `select t.team_id, t.created_by, t.status, tm.allow_instance_key
+             from tasks t join teams tm on tm.id = t.team_id where $2 and t.id = $1::uuid`,
+          [isUuid ? id : '00000000-0000-0000-0000-000000000000', isUuid],
+        );
+        const row = rows[0];
+        if (row && !['queued', 'running', 'succeeded'].includes(row.status))
+          await assertTaskMayRun(
+            ctx.client.db,
+            { id: row.team_id, allowInstanceKey: row.allow_instance_key },
+            row.created_by,
+          );
         const r = await redriveTask(ctx.client.pool, ctx.boss!, id, { requestedBy: 'cli' });
         if (r.status === 'not-found') throw new Error(`no task ${id}`);
         if (r.status === 'requeued') console.log(`requeued ${id} (job ${r.jobId})`);

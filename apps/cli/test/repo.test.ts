@@ -25,7 +25,9 @@ beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
-  await c.query(`insert into teams (name, slug, allow_instance_key) values ('Demo', 'demo', true), ('Other', 'other', true)`);
+  await c.query(
+    `insert into teams (name, slug, allow_instance_key) values ('Demo', 'demo', true), ('Other', 'other', true)`,
+  );
   await c.end();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'baton-cli-repos-'));
   root = path.join(tmp, 'allowed');

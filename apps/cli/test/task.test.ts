@@ -12,7 +12,9 @@ beforeAll(async () => {
   db = await createTestDatabase(inject('pgAdminUrl'));
   const c = new pg.Client({ connectionString: db.url });
   await c.connect();
-  await c.query(`insert into teams (name, slug, allow_instance_key) values ('Demo', 'demo', true), ('Other', 'other', true)`);
+  await c.query(
+    `insert into teams (name, slug, allow_instance_key) values ('Demo', 'demo', true), ('Other', 'other', true)`,
+  );
   await c.end();
   env = cleanEnv({ DATABASE_URL: db.url });
 });

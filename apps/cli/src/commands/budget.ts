@@ -24,7 +24,7 @@ interface AppErrorLike {
 /** Re-labels an AppError's fields with this command's option names (so "error: --usd: …"). */
 export function withOptionNames(err: unknown, optionOf: Record<string, string>): unknown {
   const e = err as AppErrorLike;
-  if (!e || e.name !== 'AppError' || !e.meta) return err;
+  if (e?.name !== 'AppError' || !e.meta) return err;
   const rename = (f: string) => optionOf[f] ?? f;
   if (e.meta.field) e.meta.field = rename(e.meta.field);
   if (e.meta.issues) e.meta.issues = e.meta.issues.map((i) => ({ ...i, field: rename(i.field) }));

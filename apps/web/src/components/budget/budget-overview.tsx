@@ -22,7 +22,8 @@ export function BudgetOverviewCard({ className }: { className?: string }) {
     refetchInterval: 30_000,
   });
   const teams = overview.data?.teams.filter((t) => t.caps.length > 0) ?? [];
-  const alarming = teams.flatMap((t) => t.caps).filter((c) => capLevel(c) !== 'ok').length;
+  const levels = teams.flatMap((t) => t.caps).map(capLevel);
+  const alarming = levels.filter((l) => l !== 'ok').length;
   return (
     <Card className={className}>
       <CardHeader

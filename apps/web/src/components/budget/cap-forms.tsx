@@ -141,7 +141,12 @@ export function SetCapForm({ teamId, isOperator }: { teamId: string; isOperator:
             )}
           </FormField>
         ) : null}
-        <FormField id={`${id}-period`} label="Period" error={errors.period}>
+        <FormField
+          id={`${id}-period`}
+          label="Period"
+          error={errors.period}
+          hint="UTC days; weeks start on Monday."
+        >
           {(aria) => (
             <select
               {...aria}
@@ -151,7 +156,7 @@ export function SetCapForm({ teamId, isOperator }: { teamId: string; isOperator:
             >
               {SPEND_PERIODS.map((p) => (
                 <option key={p} value={p}>
-                  {PERIOD_LABEL[p].adjective} — {PERIOD_LABEL[p].window}
+                  {PERIOD_LABEL[p].adjective}
                 </option>
               ))}
             </select>

@@ -1,6 +1,11 @@
 'use client';
 
-import { SPEND_PERIODS, type SpendPeriod } from '@baton/db/schema';
+import type { SpendPeriod } from '@baton/db/schema';
+
+/** The schema's periods (a type-only import: the client bundle holds no server module); the type checks it names each. */
+const PERIOD_SET = { daily: true, weekly: true, monthly: true } satisfies Record<SpendPeriod, true>;
+const SPEND_PERIODS = Object.keys(PERIOD_SET) as SpendPeriod[];
+
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useId, useState } from 'react';
 import { useTRPC } from '@/trpc/react';

@@ -1,5 +1,6 @@
 /** The Live page's workers and circuit breakers, from the heartbeats workers write. */
-import { workerHeartbeats } from '@baton/db/schema';
+import { users, workerHeartbeats } from '@baton/db/schema';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fleetBreakers } from '../src/router/live';
 import type { AuthSession } from '../src/trpc';
@@ -12,6 +13,9 @@ let teamId: string;
 beforeAll(async () => {
   h = await setupHarness();
   viewer = await makeUser(h, 'Viewer');
+  // Worker ids are host details: an instance operator sees them (others a pseudonym, see
+  // live.test.ts), so the viewer here operates the instance.
+  await h.client.db.update(users).set({ isOperator: true }).where(eq(users.id, viewer.user.id));
   teamId = await makeTeam(h, 'fleet', [[viewer, 'viewer']]);
 });
 

@@ -194,14 +194,17 @@ async function start(opts: StartOptions) {
         });
         if (build.status !== 0) throw new Error('the console build failed (see above)');
       }
+      // The console's own server (apps/web/server.mjs: Next's request handler behind the
+      // client-address stamp and the API body limit), not `next start`.
       const web = spawnManaged({
         name: 'web',
         command: process.execPath,
-        args: [nextBin, 'start', '-p', String(webPort), '-H', '127.0.0.1'],
+        args: [path.join(webDir, 'server.mjs'), '-p', String(webPort), '-H', '127.0.0.1'],
         cwd: webDir,
         env: {
           ...childEnv,
-          BATON_PUBLIC_URL: `http://127.0.0.1:${webPort}`,
+          // Behind a TLS proxy the operator says where the console is reached (HSTS, cookies).
+          BATON_PUBLIC_URL: process.env.BATON_PUBLIC_URL || `http://127.0.0.1:${webPort}`,
           PORT: String(webPort),
         },
         useColor,

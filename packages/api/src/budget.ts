@@ -26,7 +26,14 @@ import {
   teams,
   users,
 } from '@baton/db/schema';
-import { type CapState, capsFor, listCaps } from '@baton/db/spend';
+import {
+  CAP_COLUMNS,
+  type CapRow,
+  type CapState,
+  capStateOf,
+  capsFor,
+  listCaps,
+} from '@baton/db/spend';
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from './errors';
@@ -478,24 +485,10 @@ export async function assertTaskMayRun(
   team: { id: string; allowInstanceKey: boolean },
   userId: string | null,
 ): Promise<void> {
-  const { rows } = await sqlClientOf(db).query<{
-    may_use_key: boolean;
-    cap_id: string | null;
-    scope: SpendScope;
-    team_id: string | null;
-    user_id: string | null;
-    period: SpendPeriod;
-    usd: string;
-    spent: string;
-    starts_at: Date;
-    resets_at: Date;
-    set_by_operator: boolean;
-    message: string;
-  }>(
+  const { rows } = await sqlClientOf(db).query<{ may_use_key: boolean } & Partial<CapRow>>(
     `select ($3::boolean or exists (select 1 from provider_credentials
                                      where team_id = $1 and provider = 'anthropic')) as may_use_key,
-            s.cap_id, s.scope, s.team_id, s.user_id, s.period, s.usd::text as usd,
-            s.spent::text as spent, s.starts_at, s.resets_at, s.set_by_operator, s.message
+            ${CAP_COLUMNS}
        from (select 1) one
        left join lateral (select * from baton_cap_state($1, $2) c where c.spent >= c.usd
                            order by c.resets_at desc, c.usd asc limit 1) s on true`,
@@ -504,19 +497,5 @@ export async function assertTaskMayRun(
   const row = rows[0];
   if (!row?.may_use_key)
     throw new AppError('FORBIDDEN', NO_PROVIDER_KEY_MESSAGE, { reason: 'no_provider_key' });
-  if (row.cap_id)
-    throw budgetExceededError({
-      capId: row.cap_id,
-      scope: row.scope,
-      teamId: row.team_id,
-      userId: row.user_id,
-      period: row.period,
-      usd: row.usd,
-      spent: row.spent,
-      startsAt: row.starts_at,
-      resetsAt: row.resets_at,
-      setByOperator: row.set_by_operator,
-      reached: true,
-      message: row.message,
-    });
+  if (row.cap_id) throw budgetExceededError(capStateOf(row as CapRow));
 }

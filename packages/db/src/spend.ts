@@ -26,7 +26,8 @@ export interface CapState {
 
 type Q = Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>;
 
-interface Row {
+/** A row of `CAP_COLUMNS` read from `baton_cap_state` (what `capStateOf` turns into a CapState). */
+export interface CapRow {
   cap_id: string;
   scope: SpendScope;
   team_id: string | null;
@@ -41,7 +42,7 @@ interface Row {
   message: string;
 }
 
-const toState = (r: Row): CapState => ({
+export const capStateOf = (r: CapRow): CapState => ({
   capId: r.cap_id,
   scope: r.scope,
   teamId: r.team_id,
@@ -56,17 +57,18 @@ const toState = (r: Row): CapState => ({
   message: r.message,
 });
 
-const COLS = `cap_id, scope, team_id, user_id, period, usd::text as usd, spent::text as spent,
+/** The columns of `baton_cap_state` a CapRow holds (unqualified: they name the function's). */
+export const CAP_COLUMNS = `cap_id, scope, team_id, user_id, period, usd::text as usd, spent::text as spent,
               starts_at, resets_at, set_by_operator, spent >= usd as reached, message`;
 
 /** Every cap that applies to a task of `teamId` submitted by `userId`, strictest first. */
 export async function capsFor(q: Q, teamId: string, userId: string | null): Promise<CapState[]> {
-  const { rows } = await q.query<Row>(
-    `select ${COLS} from baton_cap_state($1, $2)
+  const { rows } = await q.query<CapRow>(
+    `select ${CAP_COLUMNS} from baton_cap_state($1, $2)
       order by (spent >= usd) desc, resets_at desc, usd asc`,
     [teamId, userId ?? ''],
   );
-  return rows.map(toState);
+  return rows.map(capStateOf);
 }
 
 /** The first reached cap for a task of `teamId` by `userId`, if any. */
@@ -83,7 +85,7 @@ export async function reachedCap(
  * instance when `teamId` is undefined, each with what its own scope spent.
  */
 export async function listCaps(q: Q, teamId?: string): Promise<CapState[]> {
-  const { rows } = await q.query<Row>(
+  const { rows } = await q.query<CapRow>(
     `select s.cap_id, s.scope, s.team_id, s.user_id, s.period, s.usd::text as usd,
             s.spent::text as spent, s.starts_at, s.resets_at, s.set_by_operator,
             s.spent >= s.usd as reached, s.message
@@ -95,5 +97,5 @@ export async function listCaps(q: Q, teamId?: string): Promise<CapState[]> {
                s.set_by_operator desc`,
     [teamId ?? null],
   );
-  return rows.map(toState);
+  return rows.map(capStateOf);
 }

@@ -6,9 +6,8 @@ import { usePathname } from 'next/navigation';
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { useTRPC } from '@/trpc/react';
 import { cn } from '../ui/cn';
-import { BatonMark, HomeIcon, MenuIcon, TagIcon, XIcon } from '../ui/icons';
+import { BatonMark, HomeIcon, MenuIcon, ShieldIcon, TagIcon, XIcon } from '../ui/icons';
 import { Skeleton } from '../ui/skeleton';
-import { ShieldIcon } from '../workspace/shield-icon';
 import { SignOutButton } from './sign-out-button';
 import { ThemeToggle } from './theme-toggle';
 

@@ -214,7 +214,7 @@ describe('spend caps', () => {
             await h.client.pool.query(`select 1 from tasks where id = $1 and status = 'running'`, [
               slow.id,
             ])
-          ).rowCount,
+          ).rowCount === 1,
         30_000,
         'the slow task to run',
       );

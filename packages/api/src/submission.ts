@@ -39,6 +39,22 @@ const optionalText = (max: number, message: string) =>
 export const CWD_REMOVED_MESSAGE =
   'Free-form working directories are gone: every claude-code task runs in a workspace of its own. Name a team repository to work on a clone of it.';
 
+/** A task's maximum turns, budget and timeout: what a task may ask for and a team's defaults. */
+export const TASK_MAX_TURNS = z
+  .number()
+  .int('Use a whole number.')
+  .min(1, 'At least 1.')
+  .max(500, 'At most 500.');
+export const TASK_BUDGET_USD = z
+  .number()
+  .positive('Use a positive amount.')
+  .max(100_000, 'At most $100,000.');
+export const TASK_TIMEOUT_MS = z
+  .number()
+  .int('Use a whole number of milliseconds.')
+  .min(1_000, 'At least 1 second.')
+  .max(24 * 3_600_000, 'At most 24 hours.');
+
 export const submitTaskInput = z
   .object({
     title: z.string().trim().max(200, 'Keep the title to 200 characters.').optional(),
@@ -62,29 +78,15 @@ export const submitTaskInput = z
       .min(1, 'Keep at least one tool.')
       .max(CLAUDE_CODE_TOOLS.length * 2, 'Too many tools.')
       .optional(),
-    maxTurns: z
-      .number()
-      .int('Use a whole number.')
-      .min(1, 'At least 1.')
-      .max(500, 'At most 500.')
-      .optional(),
-    budgetUsd: z
-      .number()
-      .positive('Use a positive amount.')
-      .max(100_000, 'At most $100,000.')
-      .optional(),
+    maxTurns: TASK_MAX_TURNS.optional(),
+    budgetUsd: TASK_BUDGET_USD.optional(),
     priority: z
       .number()
       .int('Use a whole number.')
       .min(-100, 'At least -100.')
       .max(100, 'At most 100.')
       .default(0),
-    timeoutMs: z
-      .number()
-      .int()
-      .min(1_000, 'At least 1 second.')
-      .max(24 * 3_600_000, 'At most 24 hours.')
-      .optional(),
+    timeoutMs: TASK_TIMEOUT_MS.optional(),
   })
   .superRefine((v, ctx) => {
     if (v.fallbackModels.includes(v.model)) {

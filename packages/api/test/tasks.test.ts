@@ -1,12 +1,12 @@
 import { CHANNELS } from '@baton/db/jobs';
 import { createBoss, type PgBoss } from '@baton/db/queue';
 import { taskEvents, tasks, usageEvents } from '@baton/db/schema';
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCaller, createTRPCContext } from '../src/index';
 import { WATCH_POLL_MS } from '../src/router/task';
 import type { AuthSession } from '../src/trpc';
-import { type Harness, makeTeam, makeUser, rejection, setupHarness } from './harness';
+import { fieldErrorOf, type Harness, makeTeam, makeUser, rejection, setupHarness } from './harness';
 
 let h: Harness;
 let boss: PgBoss;
@@ -298,5 +298,81 @@ describe('task.watch', () => {
       })(),
     );
     expect(err).toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('task defaults', () => {
+  it('an admin sets the team’s task defaults; a task naming none gets them, one naming its own keeps it', async () => {
+    const admin = await makeUser(h, 'Ada Admin');
+    const teamId = await makeTeam(h, 'defaults', [
+      [admin, 'admin'],
+      [member, 'member'],
+    ]);
+    const asAdmin = await as(admin);
+    const asMember = await as(member);
+    const denied = await rejection(asMember.team.update({ teamId, defaultMaxTurns: 3 }));
+    expect(denied.code).toBe('FORBIDDEN');
+    const bad = await rejection(asAdmin.team.update({ teamId, defaultTimeoutMs: 10 }));
+    expect(fieldErrorOf(bad)).toMatchObject({
+      field: 'defaultTimeoutMs',
+      message: 'At least 1 second.',
+    });
+    const set = await asAdmin.team.update({
+      teamId,
+      defaultTaskBudgetUsd: 0.25,
+      defaultMaxTurns: 7,
+      defaultTimeoutMs: 90_000,
+    });
+    expect(set).toMatchObject({
+      defaultTaskBudgetUsd: '0.250000',
+      defaultMaxTurns: 7,
+      defaultTimeoutMs: 90_000,
+    });
+    const plain = await asMember.task.submit({
+      teamId,
+      prompt: 'defaults',
+      backend: 'api',
+      model: 'claude-haiku-4-5',
+    });
+    const own = await asMember.task.submit({
+      teamId,
+      prompt: 'its own',
+      backend: 'api',
+      model: 'claude-haiku-4-5',
+      budgetUsd: 2,
+      maxTurns: 2,
+      timeoutMs: 5_000,
+    });
+    const rows = await h.client.db
+      .select({
+        id: tasks.id,
+        budget: tasks.budgetUsd,
+        timeout: tasks.timeoutMs,
+        options: tasks.options,
+      })
+      .from(tasks)
+      .where(inArray(tasks.id, [plain.id, own.id]));
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    expect(byId.get(plain.id)).toMatchObject({ budget: '0.250000', timeout: 90_000 });
+    expect(byId.get(plain.id)!.options).toMatchObject({ maxTurns: 7 });
+    expect(byId.get(own.id)).toMatchObject({ budget: '2.000000', timeout: 5_000 });
+    expect(byId.get(own.id)!.options).toMatchObject({ maxTurns: 2 });
+    // Cleared, a task gets none again.
+    await asAdmin.team.update({
+      teamId,
+      defaultTaskBudgetUsd: null,
+      defaultMaxTurns: null,
+      defaultTimeoutMs: null,
+    });
+    const after = await asMember.task.submit({
+      teamId,
+      prompt: 'none',
+      backend: 'api',
+      model: 'claude-haiku-4-5',
+    });
+    const [row] = await h.client.db.select().from(tasks).where(eq(tasks.id, after.id));
+    expect(row).toMatchObject({ budgetUsd: null, timeoutMs: null });
+    expect((row!.options as Record<string, unknown>).maxTurns).toBeUndefined();
+    await h.client.db.delete(tasks).where(inArray(tasks.id, [plain.id, own.id, after.id]));
   });
 });

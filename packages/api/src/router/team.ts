@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { monthlyTeamCap, setMonthlyTeamCap } from '../budget';
 import { AppError, isUniqueViolation } from '../errors';
 import { ROLES, type Role, roleAtLeast } from '../roles';
+import { TASK_BUDGET_USD, TASK_MAX_TURNS, TASK_TIMEOUT_MS } from '../submission';
 import { operatorTeamSettingsInput, setOperatorTeamSettings } from '../team-settings';
 import {
   createTRPCRouter,
@@ -63,6 +64,15 @@ export const updateTeamInput = z.object({
     .refine((v) => /^\d+(\.\d{1,4})?$/.test(String(v)), 'Use at most 4 decimals.')
     .nullable()
     .optional(),
+  /** What a task of the team that names none gets (null: none, the backend's, the worker's). */
+  defaultTaskBudgetUsd: TASK_BUDGET_USD.refine(
+    (v) => /^\d+(\.\d{1,6})?$/.test(String(v)),
+    'Use at most 6 decimals.',
+  )
+    .nullable()
+    .optional(),
+  defaultMaxTurns: TASK_MAX_TURNS.nullable().optional(),
+  defaultTimeoutMs: TASK_TIMEOUT_MS.nullable().optional(),
 });
 
 /** A team row as the procedures return it: the monthly budget is the team's monthly cap. */
@@ -204,7 +214,9 @@ export const teamRouter = createTRPCRouter({
   /**
    * Renames a team or changes its limits (admin or owner): `maxConcurrentTasks` up to the
    * operator's ceiling (`maxConcurrentCeiling`), `monthlyBudgetUsd` the monthly team cap (null
-   * removes it; above the operator's monthly ceiling: a field error). One transaction.
+   * removes it; above the operator's monthly ceiling: a field error), and the defaults a task
+   * that names none gets (`defaultTaskBudgetUsd`, `defaultMaxTurns`, `defaultTimeoutMs`; null
+   * clears one), which the task insert applies. One transaction.
    */
   update: teamProcedure('admin')
     .input(updateTeamInput)
@@ -228,6 +240,14 @@ export const teamRouter = createTRPCRouter({
             ...(input.name !== undefined && { name: input.name }),
             ...(input.maxConcurrentTasks !== undefined && {
               maxConcurrentTasks: input.maxConcurrentTasks,
+            }),
+            ...(input.defaultTaskBudgetUsd !== undefined && {
+              defaultTaskBudgetUsd:
+                input.defaultTaskBudgetUsd === null ? null : input.defaultTaskBudgetUsd.toFixed(6),
+            }),
+            ...(input.defaultMaxTurns !== undefined && { defaultMaxTurns: input.defaultMaxTurns }),
+            ...(input.defaultTimeoutMs !== undefined && {
+              defaultTimeoutMs: input.defaultTimeoutMs,
             }),
             updatedAt: new Date(),
           })

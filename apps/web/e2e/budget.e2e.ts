@@ -313,6 +313,60 @@ describe('spend caps and keys in the console', () => {
     }
   });
 
+  it('sets the team’s task defaults in Settings; a task naming none runs with them', async () => {
+    const teamId = state.teamId!;
+    await a.goto(`${baton.webUrl}/teams/${teamId}/settings`);
+    await a.getByRole('heading', { name: 'Limits and task defaults' }).waitFor();
+    await hydrated(a, 'input[name="defaultMaxTurns"]');
+    const timeout = a.getByLabel('Timeout (min)');
+    await timeout.fill('0.001');
+    await a.getByRole('button', { name: 'Save limits' }).click();
+    await expect
+      .poll(async () => {
+        const described = await timeout.getAttribute('aria-describedby');
+        return described ? a.locator(`[id="${described}"]`).innerText() : '';
+      })
+      .toBe('At least 1 second.');
+    await a.getByLabel('Budget per task (USD)').fill('0.5');
+    await a.getByLabel('Max turns').fill('3');
+    await timeout.fill('2');
+    await a.getByRole('button', { name: 'Save limits' }).click();
+    await a.getByText('Saved.', { exact: true }).first().waitFor();
+    await a.reload();
+    await hydrated(a, 'input[name="defaultMaxTurns"]');
+    expect(await a.getByLabel('Budget per task (USD)').inputValue()).toBe('0.5');
+    expect(await a.getByLabel('Max turns').inputValue()).toBe('3');
+    expect(await a.getByLabel('Timeout (min)').inputValue()).toBe('2');
+    await shoot(a, 'task-defaults');
+
+    // The form says what a blank field gets; the task shows what it ran with.
+    await a.goto(`${baton.webUrl}/teams/${teamId}/tasks/new`);
+    await hydrated(a);
+    await expect
+      .poll(() => a.getByLabel('Budget (USD)').getAttribute('placeholder'))
+      .toBe('team default: 0.5');
+    expect(await a.getByLabel('Max turns').getAttribute('placeholder')).toBe('team default: 3');
+    const id = await submitTask(teamId, 'With the team defaults');
+    expect(id).not.toBeNull();
+    const stat = (label: string) =>
+      a.locator('dt', { hasText: new RegExp(`^${label}$`) }).locator('..');
+    await expect.poll(() => stat('Budget').innerText()).toMatch(/Budget\s*\$0\.50/);
+    expect(await stat('Timeout').innerText()).toMatch(/Timeout\s*2 min/);
+    await finishedCost();
+
+    // Cleared, a task gets none again.
+    await a.goto(`${baton.webUrl}/teams/${teamId}/settings`);
+    await hydrated(a, 'input[name="defaultMaxTurns"]');
+    await a.getByLabel('Budget per task (USD)').fill('');
+    await a.getByLabel('Max turns').fill('');
+    await a.getByLabel('Timeout (min)').fill('');
+    await a.getByRole('button', { name: 'Save limits' }).click();
+    await a.getByText('Saved.', { exact: true }).first().waitFor();
+    await a.goto(`${baton.webUrl}/teams/${teamId}/tasks/new`);
+    await hydrated(a);
+    await expect.poll(() => a.getByLabel('Budget (USD)').getAttribute('placeholder')).toBeNull();
+  });
+
   it("a new team's admin: no key and no instance key refuses a task; operator settings read-only; a member cap", async () => {
     const ctx = await browser.newContext({ viewport: { width: 1360, height: 900 } });
     ctx.setDefaultTimeout(90_000);

@@ -29,35 +29,93 @@ function Saved({ show, children }: { show: boolean; children: ReactNode }) {
   ) : null;
 }
 
-function QuotaForm({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
+/** A number field of the limits form: blank clears it (null), the hint says what blank means. */
+function LimitField({
+  id,
+  name,
+  label,
+  hint,
+  error,
+  canEdit,
+  value,
+  ...input
+}: {
+  id: string;
+  name: string;
+  label: string;
+  hint?: string;
+  error?: string;
+  canEdit: boolean;
+  value: number | string | null | undefined;
+  min?: number;
+  max?: number;
+  step?: string;
+}) {
+  return (
+    <FormField id={`${id}-${name}`} label={label} error={error} hint={hint}>
+      {(aria) => (
+        <input
+          {...aria}
+          {...input}
+          name={name}
+          type="number"
+          disabled={!canEdit}
+          defaultValue={value ?? ''}
+          className={inputClass(error)}
+        />
+      )}
+    </FormField>
+  );
+}
+
+function LimitsForm({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const id = useId();
   const team = useQuery(trpc.team.get.queryOptions({ teamId }));
   const update = useMutation(
     trpc.team.update.mutationOptions({
-      onSuccess: () => qc.invalidateQueries({ queryKey: trpc.team.pathKey() }),
+      onSuccess: () =>
+        Promise.all([
+          qc.invalidateQueries({ queryKey: trpc.team.pathKey() }),
+          // The monthly budget is the team's monthly cap: the Budget page and overview show it.
+          qc.invalidateQueries({ queryKey: trpc.budget.pathKey() }),
+        ]),
     }),
   );
   const errors = fieldErrorsOf(update.error);
   if (team.isPending) return <Skeleton className="m-5 h-24" />;
   if (team.isError) return <ErrorState error={team.error} onRetry={() => void team.refetch()} />;
+  const t = team.data;
+  const FIELDS = [
+    'maxConcurrentTasks',
+    'monthlyBudgetUsd',
+    'defaultTaskBudgetUsd',
+    'defaultMaxTurns',
+    'defaultTimeoutMs',
+  ] as const;
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const d = new FormData(e.currentTarget);
-    const budget = numberField(d.get('monthlyBudgetUsd'));
+    const orNull = (v: number | undefined) => (v === undefined ? null : v);
+    const minutes = numberField(d.get('defaultTimeoutMin'));
     update.mutate({
       teamId,
       maxConcurrentTasks: numberField(d.get('maxConcurrentTasks')),
-      monthlyBudgetUsd: budget === undefined ? null : budget,
+      monthlyBudgetUsd: orNull(numberField(d.get('monthlyBudgetUsd'))),
+      defaultTaskBudgetUsd: orNull(numberField(d.get('defaultTaskBudgetUsd'))),
+      defaultMaxTurns: orNull(numberField(d.get('defaultMaxTurns'))),
+      defaultTimeoutMs: minutes === undefined ? null : Math.round(minutes * 60_000),
     });
   }
   return (
     <FormSection
+      // Saved values become the form's defaults again.
+      key={FIELDS.map((f) => String(t[f])).join(':')}
       onSubmit={onSubmit}
       className="p-5"
       alerts={
-        update.error && !errors.maxConcurrentTasks && !errors.monthlyBudgetUsd ? (
+        update.error && !FIELDS.some((f) => errors[f]) ? (
           <FormAlert>{errorMessage(update.error)}</FormAlert>
         ) : null
       }
@@ -75,47 +133,83 @@ function QuotaForm({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
       }
     >
       <div className="grid gap-4 sm:grid-cols-2">
-        <FormField
-          id={`${id}-maxConcurrentTasks`}
+        <LimitField
+          id={id}
+          name="maxConcurrentTasks"
           label="Max concurrent tasks"
+          hint={`At most ${t.maxConcurrentCeiling}, the ceiling an instance operator set.`}
           error={errors.maxConcurrentTasks}
-        >
-          {(aria) => (
-            <input
-              {...aria}
-              name="maxConcurrentTasks"
-              type="number"
-              min={1}
-              disabled={!canEdit}
-              defaultValue={team.data.maxConcurrentTasks}
-              className={inputClass(errors.maxConcurrentTasks)}
-            />
-          )}
-        </FormField>
-        <FormField
-          id={`${id}-monthlyBudgetUsd`}
+          canEdit={canEdit}
+          value={t.maxConcurrentTasks}
+          min={1}
+          max={t.maxConcurrentCeiling}
+        />
+        <LimitField
+          id={id}
+          name="monthlyBudgetUsd"
           label="Monthly budget (USD, empty = none)"
+          hint="The team's monthly spend cap: at it, tasks are refused and running ones stop."
           error={errors.monthlyBudgetUsd}
-        >
-          {(aria) => (
-            <input
-              {...aria}
-              name="monthlyBudgetUsd"
-              type="number"
-              min={0}
-              step="0.01"
-              disabled={!canEdit}
-              defaultValue={team.data.monthlyBudgetUsd ?? ''}
-              className={inputClass(errors.monthlyBudgetUsd)}
-            />
-          )}
-        </FormField>
+          canEdit={canEdit}
+          value={t.monthlyBudgetUsd}
+          min={0}
+          step="0.01"
+        />
       </div>
+      <fieldset className="grid gap-4 sm:grid-cols-3">
+        <legend className="mb-2 text-sm font-medium text-zinc-700 dark:text-zinc-300">
+          Task defaults{' '}
+          <span className="font-normal text-zinc-500 dark:text-zinc-400">
+            — for a task that names none of its own
+          </span>
+        </legend>
+        <LimitField
+          id={id}
+          name="defaultTaskBudgetUsd"
+          label="Budget per task (USD)"
+          hint="Empty: no budget."
+          error={errors.defaultTaskBudgetUsd}
+          canEdit={canEdit}
+          value={t.defaultTaskBudgetUsd === null ? null : Number(t.defaultTaskBudgetUsd)}
+          min={0}
+          step="any"
+        />
+        <LimitField
+          id={id}
+          name="defaultMaxTurns"
+          label="Max turns"
+          hint="Empty: the backend's default."
+          error={errors.defaultMaxTurns}
+          canEdit={canEdit}
+          value={t.defaultMaxTurns}
+          min={1}
+          max={500}
+        />
+        <LimitField
+          id={id}
+          name="defaultTimeoutMin"
+          label="Timeout (min)"
+          hint="Empty: the worker's default (30 min)."
+          error={errors.defaultTimeoutMs}
+          canEdit={canEdit}
+          value={t.defaultTimeoutMs === null ? null : t.defaultTimeoutMs / 60_000}
+          min={0}
+          step="any"
+        />
+      </fieldset>
     </FormSection>
   );
 }
 
-function Credentials({ teamId, canEdit }: { teamId: string; canEdit: boolean }) {
+function Credentials({
+  teamId,
+  canEdit,
+  allowInstanceKey,
+}: {
+  teamId: string;
+  canEdit: boolean;
+  allowInstanceKey: boolean;
+}) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const id = useId();
@@ -142,8 +236,9 @@ function Credentials({ teamId, canEdit }: { teamId: string; canEdit: boolean }) 
         query={list}
         empty={{
           title: 'No credentials',
-          description:
-            "Without one, workers use the server's ANTHROPIC_API_KEY (or the simulator).",
+          description: allowInstanceKey
+            ? "Without one, this team's tasks use the instance's provider key (an operator allows it)."
+            : "Without one, this team's tasks cannot run: an operator has not allowed it the instance's key. Add a key below.",
         }}
       >
         {(c) => (
@@ -498,16 +593,20 @@ export function TeamSettings({ teamId }: { teamId: string }) {
     <div className="space-y-4">
       <PageHeader title={`${team.data.name} settings`} description={`You are ${team.data.role}.`} />
       <CardSection
-        title="Quotas and budget"
-        description="Tasks above the limit wait in the queue; the budget drives alerts."
+        title="Limits and task defaults"
+        description="Tasks above the concurrency limit wait in the queue; the Budget page has every spend cap."
       >
-        <QuotaForm teamId={teamId} canEdit={admin} />
+        <LimitsForm teamId={teamId} canEdit={admin} />
       </CardSection>
       <CardSection
         title="Provider credentials"
         description="Encrypted with BATON_SECRET (AES-256-GCM); only a fingerprint is ever shown."
       >
-        <Credentials teamId={teamId} canEdit={admin} />
+        <Credentials
+          teamId={teamId}
+          canEdit={admin}
+          allowInstanceKey={team.data.allowInstanceKey}
+        />
       </CardSection>
       <CardSection
         title="Alert rules"

@@ -216,6 +216,11 @@ export function narrowedTools(d: FormData): string[] | undefined {
     : ticked;
 }
 
+/** A field's placeholder when the team has a default for it (the task insert applies it). */
+function teamDefault(v: number | null | undefined): string | undefined {
+  return v == null ? undefined : `team default: ${v}`;
+}
+
 export function SubmitTaskForm({ teamId }: { teamId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
@@ -402,6 +407,7 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
                   min={1}
                   max={500}
                   inputMode="numeric"
+                  placeholder={teamDefault(team.data?.defaultMaxTurns)}
                   className={inputClass(errors.maxTurns)}
                 />
               )}
@@ -415,6 +421,11 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
                   min={0}
                   step="0.01"
                   inputMode="decimal"
+                  placeholder={teamDefault(
+                    team.data?.defaultTaskBudgetUsd == null
+                      ? null
+                      : Number(team.data.defaultTaskBudgetUsd),
+                  )}
                   className={inputClass(errors.budgetUsd)}
                 />
               )}
@@ -445,6 +456,11 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
                   type="number"
                   min={1}
                   step="1"
+                  placeholder={teamDefault(
+                    team.data?.defaultTimeoutMs == null
+                      ? null
+                      : team.data.defaultTimeoutMs / 60_000,
+                  )}
                   className={inputClass(errors.timeoutMs)}
                 />
               )}

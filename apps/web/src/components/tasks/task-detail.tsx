@@ -229,6 +229,13 @@ function Stat({ label, value }: { label: string; value: React.ReactNode }) {
   );
 }
 
+/** A task's timeout as the submit form takes it: minutes, or seconds under one. */
+function formatTimeout(ms: number): string {
+  return ms < 60_000
+    ? `${Math.round(ms / 1000)} s`
+    : `${Math.round((ms / 60_000) * 100) / 100} min`;
+}
+
 /** What a claude-code task asked for at submit (`options`): its ref, tools and turn limit. */
 function ClaudeCodeStats({ options }: { options: unknown }) {
   const o = (options ?? {}) as { ref?: unknown; tools?: unknown; maxTurns?: unknown };
@@ -464,6 +471,10 @@ export function TaskDetail({ teamId, taskId }: { teamId: string; taskId: string 
                 }
               />
               <Stat label="Budget" value={base.budgetUsd ? formatUsd(base.budgetUsd) : '—'} />
+              <Stat
+                label="Timeout"
+                value={base.timeoutMs ? formatTimeout(base.timeoutMs) : "the worker's (30 min)"}
+              />
               {base.backend === 'claude-code' ? <ClaudeCodeStats options={base.options} /> : null}
             </dl>
           </Card>

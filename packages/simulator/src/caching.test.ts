@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PromptCache } from './caching.js';
 import { parseMessagesRequest } from './messages.js';
-import { analyzePrompt } from './tokens.js';
+import { ASSISTANT_TURN_OVERHEAD, analyzePrompt } from './tokens.js';
 
 const LONG = 'The quick brown fox jumps over the lazy dog near the river bank. '.repeat(200); // ~2,800 tokens
 
@@ -110,7 +110,29 @@ describe('PromptCache', () => {
       messages: [{ role: 'user', content: LONG }],
     };
     const u = cache.apply('k|m', prompt(body), MIN, 0);
-    expect(u.write5m).toBe(prompt(body).total);
+    // Everything but the assistant-turn opening that follows the last block.
+    expect(u.write5m).toBe(prompt(body).total - ASSISTANT_TURN_OVERHEAD);
     expect(cache.apply('k|m', prompt(body), MIN, 0).read).toBe(u.write5m);
+  });
+
+  it('a breakpoint on the last block leaves the assistant-turn overhead uncached', () => {
+    expect(ASSISTANT_TURN_OVERHEAD).toBe(3);
+    const cache = new PromptCache();
+    const body = {
+      system: [{ type: 'text', text: LONG }],
+      messages: [
+        {
+          role: 'user',
+          content: [{ type: 'text', text: 'Summarise.', cache_control: { type: 'ephemeral' } }],
+        },
+      ],
+    };
+    const p = prompt(body);
+    // The last prefix point (the marked block) stops short of the total by exactly the overhead.
+    expect(p.points[p.points.length - 1]?.tokens).toBe(p.total - 3);
+    const first = cache.apply('k|m', p, MIN, 0);
+    expect(first).toEqual({ read: 0, write5m: p.total - 3, write1h: 0 });
+    const second = cache.apply('k|m', p, MIN, 1000);
+    expect(second).toEqual({ read: p.total - 3, write5m: 0, write1h: 0 });
   });
 });

@@ -120,6 +120,14 @@ export function truncateToTokens(s: string, maxTokens: number): string {
 // Fixed costs of the prompt format (role markers, tool-use preamble) — close to what the real
 // count_tokens reports for small requests.
 export const REQUEST_OVERHEAD = 4;
+/**
+ * The part of `REQUEST_OVERHEAD` that follows the last block: the opening of the assistant turn
+ * the model is asked to write. It comes after every `cache_control` breakpoint, so it can never be
+ * read from or written to the cache — a request with a breakpoint on its last block still reports
+ * `input_tokens` ≥ this (the real API, too, always bills a few uncached tokens there). The rest of
+ * the overhead (`REQUEST_OVERHEAD - ASSISTANT_TURN_OVERHEAD`) opens the prompt and is cacheable.
+ */
+export const ASSISTANT_TURN_OVERHEAD = 3;
 export const MESSAGE_OVERHEAD = 3;
 export const SYSTEM_OVERHEAD = 3;
 export const TOOLS_PREAMBLE = 346;
@@ -235,7 +243,7 @@ function ttlOf(cc: unknown): { ttl: '5m' | '1h' } | undefined {
  * every block boundary (used by prompt caching).
  */
 export function analyzePrompt(req: MessagesRequest, withPoints: boolean): PromptAnalysis {
-  let total = REQUEST_OVERHEAD;
+  let total = REQUEST_OVERHEAD - ASSISTANT_TURN_OVERHEAD;
   const points: PrefixPoint[] = [];
   const blocks: unknown[] = [];
   const push = (block: unknown, cc: unknown) => {
@@ -277,6 +285,8 @@ export function analyzePrompt(req: MessagesRequest, withPoints: boolean): Prompt
     const last = points[points.length - 1] as PrefixPoint;
     last.breakpoint = ttlOf(req.cacheControl);
   }
+  // After the last prefix point: never cached (see ASSISTANT_TURN_OVERHEAD).
+  total += ASSISTANT_TURN_OVERHEAD;
   return { total, points, blocks };
 }
 

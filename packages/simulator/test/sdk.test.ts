@@ -322,6 +322,56 @@ describe('@anthropic-ai/sdk against the simulator', () => {
     expect(onSonnet.usage.cache_creation_input_tokens).toBeGreaterThan(2048);
   });
 
+  it('a breakpoint on the last block still reports uncached input_tokens (write, then read)', async () => {
+    const params = {
+      model: 'claude-opus-4-5',
+      max_tokens: 40,
+      system: LONG_SYSTEM,
+      messages: [
+        {
+          role: 'user' as const,
+          content: [
+            {
+              type: 'text' as const,
+              text: 'Which queue discipline fits bursty traffic? [last-block breakpoint]',
+              cache_control: { type: 'ephemeral' as const },
+            },
+          ],
+        },
+      ],
+    };
+    const { input_tokens: total } = await c.messages.countTokens({
+      model: params.model,
+      system: params.system,
+      messages: params.messages,
+    });
+    expect(total).toBeGreaterThan(4096); // above Opus 4.5's minimum cacheable length
+    const sum = (u: Anthropic.Usage) =>
+      u.input_tokens + (u.cache_creation_input_tokens ?? 0) + (u.cache_read_input_tokens ?? 0);
+
+    const first = await c.messages.create(params);
+    // Only the assistant-turn opening after the breakpoint is uncached: 3 tokens, never 0.
+    expect(first.usage.input_tokens).toBe(3);
+    expect(first.usage.cache_creation_input_tokens).toBe(total - 3);
+    expect(first.usage.cache_creation?.ephemeral_5m_input_tokens).toBe(total - 3);
+    expect(first.usage.cache_read_input_tokens).toBe(0);
+    expect(sum(first.usage)).toBe(total);
+
+    // The same prompt again, streamed: read from the cache; the usage in message_start and
+    // message_delta says the same.
+    const stream = c.messages.stream(params);
+    let started: Anthropic.Usage | undefined;
+    stream.on('streamEvent', (e) => {
+      if (e.type === 'message_start') started = e.message.usage;
+    });
+    const second = await stream.finalMessage();
+    expect(started?.input_tokens).toBe(3);
+    expect(second.usage.input_tokens).toBe(3);
+    expect(second.usage.cache_read_input_tokens).toBe(total - 3);
+    expect(second.usage.cache_creation_input_tokens).toBe(0);
+    expect(sum(second.usage)).toBe(total);
+  });
+
   it('generated replies are reproducible for a seed', async () => {
     const texts: string[] = [];
     for (const seed of [5, 5, 6]) {

@@ -1,8 +1,11 @@
 import { CHANNELS } from '@baton/db/jobs';
 import pg from 'pg';
 
-/** budget: the task's own budget or a spend cap was reached (status budget_exceeded). */
-export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'budget';
+/**
+ * budget: the task's own budget or a spend cap was reached (status budget_exceeded); stale: the
+ * attempt is no longer the task's latest (it was started again elsewhere), so it stops writing.
+ */
+export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'budget' | 'stale';
 
 /** Whose task it is (a spend cap stops the tasks of its scope). */
 export interface TaskOwner {

@@ -31,6 +31,11 @@ export class EventWriter {
       flushMs?: number;
       maxBatch?: number;
       onError?: (err: Error) => void;
+      /**
+       * Events of an attempt that is no longer its task's latest were refused (fencing): the
+       * task was started again elsewhere, and this attempt's run should stop.
+       */
+      onStale?: (taskId: string, attempt: number) => void;
     } = {},
   ) {}
 
@@ -108,17 +113,29 @@ export class EventWriter {
     const tasks = [...new Set(batch.map((e) => e.taskId))];
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.pool.query({
+        // Fenced: only the events of each task's latest attempt are written; the statement
+        // names the attempts it refused.
+        const { rows: out } = await this.pool.query<{
+          stale: { taskId: string; attempt: number }[] | null;
+        }>({
           name: 'baton_events_append',
-          text: `with ins as (
-                   insert into task_events (task_id, seq, attempt, type, data, created_at)
-                   select e."taskId", e.seq, e.attempt, e.type, e.data, e.at
+          text: `with batch as (
+                   select e."taskId", e.seq, e.attempt, e.type, e.data, e.at,
+                          t.attempts = e.attempt as fresh
                      from jsonb_to_recordset($1::jsonb)
                        as e("taskId" uuid, seq int, attempt int, type text, data jsonb, at timestamptz)
-                   on conflict (task_id, seq) do nothing)
-                 select pg_notify($2, t) from unnest($3::text[]) as t`,
+                     left join tasks t on t.id = e."taskId"),
+                 ins as (
+                   insert into task_events (task_id, seq, attempt, type, data, created_at)
+                   select b."taskId", b.seq, b.attempt, b.type, b.data, b.at from batch b where b.fresh
+                   on conflict (task_id, seq) do nothing),
+                 woke as (select pg_notify($2, t) from unnest($3::text[]) as t)
+                 select (select count(*) from woke) as woke,
+                        (select jsonb_agg(distinct jsonb_build_object('taskId', b."taskId", 'attempt', b.attempt))
+                           from batch b where not coalesce(b.fresh, false)) as stale`,
           values: [rows, CHANNELS.taskEvents, tasks],
         });
+        for (const s of out[0]?.stale ?? []) this.options.onStale?.(s.taskId, s.attempt);
         return;
       } catch (err) {
         this.failures++;

@@ -5,6 +5,7 @@ import { teams } from '@baton/db/schema';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { terminalTask, waitUntil } from '../test/wait';
+import { settleTask, startTask } from './lifecycle';
 import { createLogger } from './logger';
 import type { RunContext, TaskRunner } from './runner';
 import { type RunningWorker, startWorker } from './worker';
@@ -13,6 +14,9 @@ import { type RunningWorker, startWorker } from './worker';
 // attempt does. (The production runner, through @baton/core, is tested
 // end to end against the simulator elsewhere.)
 const attemptsSeen = new Map<string, number>();
+const stallStarted = new Map<string, () => void>();
+const stallResume = new Map<string, () => void>();
+const stallAborted = new Map<string, unknown>();
 const scripted: TaskRunner = {
   async run(ctx: RunContext) {
     const n = (attemptsSeen.get(ctx.task.id) ?? 0) + 1;
@@ -52,6 +56,20 @@ const scripted: TaskRunner = {
           code: 'AuthenticationFailure',
           retryable: false,
         });
+      case 'stall': {
+        // A worker paused past its heartbeat: the test starts the task again elsewhere, then
+        // lets this attempt go on; its next event is refused and the run must stop.
+        stallStarted.get(ctx.task.id)?.();
+        await new Promise<void>((r) => stallResume.set(ctx.task.id, r));
+        usage(`${ctx.task.id}-stalled`);
+        ctx.emit({ type: 'text', data: { text: 'after the stall' } });
+        const reason = await new Promise<unknown>((resolve) => {
+          if (ctx.signal.aborted) resolve(ctx.signal.reason);
+          ctx.signal.addEventListener('abort', () => resolve(ctx.signal.reason), { once: true });
+        });
+        stallAborted.set(ctx.task.id, reason);
+        throw reason;
+      }
       case 'hang':
         await new Promise((_, reject) => {
           ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason), { once: true });
@@ -193,6 +211,46 @@ describe('executor', () => {
     const done = await terminal(task.id);
     expect(done.status).toBe('timed_out');
     expect(done.error?.type).toBe('SessionTimeout');
+  });
+
+  it('stops a stalled attempt whose task started again elsewhere; it overwrites nothing (fencing)', async () => {
+    const { id } = await submitTask(client.db, boss, {
+      teamId,
+      prompt: 'stall',
+      model: 'claude-sonnet-4-5',
+    });
+    const started = new Promise<void>((r) => stallStarted.set(id, r));
+    await started;
+    // The re-drive: attempt 2 starts (as another worker's start statement would).
+    const again = await startTask(client.pool, id, 'elsewhere', 1);
+    expect(again.outcome === 'started' && again.attempt).toBe(2);
+    stallResume.get(id)!();
+    const reason = await waitFor(async () => stallAborted.get(id), 10_000);
+    expect(reason).toMatchObject({ reason: 'stale' });
+    // Attempt 2 still holds the task: nothing of attempt 1 after the re-drive was written.
+    await new Promise((r) => setTimeout(r, 300));
+    const { rows } = await client.pool.query(
+      'select status, attempts, status_reason from tasks where id = $1',
+      [id],
+    );
+    expect(rows[0]).toMatchObject({ status: 'running', attempts: 2 });
+    const { rows: events } = await client.pool.query(
+      'select attempt, type from task_events where task_id = $1 order by seq',
+      [id],
+    );
+    expect(events.map((e) => `${e.type}@${e.attempt}`)).toEqual([
+      'attempt_started@1',
+      'attempt_started@2',
+    ]);
+    // The usage the provider billed to the stalled attempt is kept, once.
+    const { rows: usage } = await client.pool.query(
+      'select count(*)::int as n from usage_events where task_id = $1',
+      [id],
+    );
+    expect(usage[0].n).toBe(1);
+    expect(await settleTask(client.pool, id, 'succeeded', { attempt: 2, result: 'by 2' })).toBe(
+      true,
+    );
   });
 
   it('exposes Prometheus metrics for what it ran', async () => {

@@ -41,6 +41,11 @@ export interface Executor {
   wakeOne(): void;
   /** Wakes every fetch loop (notifications may have been missed). */
   wakeAll(): void;
+  /**
+   * The database refused a write of this attempt: the task was started again elsewhere (this
+   * worker stalled past its heartbeat). Stops the attempt's run if it is still going here.
+   */
+  stale(taskId: string, attempt: number): void;
 }
 
 export function createExecutor(o: ExecutorOptions): Executor {
@@ -48,6 +53,8 @@ export function createExecutor(o: ExecutorOptions): Executor {
   let active = 0;
   let stopping = false;
   let idle: (() => void) | undefined;
+  /** The attempt each running task is on here, and its run's controller. */
+  const runs = new Map<string, { attempt: number; controller: AbortController }>();
 
   /** Retries a statement while the database restarts (it is idempotent). */
   async function persistently<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -104,6 +111,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
     // this task; the start statement itself refused it if one was reached before.
     const controller = new AbortController();
     o.cancels.register(taskId, controller, { teamId: task.team_id, userId: task.created_by });
+    runs.set(taskId, { attempt, controller });
     const tlog = log.child({ taskId, teamId: task.team_id, jobId: job.id });
     const started = performance.now();
     // The start statement wrote `attempt_started` at lastSeq.
@@ -142,11 +150,12 @@ export function createExecutor(o: ExecutorOptions): Executor {
      * session and the new status (usage flushed during the run is durable before it).
      */
     const settle = async (
-      status: TerminalStatus | 'queued',
+      status: TerminalStatus | 'queued' | null,
       fields: Omit<SettleFields, 'events' | 'session' | 'usage'>,
     ): Promise<boolean> => {
       clearTimeout(timer);
       o.cancels.unregister(taskId);
+      if (runs.get(taskId)?.controller === controller) runs.delete(taskId);
       await usageWrites;
       const rest = usage.splice(0);
       const events = await o.events.take(taskId);
@@ -158,6 +167,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
           ...(events.length ? { events } : {}),
           ...(session ? { session } : {}),
           ...(rest.length ? { usage: rest } : {}),
+          attempt,
         }),
       );
       if (rest.length) o.onUsage?.(rest);
@@ -188,6 +198,13 @@ export function createExecutor(o: ExecutorOptions): Executor {
       const abort = controller.signal.aborted ? (controller.signal.reason as TaskAbort) : undefined;
       const err = (abort ?? raw) as ClassifiedError & Partial<TaskAbort>;
       const message = err?.message ?? String(raw);
+      if (abort?.reason === 'stale') {
+        // Another attempt holds the task: write only the usage (the provider billed it); the
+        // statement refuses the rest. A completed job never retries (and pg-boss fences it too).
+        await settle(null, {});
+        tlog.warn({ attempt }, message);
+        return { id: job.id, status: 'completed', output: { stale: attempt } };
+      }
       if (abort?.reason === 'shutdown') {
         emit('requeued', { reason: 'worker shutting down' });
         await settle('queued', { reason: 'requeued: the worker running it shut down' });
@@ -298,6 +315,16 @@ export function createExecutor(o: ExecutorOptions): Executor {
       const pick = idle.length > 0 ? idle : slots;
       const slot = pick[wakes++ % pick.length];
       if (slot) o.boss.notifyWorker(slot.id);
+    },
+    stale(taskId, staleAttempt) {
+      const run = runs.get(taskId);
+      if (run && run.attempt === staleAttempt && !run.controller.signal.aborted)
+        run.controller.abort(
+          new TaskAbort(
+            'stale',
+            `attempt ${staleAttempt} stopped: the task was started again elsewhere (this worker stalled past its heartbeat)`,
+          ),
+        );
     },
     wakeAll() {
       if (!workId || stopping) return;

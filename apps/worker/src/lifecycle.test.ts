@@ -241,3 +241,81 @@ describe('startTask of a claude-code task', () => {
     expect(api.outcome === 'started' && api.task.sandbox).toBeUndefined();
   });
 });
+
+describe('fencing', () => {
+  it('a stale attempt writes no event, no session and no status; its usage is kept', async () => {
+    const id = await task();
+    const first = await startTask(pool, id, 'j1');
+    expect(first.outcome === 'started' && first.attempt).toBe(1);
+    // The worker of attempt 1 stalls past its heartbeat; the task starts again elsewhere.
+    const second = await startTask(pool, id, 'j1', 1);
+    expect(second.outcome === 'started' && second.attempt).toBe(2);
+    const usage: UsageRecord = {
+      providerRequestId: `req_stale_${id}`,
+      messageId: `msg_stale_${id}`,
+      taskId: id,
+      teamId,
+      backend: 'api',
+      model: 'claude-sonnet-5',
+      inputTokens: 7,
+      outputTokens: 3,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
+      cacheReadTokens: 0,
+      costUsd: '0.0001',
+      status: 'ok',
+    };
+    const lastSeq = first.outcome === 'started' ? first.lastSeq : 0;
+    const stale = await settleTask(pool, id, 'succeeded', {
+      attempt: 1,
+      result: 'from the stalled worker',
+      events: [{ seq: lastSeq + 1, attempt: 1, type: 'result', data: {}, at: new Date() }],
+      usage: [usage],
+    });
+    expect(stale).toBe(false);
+    const { rows } = await pool.query(`select status, attempts, result from tasks where id = $1`, [
+      id,
+    ]);
+    expect(rows[0]).toEqual({ status: 'running', attempts: 2, result: null });
+    const { rows: events } = await pool.query(
+      `select attempt, type from task_events where task_id = $1 order by seq`,
+      [id],
+    );
+    expect(events).toEqual([
+      { attempt: 1, type: 'attempt_started' },
+      { attempt: 2, type: 'attempt_started' },
+    ]);
+    const { rows: used } = await pool.query(
+      `select output_tokens from usage_events where task_id = $1`,
+      [id],
+    );
+    expect(used).toEqual([{ output_tokens: 3 }]);
+    // The latest attempt settles.
+    expect(await settleTask(pool, id, 'succeeded', { attempt: 2, result: 'done' })).toBe(true);
+  });
+
+  it('the event writer refuses a stale attempt’s events and names it', async () => {
+    const { EventWriter } = await import('./events');
+    const id = await task();
+    const first = await startTask(pool, id, 'j1');
+    await startTask(pool, id, 'j1', 1);
+    const stale: [string, number][] = [];
+    const writer = new EventWriter(pool, { onStale: (t, a) => stale.push([t, a]) });
+    await writer.open(id, first.outcome === 'started' ? first.lastSeq : 0);
+    writer.append(id, 1, { type: 'text', data: { text: 'late' } });
+    await writer.flush();
+    expect(stale).toEqual([[id, 1]]);
+    writer.append(id, 2, { type: 'text', data: { text: 'current' } });
+    await writer.flush();
+    expect(stale).toHaveLength(1);
+    const { rows } = await pool.query(
+      `select attempt, type from task_events where task_id = $1 order by seq`,
+      [id],
+    );
+    expect(rows.map((r) => `${r.type}@${r.attempt}`)).toEqual([
+      'attempt_started@1',
+      'attempt_started@2',
+      'text@2',
+    ]);
+  });
+});

@@ -158,6 +158,11 @@ export interface SettleFields {
   session?: SessionRow;
   /** Usage not written yet, inserted (idempotently) in the same statement. */
   usage?: UsageRecord[];
+  /**
+   * The attempt settling: when it is no longer the task's latest (a stalled worker, the task
+   * started again elsewhere) nothing but the usage is written and the result is false.
+   */
+  attempt?: number;
 }
 
 /**
@@ -180,8 +185,9 @@ export async function settleTask(
     fields.error ? JSON.stringify(fields.error) : null,
     fields.events?.length ? JSON.stringify(fields.events) : null,
     fields.session ? sessionJson(fields.session) : null,
+    fields.attempt ?? null,
   ];
-  const settle = 'baton_task_settle($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb)';
+  const settle = 'baton_task_settle($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8::int)';
   if (!fields.usage?.length) {
     const { rows } = await pool.query<{ made: boolean }>({
       name: 'baton_task_settle',

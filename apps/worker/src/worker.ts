@@ -107,6 +107,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   };
   const events = new EventWriter(pool, {
     onError: (err) => log.warn({ err: err.message }, 'writing task events failed; retrying'),
+    // Fencing: an attempt whose events were refused was started again elsewhere; stop it here.
+    onStale: (taskId, attempt) => executor?.stale(taskId, attempt),
   });
   let runner: TaskRunner | undefined;
   const taskSandbox: TaskSandbox | undefined = options.sandbox

@@ -64,10 +64,13 @@ BEGIN
   END IF;
   -- Spend caps (instance, team, user within the team): a reached one ends the task here, with
   -- the cap that stopped it; the strictest (the one resetting last) is named.
+  -- (Behind an IF rather than a WHERE: a query whose filter is a false parameter is re-planned
+  -- on every call, the caps' whole query with it.)
   v_capped := EXISTS (SELECT 1 FROM spend_caps c WHERE c.scope = 'instance' OR c.team_id = t.team_id);
-  FOR v_cap IN SELECT * FROM baton_cap_state(t.team_id, coalesce(t.created_by, '')) WHERE v_capped
-                ORDER BY (spent >= usd) DESC, resets_at DESC LOOP
-    IF v_cap.spent >= v_cap.usd THEN
+  IF v_capped THEN
+    SELECT * INTO v_cap FROM baton_cap_state(t.team_id, coalesce(t.created_by, ''))
+     ORDER BY (spent >= usd) DESC, resets_at DESC LIMIT 1;
+    IF FOUND AND v_cap.spent >= v_cap.usd THEN
       UPDATE tasks SET status = 'budget_exceeded', status_reason = 'not started: ' || v_cap.message,
              error = jsonb_build_object('type', 'BudgetExceeded', 'message', v_cap.message,
                                         'cap', jsonb_build_object('scope', v_cap.scope, 'period', v_cap.period,
@@ -80,8 +83,7 @@ BEGIN
       RETURN NEXT;
       RETURN;
     END IF;
-    EXIT;
-  END LOOP;
+  END IF;
   UPDATE tasks SET status = 'running', attempts = tasks.attempts + 1,
          started_at = coalesce(tasks.started_at, now()), updated_at = now(), status_reason = NULL,
          job_id = p_job
@@ -142,14 +144,26 @@ $fn$;
 -- cacheWriteTokens, cacheReadTokens, summary, state}), and moves the task to p_status: a terminal
 -- status is written once (the first caller wins), 'queued' puts a running task back for a retry,
 -- NULL leaves the status alone. Returns whether the status changed; wakes consoles streaming it.
+-- Fenced by p_attempt (when given): an attempt that is no longer the task's latest — its worker
+-- stalled past its heartbeat and the task was started again elsewhere — writes nothing (no events,
+-- no session, no status) and gets false; its usage, which the provider billed, is the caller's.
+DROP FUNCTION IF EXISTS baton_task_settle(uuid, text, text, text, jsonb, jsonb, jsonb);
+--> statement-breakpoint
 CREATE OR REPLACE FUNCTION baton_task_settle(
   p_task uuid, p_status text, p_reason text, p_result text, p_error jsonb, p_events jsonb,
-  p_session jsonb)
+  p_session jsonb, p_attempt int DEFAULT NULL)
 RETURNS boolean
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_made boolean := false;
 BEGIN
+  IF p_attempt IS NOT NULL THEN
+    -- Locked: a start elsewhere (attempts+1) waits until this settle is done, or went first.
+    PERFORM 1 FROM tasks t WHERE t.id = p_task AND t.attempts = p_attempt FOR UPDATE;
+    IF NOT FOUND THEN
+      RETURN false;
+    END IF;
+  END IF;
   IF p_events IS NOT NULL AND jsonb_array_length(p_events) > 0 THEN
     INSERT INTO task_events (task_id, seq, attempt, type, data, created_at)
     SELECT p_task, e.seq, e.attempt, e.type, coalesce(e.data, '{}'::jsonb), coalesce(e.at, now())

@@ -153,6 +153,20 @@ function attackScenario(w: World) {
       {
         content: [bash(`for f in /proc/[0-9]*/fd/*; do readlink "$f"; done 2>/dev/null | sort -u`)],
       },
+      // 9: the proxy with the sandbox's own token, on a route that is not the Messages API (the
+      // simulator's control route: with it the model could rewrite the provider's answers).
+      {
+        content: [
+          bash(
+            [
+              'port=${ANTHROPIC_BASE_URL##*:}; port=${port%%/*}',
+              'exec 3<>/dev/tcp/127.0.0.1/$port',
+              `printf 'POST /_sim/reset HTTP/1.1\\r\\nHost: x\\r\\nx-api-key: %s\\r\\ncontent-length: 0\\r\\nconnection: close\\r\\n\\r\\n' "$ANTHROPIC_API_KEY" >&3`,
+              'head -c 400 <&3',
+            ].join('; '),
+          ),
+        ],
+      },
       text('I tried everything.'),
     ],
   };
@@ -356,7 +370,7 @@ describe('claude-code tasks under BATON_SANDBOX=required', { timeout: 240_000 },
     });
     expect(b, JSON.stringify(b)).toMatchObject({ status: 'succeeded', result: 'bystander done' });
     const r = await toolResults(w, attack.id);
-    expect(r).toHaveLength(9);
+    expect(r).toHaveLength(10);
     const all = r.map((x) => x.content).join('\n');
     for (const s of Object.values(w.secrets)) expect(all).not.toContain(s);
     expect(all).not.toContain(w.victim.marker);
@@ -397,6 +411,9 @@ describe('claude-code tasks under BATON_SANDBOX=required', { timeout: 240_000 },
     // 8: no descriptor leads to a host path.
     expect(r[8]!.content).not.toContain(w.dataDir);
     expect(r[8]!.content).not.toContain(checkout);
+    // 9: the proxy forwards the Messages API only, the sandbox's token notwithstanding.
+    expect(r[9]!.content).toMatch(/^HTTP\/1\.1 403/);
+    expect(r[9]!.content).toContain('forwards only the Messages API');
     // The links made inside stay links in the snapshot: nothing outside was read through them.
     const { rows } = await w.client.pool.query<{
       files: Array<{ path: string; type: string }>;

@@ -8,7 +8,8 @@ import type { Readable } from 'node:stream';
  * The only way out of a sandbox: a reverse proxy to the provider, listening on a unix socket
  * that is bound into the sandbox (where a forwarder on 127.0.0.1 reaches it). The sandbox holds
  * a per-run token, never the provider key: the proxy checks the token and sends the request on
- * with the real key, to the provider's origin and nowhere else.
+ * with the real key, to the provider's origin and nowhere else — and only the requests a
+ * Claude Code session makes (`providerRequestAllowed`).
  */
 export interface ProviderProxyOptions {
   /** Path of the unix socket to listen on. */
@@ -61,6 +62,23 @@ function presented(req: http.IncomingMessage): string | undefined {
   return undefined;
 }
 
+/**
+ * What a sandboxed client may ask of the provider: the Messages API (and its token counter) and
+ * the model list — what Claude Code uses. Anything else on the provider's origin (an admin or
+ * files endpoint, a test server's control routes) is refused with 403, whatever the token.
+ */
+const ALLOWED: ReadonlyArray<readonly [method: string, path: RegExp]> = [
+  ['POST', /^\/v1\/messages$/],
+  ['POST', /^\/v1\/messages\/count_tokens$/],
+  ['GET', /^\/v1\/models(\/[A-Za-z0-9._@:-]+)?$/],
+];
+
+/** Whether the proxy forwards this request (method and path, the query string aside). */
+export function providerRequestAllowed(method: string, path: string): boolean {
+  const bare = path.split('?')[0] ?? '';
+  return ALLOWED.some(([m, re]) => m === method && re.test(bare));
+}
+
 function refuse(res: http.ServerResponse, status: number, type: string, message: string): void {
   const body = JSON.stringify({ type: 'error', error: { type, message } });
   res.writeHead(status, {
@@ -102,6 +120,17 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
       refused++;
       req.resume();
       refuse(res, 401, 'authentication_error', 'invalid sandbox token');
+      return;
+    }
+    if (!providerRequestAllowed(req.method ?? 'GET', path)) {
+      refused++;
+      req.resume();
+      refuse(
+        res,
+        403,
+        'permission_error',
+        `the sandbox proxy forwards only the Messages API and the model list, not ${req.method} ${path.split('?')[0]}`,
+      );
       return;
     }
     const headers: http.OutgoingHttpHeaders = {};

@@ -83,6 +83,56 @@ describe('parseMessagesRequest', () => {
     ).toMatch(/ttl/);
   });
 
+  it('validates tool_choice against the tools and thinking', () => {
+    const tools = [
+      { name: 'Read', input_schema: { type: 'object' } },
+      { name: 'Write', input_schema: { type: 'object' } },
+    ];
+    const parse = (tool_choice: unknown, extra: Record<string, unknown> = {}) =>
+      parseMessagesRequest({ ...ok, tools, tool_choice, ...extra }, { requireMaxTokens: true })
+        .toolChoice;
+    expect(parseMessagesRequest({ ...ok, tools }, { requireMaxTokens: true }).toolChoice).toBe(
+      undefined,
+    );
+    expect(parse({ type: 'auto' })).toEqual({ type: 'auto', disableParallelToolUse: false });
+    expect(parse({ type: 'any', disable_parallel_tool_use: true })).toEqual({
+      type: 'any',
+      disableParallelToolUse: true,
+    });
+    expect(parse({ type: 'tool', name: 'Write' })).toEqual({
+      type: 'tool',
+      name: 'Write',
+      disableParallelToolUse: false,
+    });
+    expect(parse({ type: 'none' })).toEqual({ type: 'none', disableParallelToolUse: false });
+    // Thinking is fine with auto and none, not with a forced tool.
+    const thinking = { max_tokens: 4000, thinking: { type: 'enabled', budget_tokens: 1024 } };
+    expect(parse({ type: 'auto' }, thinking)?.type).toBe('auto');
+
+    expect(errorOf({ ...ok, tools, tool_choice: { type: 'tool', name: 'Bash' } })).toBe(
+      "tool_choice.tool.name: Tool 'Bash' not found in the provided tools.",
+    );
+    expect(errorOf({ ...ok, tools, tool_choice: { type: 'tool' } })).toBe(
+      'tool_choice.tool.name: Input should be a valid string',
+    );
+    expect(errorOf({ ...ok, tool_choice: { type: 'any' } })).toMatch(/while providing tools/);
+    expect(errorOf({ ...ok, tools, tool_choice: { type: 'required' } })).toMatch(
+      /^tool_choice: Input tag 'required'/,
+    );
+    expect(errorOf({ ...ok, tools, tool_choice: 'auto' })).toMatch(/^tool_choice: Input tag/);
+    expect(
+      errorOf({ ...ok, tools, tool_choice: { type: 'any', disable_parallel_tool_use: 'yes' } }),
+    ).toBe('tool_choice.any.disable_parallel_tool_use: Input should be a valid boolean');
+    expect(
+      errorOf({ ...ok, tools, tool_choice: { type: 'none', disable_parallel_tool_use: true } }),
+    ).toMatch(/^tool_choice\.none\.disable_parallel_tool_use: Extra inputs/);
+    for (const t of [{ type: 'enabled', budget_tokens: 1024 }, { type: 'adaptive' }]) {
+      expect(
+        errorOf({ ...ok, max_tokens: 4000, tools, tool_choice: { type: 'any' }, thinking: t }),
+      ).toBe('Thinking may not be enabled when tool_choice forces tool use.');
+    }
+  });
+
   it('accepts count_tokens bodies without max_tokens', () => {
     const r = parseMessagesRequest(
       { model: 'm', messages: ok.messages },

@@ -22,6 +22,15 @@ export interface Tool {
   [key: string]: unknown;
 }
 
+/** `tool_choice`, validated against `tools` (absent = `auto` when tools are given). */
+export interface ToolChoice {
+  type: 'auto' | 'any' | 'tool' | 'none';
+  /** The tool a `{type:'tool'}` choice forces (always one of `tools`). */
+  name?: string;
+  /** At most one tool_use block in the reply (auto/any/tool only). */
+  disableParallelToolUse: boolean;
+}
+
 export interface Thinking {
   type: 'enabled' | 'disabled' | 'adaptive';
   budget_tokens?: number;
@@ -36,6 +45,7 @@ export interface MessagesRequest {
   stream: boolean;
   stopSequences: string[];
   thinking: Thinking | undefined;
+  toolChoice: ToolChoice | undefined;
   /** Top-level `cache_control` (automatic caching): a breakpoint on the last block. */
   cacheControl: CacheControl | undefined;
   /** How many `cache_control` markers the request carries (incl. the top-level one). */
@@ -250,6 +260,51 @@ function checkThinking(v: unknown, maxTokens: number, requireMax: boolean): Thin
   return { type: 'enabled', budget_tokens: budget };
 }
 
+/**
+ * `tool_choice` as the real API checks it: a known tag; `disable_parallel_tool_use` a boolean
+ * (not allowed on `none`); `any`/`tool` need tools, `tool` names one of them; forcing a tool is
+ * refused with thinking enabled (or adaptive), since a forced choice prefills the assistant turn.
+ */
+function checkToolChoice(
+  v: unknown,
+  tools: Tool[],
+  thinking: Thinking | undefined,
+): ToolChoice | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!isObject(v) || !['auto', 'any', 'tool', 'none'].includes(v.type as string)) {
+    throw invalid(
+      `tool_choice: Input tag '${isObject(v) ? String(v.type) : typeName(v)}' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'`,
+    );
+  }
+  const type = v.type as ToolChoice['type'];
+  const dp = v.disable_parallel_tool_use;
+  if (dp !== undefined && dp !== null) {
+    if (type === 'none') {
+      throw invalid('tool_choice.none.disable_parallel_tool_use: Extra inputs are not permitted');
+    }
+    if (typeof dp !== 'boolean') {
+      throw invalid(
+        `tool_choice.${type}.disable_parallel_tool_use: Input should be a valid boolean`,
+      );
+    }
+  }
+  const choice: ToolChoice = { type, disableParallelToolUse: dp === true };
+  if ((type === 'any' || type === 'tool') && tools.length === 0) {
+    throw invalid('tool_choice: tool_choice may only be specified while providing tools.');
+  }
+  if (type === 'tool') {
+    const name = checkString(v.name, 'tool_choice.tool.name');
+    if (!tools.some((t) => t.name === name)) {
+      throw invalid(`tool_choice.tool.name: Tool '${name}' not found in the provided tools.`);
+    }
+    choice.name = name;
+  }
+  if ((type === 'any' || type === 'tool') && thinking && thinking.type !== 'disabled') {
+    throw invalid('Thinking may not be enabled when tool_choice forces tool use.');
+  }
+  return choice;
+}
+
 export interface ParseOptions {
   /** `count_tokens` takes no `max_tokens`. */
   requireMaxTokens: boolean;
@@ -336,16 +391,8 @@ export function parseMessagesRequest(body: unknown, opts: ParseOptions): Message
   if (body.metadata !== undefined && body.metadata !== null && !isObject(body.metadata)) {
     throw invalid('metadata: Input should be a valid dictionary');
   }
-  const tc = body.tool_choice;
-  if (tc !== undefined && tc !== null) {
-    if (!isObject(tc) || !['auto', 'any', 'tool', 'none'].includes(tc.type as string)) {
-      throw invalid(
-        `tool_choice: Input tag '${isObject(tc) ? String(tc.type) : typeName(tc)}' found using 'type' does not match any of the expected tags: 'auto', 'any', 'tool', 'none'`,
-      );
-    }
-    if (tc.type === 'tool') checkString(tc.name, 'tool_choice.tool.name');
-  }
   const thinking = checkThinking(body.thinking, maxTokens, opts.requireMaxTokens);
+  const toolChoice = checkToolChoice(body.tool_choice, tools, thinking);
   let cacheControl: CacheControl | undefined;
   if (body.cache_control !== undefined && body.cache_control !== null) {
     checkCacheControl(body.cache_control, 'cache_control', ctx);
@@ -365,6 +412,7 @@ export function parseMessagesRequest(body: unknown, opts: ParseOptions): Message
     stream: stream === true,
     stopSequences,
     thinking,
+    toolChoice,
     cacheControl,
     cacheBreakpoints: ctx.breakpoints,
   };

@@ -4,6 +4,7 @@ import type { OutputDistribution, ResponseConfig } from './options.js';
 import { fnv1a, type Rng } from './rng.js';
 import type { ScenarioTurn } from './scenario.js';
 import { countText, outputBlockTokens, truncateToTokens } from './tokens.js';
+import { applyToolChoice, forcedToolTurn, isForced } from './toolchoice.js';
 
 export type StopReason =
   | 'end_turn'
@@ -138,6 +139,29 @@ export function scriptedContent(turn: ScenarioTurn): Block[] {
     }
     return { type: 'text', text: b.text };
   });
+}
+
+/**
+ * What the model means to say, before stop sequences and the budget: the scripted turn (shaped
+ * by `tool_choice`), else under a forced `tool_choice` a generated call to the tool (built as a
+ * scripted turn, so it takes the scripted path), else the generated default reply.
+ */
+export function intendedReply(
+  req: MessagesRequest,
+  turn: ScenarioTurn | undefined,
+  cfg: ResponseConfig,
+  rng: Rng,
+): { content: Block[]; naturalStop: StopReason } {
+  const script = turn ?? forcedToolTurn(req, rng);
+  const content = script
+    ? applyToolChoice(scriptedContent(script), req.toolChoice)
+    : defaultContent(req, cfg, rng);
+  const hasCall = content.some((b) => b.type === 'tool_use');
+  const naturalStop: StopReason =
+    hasCall && isForced(req.toolChoice)
+      ? 'tool_use'
+      : (script?.stop_reason ?? (hasCall ? 'tool_use' : 'end_turn'));
+  return { content, naturalStop };
 }
 
 function firstStop(text: string, stops: string[]): { index: number; seq: string } | undefined {

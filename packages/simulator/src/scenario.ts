@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { parseFaultRule } from './faults.js';
 import type { MessagesRequest } from './messages.js';
+import { callableTools, turnFits } from './toolchoice.js';
 
 export const TextBlockSchema = z.object({ type: z.literal('text'), text: z.string() }).strict();
 export const ToolUseBlockSchema = z
@@ -158,7 +159,7 @@ export class ScenarioMatcher {
 
   match(req: MessagesRequest, assistantTurns: number): ScenarioPick | undefined {
     let text: string | undefined;
-    const offered = new Set(req.tools.map((t) => t.name));
+    const callable = callableTools(req);
     for (const s of this.set.scenarios) {
       const patterns =
         s.match === undefined
@@ -186,9 +187,10 @@ export class ScenarioMatcher {
         index = assistantTurns;
       }
       const turn = pickTurn(s, index);
-      // A turn that calls a tool the request does not offer cannot be this request's answer
-      // (e.g. a client's side request for a title): fall through to the default reply.
-      if (turn?.content.some((b) => b.type === 'tool_use' && !offered.has(b.name))) continue;
+      // A turn that calls a tool the request does not offer (e.g. a client's side request for a
+      // title), or that tool_choice rules out (`none`; a forced choice it does not make), cannot
+      // be this request's answer: fall through to the default reply.
+      if (turn && !turnFits(turn, req, callable)) continue;
       if (s.turn_by === 'sequence') this.sequence.set(s.name, index + 1);
       return { scenario: s, turnIndex: index, turn };
     }

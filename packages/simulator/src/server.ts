@@ -16,13 +16,7 @@ import {
   toScenarioSet,
 } from './options.js';
 import { RateLimiter, rateLimitHeaders, resolveLimits } from './ratelimit.js';
-import {
-  defaultContent,
-  finalizeContent,
-  type PlannedReply,
-  type StopReason,
-  scriptedContent,
-} from './responder.js';
+import { finalizeContent, intendedReply, type PlannedReply } from './responder.js';
 import { Rng } from './rng.js';
 import { ScenarioMatcher } from './scenario.js';
 import { type SimStats, StatsCollector } from './stats.js';
@@ -427,13 +421,10 @@ class Simulator {
       // The reply.
       const contextLeft = model.contextWindow - prompt.total;
       const budget = Math.min(r.maxTokens, contextLeft);
-      const intended = turn ? scriptedContent(turn) : defaultContent(r, this.response, this.rng);
-      const natural: StopReason =
-        turn?.stop_reason ??
-        (intended.some((b) => b.type === 'tool_use') ? 'tool_use' : 'end_turn');
+      const intended = intendedReply(r, turn, this.response, this.rng);
       const fin = finalizeContent(
-        intended,
-        natural,
+        intended.content,
+        intended.naturalStop,
         r.stopSequences,
         budget,
         contextLeft < r.maxTokens,

@@ -131,6 +131,8 @@ export const ASSISTANT_TURN_OVERHEAD = 3;
 export const MESSAGE_OVERHEAD = 3;
 export const SYSTEM_OVERHEAD = 3;
 export const TOOLS_PREAMBLE = 346;
+/** The tool-use system prompt is shorter when `tool_choice` forces a tool (`any`/`tool`). */
+export const TOOLS_PREAMBLE_FORCED = 313;
 export const TOOL_OVERHEAD = 8;
 export const TOOL_USE_OVERHEAD = 8;
 export const TOOL_RESULT_OVERHEAD = 6;
@@ -252,7 +254,8 @@ export function analyzePrompt(req: MessagesRequest, withPoints: boolean): Prompt
     blocks.push(block);
   };
   if (req.tools.length > 0) {
-    total += TOOLS_PREAMBLE;
+    const forced = req.toolChoice?.type === 'any' || req.toolChoice?.type === 'tool';
+    total += forced ? TOOLS_PREAMBLE_FORCED : TOOLS_PREAMBLE;
     for (const t of req.tools) {
       total += toolTokens(t);
       push(t, t.cache_control);

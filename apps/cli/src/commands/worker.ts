@@ -1,7 +1,17 @@
-import { redactUrl, resolveDatabase } from '@baton/db';
+import path from 'node:path';
+import { dataDir, redactUrl, resolveDatabase } from '@baton/db';
+import { WORKER_NODE_FLAGS } from '@baton/worker/node-flags';
 import { Command } from 'commander';
 import { cliEnv } from '../env';
+import { repoRoot, workerMain } from '../paths';
+import { resolveSecret } from '../secret';
+import { spawnManaged } from '../supervisor';
 
+/**
+ * One more worker: the same worker process `baton start` runs (apps/worker's main, which reads
+ * its own environment), given the database, BATON_SECRET (to decrypt team keys) and the data
+ * directory (workspaces, the sandbox) the way `baton start` gives them.
+ */
 export function workerCommand(): Command {
   return new Command('worker')
     .description('Run one worker: takes tasks from the queue and serves /healthz on its port.')
@@ -22,35 +32,49 @@ export function workerCommand(): Command {
           throw new Error(`--concurrency must be a positive integer, got "${opts.concurrency}"`);
         }
         const port = Number(opts.port);
-        if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        if (!/^\d+$/.test(opts.port) || port > 65535) {
           throw new Error(`--port must be an integer from 0 to 65535, got "${opts.port}"`);
         }
-        const { createLogger, startWorker } = await import('@baton/worker');
-        const logger = createLogger({ level: opts.logLevel });
-        const db = await resolveDatabase({
-          log: (line) => logger.debug({ component: 'postgres' }, line),
-        });
-        logger.info({ database: redactUrl(db.url), source: db.source }, 'database');
-        const worker = await startWorker({
-          databaseUrl: db.url,
-          port,
-          host: opts.host,
-          workerId: opts.id,
-          logger,
-          provider: { baseURL: cliEnv.ANTHROPIC_BASE_URL, apiKey: cliEnv.ANTHROPIC_API_KEY },
-          concurrency: Number(opts.concurrency),
+        const dir = dataDir();
+        const db = await resolveDatabase({ log: () => undefined });
+        const say = (line: string) => process.stdout.write(`${line}\n`);
+        say(`database: ${redactUrl(db.url)} (${db.source})`);
+        let secret: string;
+        try {
+          secret = resolveSecret(dir, cliEnv.BATON_SECRET).secret;
+        } catch (err) {
+          await db.stop();
+          throw err;
+        }
+        const worker = spawnManaged({
+          name: 'worker',
+          command: process.execPath,
+          args: [...WORKER_NODE_FLAGS, '--import', 'tsx', workerMain],
+          cwd: path.join(repoRoot, 'apps/worker'),
+          env: {
+            ...process.env,
+            DATABASE_URL: db.url,
+            BATON_SECRET: secret,
+            BATON_DATA_DIR: dir,
+            WORKER_PORT: String(port),
+            WORKER_HOST: opts.host,
+            ...(opts.id ? { WORKER_ID: opts.id } : {}),
+            LOG_LEVEL: opts.logLevel,
+            WORKER_CONCURRENCY: opts.concurrency,
+          },
+          useColor: process.stdout.isTTY === true,
         });
         let stopping = false;
-        const stop = (signal: string) => {
+        const stop = () => {
           if (stopping) return;
           stopping = true;
-          worker
-            .stop(signal)
-            .then(() => db.stop())
-            .then(() => process.exit(0));
+          void worker.stop();
         };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        const code = await worker.exited;
+        await db.stop();
+        process.exit(stopping ? 0 : (code ?? 1));
       },
     );
 }

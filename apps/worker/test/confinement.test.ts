@@ -46,6 +46,8 @@ const bash = (command: string) => ({
   name: 'Bash',
   input: { command, description: 'attack' },
 });
+/** Bash: the port of the sandbox's forwarder to the proxy (from ANTHROPIC_BASE_URL) in $port. */
+const PROXY_PORT = ['port=$', '{ANTHROPIC_BASE_URL##*:}; port=$', '{port%%/*}'].join('');
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 
 /** The attacker's script: every turn one tool call; the tool results show what it got. */
@@ -159,10 +161,25 @@ function attackScenario(w: World) {
         content: [
           bash(
             [
-              'port=${ANTHROPIC_BASE_URL##*:}; port=${port%%/*}',
+              PROXY_PORT,
               'exec 3<>/dev/tcp/127.0.0.1/$port',
               `printf 'POST /_sim/reset HTTP/1.1\\r\\nHost: x\\r\\nx-api-key: %s\\r\\ncontent-length: 0\\r\\nconnection: close\\r\\n\\r\\n' "$ANTHROPIC_API_KEY" >&3`,
               'head -c 400 <&3',
+            ].join('; '),
+          ),
+        ],
+      },
+      // 10: a Messages API call of the model's own, through the proxy: allowed (it is what
+      // Claude Code does), and billed to the task like every other response.
+      {
+        content: [
+          bash(
+            [
+              PROXY_PORT,
+              `body='{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"count me"}]}'`,
+              'exec 3<>/dev/tcp/127.0.0.1/$port',
+              `printf 'POST /v1/messages HTTP/1.1\\r\\nHost: x\\r\\nx-api-key: %s\\r\\nanthropic-version: 2023-06-01\\r\\ncontent-type: application/json\\r\\ncontent-length: %d\\r\\nconnection: close\\r\\n\\r\\n%s' "$ANTHROPIC_API_KEY" "\${#body}" "$body" >&3`,
+              'head -c 200 <&3',
             ].join('; '),
           ),
         ],
@@ -370,7 +387,7 @@ describe('claude-code tasks under BATON_SANDBOX=required', { timeout: 240_000 },
     });
     expect(b, JSON.stringify(b)).toMatchObject({ status: 'succeeded', result: 'bystander done' });
     const r = await toolResults(w, attack.id);
-    expect(r).toHaveLength(10);
+    expect(r).toHaveLength(11);
     const all = r.map((x) => x.content).join('\n');
     for (const s of Object.values(w.secrets)) expect(all).not.toContain(s);
     expect(all).not.toContain(w.victim.marker);
@@ -414,6 +431,13 @@ describe('claude-code tasks under BATON_SANDBOX=required', { timeout: 240_000 },
     // 9: the proxy forwards the Messages API only, the sandbox's token notwithstanding.
     expect(r[9]!.content).toMatch(/^HTTP\/1\.1 403/);
     expect(r[9]!.content).toContain('forwards only the Messages API');
+    // 10: the model's own call went through, and its usage is the task's (the proxy saw it).
+    expect(r[10]!.content).toMatch(/^HTTP\/1\.1 200/);
+    const own = await w.client.pool.query<{ n: number }>(
+      `select count(*)::int as n from usage_events where task_id = $1 and model = 'claude-haiku-4-5'`,
+      [attack.id],
+    );
+    expect(own.rows[0]!.n).toBe(1);
     // The links made inside stay links in the snapshot: nothing outside was read through them.
     const { rows } = await w.client.pool.query<{
       files: Array<{ path: string; type: string }>;

@@ -39,13 +39,7 @@ import type { ResourceLimits } from './sandbox/resource-limits.js';
 import type { Sandbox, SandboxSession } from './sandbox/types.js';
 import { addTokens, type SessionState, zeroTokens } from './session.js';
 import { createSessionGate, type SessionGate } from './session-gate.js';
-import {
-  tokenCounts,
-  totalTokens,
-  type UsageRecord,
-  type UsageSink,
-  usageRecord,
-} from './usage.js';
+import { tokenCounts, totalTokens, type UsageSink, usageRecord } from './usage.js';
 
 export interface ClaudeCodeBackendOptions {
   provider?: string;
@@ -366,6 +360,53 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     // Final usage per message id from the raw stream (assistant messages carry message_start's).
     const streamUsage = new Map<string, { model: string; raw: Record<string, unknown> }>();
     let streamMsgId: string | undefined;
+    // Every response billed, recorded once (by message id) as soon as it is known: from the
+    // sandbox's proxy as each response ends — Claude Code's, its sub-agents', and any the model
+    // made itself from a tool — else from Claude Code's stream when the run ends.
+    const recorded = new Set<string>();
+    const billed = zeroTokens();
+    const record = (u: {
+      messageId: string;
+      requestId: string | null;
+      model: string;
+      raw: Parameters<typeof tokenCounts>[0];
+    }) => {
+      if (recorded.has(u.messageId)) return;
+      recorded.add(u.messageId);
+      const counts = tokenCounts(u.raw);
+      const rec = usageRecord(
+        {
+          ...counts,
+          provider,
+          backend: 'claude-code',
+          requestId: u.requestId,
+          messageId: u.messageId,
+          model: u.model,
+          requestedModel: qo.model ?? u.model,
+          conversationId: state.conversationId,
+          sessionId: sessionId ?? null,
+        },
+        prices,
+      );
+      if (rec.costUsd) cost += parseUsd(rec.costUsd);
+      addTokens(state.usage, counts);
+      addTokens(billed, counts);
+      state.turns++;
+      emit({ type: 'usage', usage: rec });
+      try {
+        const p = options.usageSink?.record(rec);
+        if (p) p.catch(() => {});
+      } catch {}
+      options.rateGate?.charge(u.model, counts, input.apiKey ?? options.apiKey).catch(() => {});
+    };
+    box?.onProviderResponse((r) =>
+      record({
+        messageId: r.messageId,
+        requestId: r.requestId,
+        model: r.model,
+        raw: r.usage as Parameters<typeof tokenCounts>[0],
+      }),
+    );
     try {
       for await (const m of q as AsyncIterable<SDKMessage>) {
         timer.refresh();
@@ -483,40 +524,15 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
         endHit = box.limitHit();
         await box.close().catch(() => {});
       }
-      // Record what was used even when the session failed: those requests were made.
-      const records: UsageRecord[] = [];
+      // Record what was used even when the session failed: those requests were made. (Behind
+      // the sandbox the proxy reported every response by now: closing it ended the cut-off ones.)
+      box?.onProviderResponse(undefined);
       for (const u of usage.values()) {
         const streamed = streamUsage.get(u.messageId);
         if (streamed && totalTokens(tokenCounts(streamed.raw)) > totalTokens(tokenCounts(u.raw)))
           u.raw = streamed.raw;
       }
-      for (const u of usage.values()) {
-        const counts = tokenCounts(u.raw);
-        const rec = usageRecord(
-          {
-            ...counts,
-            provider,
-            backend: 'claude-code',
-            requestId: u.requestId,
-            messageId: u.messageId,
-            model: u.model,
-            requestedModel: qo.model ?? u.model,
-            conversationId: state.conversationId,
-            sessionId: sessionId ?? null,
-          },
-          prices,
-        );
-        records.push(rec);
-        if (rec.costUsd) cost += parseUsd(rec.costUsd);
-        addTokens(state.usage, counts);
-        state.turns++;
-        emit({ type: 'usage', usage: rec });
-        try {
-          const p = options.usageSink?.record(rec);
-          if (p) p.catch(() => {});
-        } catch {}
-        options.rateGate?.charge(u.model, counts, input.apiKey ?? options.apiKey).catch(() => {});
-      }
+      for (const u of usage.values()) record(u);
       state.costUsd = formatUsd(parseUsd(state.costUsd) + cost);
       state.updatedAt = new Date().toISOString();
       gate.settle(admission, formatUsd(cost));
@@ -551,6 +567,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       throw batonError('Unknown', 'Claude Code ended without a result');
     }
     state.messageCount += 2;
+    // Claude Code's own report covers the lead agent's responses (the stream's, not the proxy's).
     const totals = zeroTokens();
     for (const u of usage.values()) addTokens(totals, tokenCounts(u.raw));
     const reported = tokenCounts(result.usage as Parameters<typeof tokenCounts>[0]);
@@ -560,10 +577,10 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       turns: result.num_turns,
       model: [...usage.values()].at(-1)?.model ?? qo.model ?? '',
       costUsd: formatUsd(cost),
-      inputTokens: totals.inputTokens,
-      outputTokens: totals.outputTokens,
-      cacheReadTokens: totals.cacheReadTokens,
-      cacheWriteTokens: totals.cacheWrite5mTokens + totals.cacheWrite1hTokens,
+      inputTokens: billed.inputTokens,
+      outputTokens: billed.outputTokens,
+      cacheReadTokens: billed.cacheReadTokens,
+      cacheWriteTokens: billed.cacheWrite5mTokens + billed.cacheWrite1hTokens,
       sessionId: result.session_id,
       durationMs: performance.now() - t0,
       reportedUsage: reported,

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { diskUsage } from './disk-usage.js';
-import { startProviderProxy } from './provider-proxy.js';
+import { type ProviderResponse, startProviderProxy } from './provider-proxy.js';
 import {
   detectResourceController,
   type LimitHit,
@@ -316,6 +316,8 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
     const token = `sk-baton-sandbox-${randomBytes(24).toString('base64url')}`;
     let group: ResourceGroup | undefined;
     let proxy: Awaited<ReturnType<typeof startProviderProxy>> | undefined;
+    let responseListener: ((r: ProviderResponse) => void) | undefined;
+    const earlyResponses: ProviderResponse[] = [];
     try {
       mkdirSync(etcDir);
       etcFiles(etcDir);
@@ -330,6 +332,10 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
         apiKey: spec.apiKey,
         token,
         owner: hostUser,
+        onResponse: (r) => {
+          if (responseListener) responseListener(r);
+          else earlyResponses.push(r);
+        },
       });
       group = resources().create(`${name}-${randomBytes(3).toString('hex')}`, limits);
     } catch (err) {
@@ -498,6 +504,10 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
       stderr: () => stderrTail,
       usage: () => g.usage(),
       proxyStats: () => px.stats(),
+      onProviderResponse: (listener) => {
+        responseListener = listener;
+        if (listener) for (const r of earlyResponses.splice(0)) listener(r);
+      },
       async close() {
         if (closed) return;
         closed = true;

@@ -33,6 +33,8 @@ export {
 export {
   type ProviderProxy,
   type ProviderProxyOptions,
+  type ProviderResponse,
+  providerRequestAllowed,
   startProviderProxy,
 } from './provider-proxy.js';
 export {

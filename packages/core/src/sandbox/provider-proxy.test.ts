@@ -11,6 +11,9 @@ import {
 
 let upstream: http.Server;
 let proxy: ProviderProxy;
+const responses: ProviderResponse[] = [];
+/** How the upstream answers POST /v1/messages next. */
+let answer: 'json' | 'sse' | 'cut' = 'json';
 const seen: Array<{ method: string; url: string; key: string | undefined }> = [];
 
 beforeAll(async () => {
@@ -21,6 +24,45 @@ beforeAll(async () => {
       key: req.headers['x-api-key'] as string,
     });
     req.resume();
+    if (
+      req.method === 'POST' &&
+      req.url?.startsWith('/prefix/v1/messages') &&
+      !req.url.includes('count_tokens')
+    ) {
+      res.setHeader('request-id', `req_${answer}`);
+      if (answer === 'json') {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            type: 'message',
+            id: 'msg_json',
+            model: 'claude-haiku-4-5',
+            usage: { input_tokens: 12, output_tokens: 5, cache_read_input_tokens: 100 },
+          }),
+        );
+        return;
+      }
+      res.setHeader('content-type', 'text/event-stream');
+      const ev = (type: string, data: object) =>
+        res.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+      ev('message_start', {
+        message: {
+          id: `msg_${answer}`,
+          model: 'claude-sonnet-4-6',
+          usage: { input_tokens: 30, output_tokens: 1 },
+        },
+      });
+      ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'hi' } });
+      ev('message_delta', { delta: { stop_reason: null }, usage: { output_tokens: 9 } });
+      if (answer === 'cut') {
+        // Cut off mid-stream: the proxy closes while the response is still open.
+        return;
+      }
+      ev('message_delta', { delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 17 } });
+      ev('message_stop', {});
+      res.end();
+      return;
+    }
     res.end('{"ok":true}');
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
@@ -29,6 +71,7 @@ beforeAll(async () => {
     upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/prefix`,
     apiKey: 'sk-real',
     token: 'tok-sandbox',
+    onResponse: (r) => responses.push(r),
   });
 });
 afterAll(async () => {
@@ -46,6 +89,8 @@ function send(method: string, p: string, token = 'tok-sandbox') {
           body += c;
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('close', () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on('error', () => undefined);
       },
     );
     req.on('error', reject);
@@ -85,5 +130,45 @@ describe('the sandbox provider proxy', () => {
     expect(wrong.status).toBe(401);
     expect(seen.length).toBe(n);
     expect(proxy.stats()).toEqual({ forwarded: 1, refused: 3 });
+  });
+
+  it('reports each Messages API response once with its usage: JSON, streamed, and cut off', async () => {
+    responses.length = 0;
+    answer = 'json';
+    await send('POST', '/v1/messages');
+    answer = 'sse';
+    await send('POST', '/v1/messages?beta=true');
+    await send('POST', '/v1/messages/count_tokens');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(responses).toEqual([
+      {
+        requestId: 'req_json',
+        messageId: 'msg_json',
+        model: 'claude-haiku-4-5',
+        usage: { input_tokens: 12, output_tokens: 5, cache_read_input_tokens: 100 },
+        complete: true,
+      },
+      {
+        requestId: 'req_sse',
+        messageId: 'msg_sse',
+        model: 'claude-sonnet-4-6',
+        usage: { input_tokens: 30, output_tokens: 17 },
+        complete: true,
+      },
+    ]);
+    // A response still streaming when the proxy closes is reported with what streamed so far.
+    answer = 'cut';
+    const pending = send('POST', '/v1/messages').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+    await proxy.close();
+    await pending;
+    expect(responses.at(-1)).toEqual({
+      requestId: 'req_cut',
+      messageId: 'msg_cut',
+      model: 'claude-sonnet-4-6',
+      usage: { input_tokens: 30, output_tokens: 9 },
+      complete: false,
+    });
+    expect(responses).toHaveLength(3);
   });
 });

@@ -24,6 +24,105 @@ export interface ProviderProxyOptions {
   owner?: { uid: number; gid: number } | undefined;
   /** Called once per request (method, path, upstream status). */
   onRequest?: (r: { method: string; path: string; status: number }) => void;
+  /**
+   * Called once per Messages API response that carried a message, when it ends (completed, or
+   * cut off: then with the usage streamed so far): every response the provider billed, whoever
+   * inside made it — Claude Code, its sub-agents, or a tool call of the model's own.
+   */
+  onResponse?: (r: ProviderResponse) => void;
+}
+
+/** One Messages API response as the proxy saw it go by. */
+export interface ProviderResponse {
+  /** The provider's `request-id` header. */
+  requestId: string | null;
+  messageId: string;
+  model: string;
+  /** The response's usage (message_start's, updated by each message_delta). */
+  usage: Record<string, unknown>;
+  /** false: the stream ended before message_stop (cancelled or cut off). */
+  complete: boolean;
+}
+
+/**
+ * Reads a Messages API response as it streams by (server-sent events or one JSON body) and
+ * reports its message id, model and usage once, when it ends.
+ */
+function responseTap(
+  contentType: string,
+  requestId: string | null,
+  report: (r: ProviderResponse) => void,
+): { data(chunk: Buffer): void; end(): void } {
+  const sse = contentType.includes('text/event-stream');
+  const MAX_JSON = 8 * 1024 * 1024;
+  let buffered = '';
+  let message: { id: string; model: string; usage: Record<string, unknown> } | undefined;
+  let complete = false;
+  let done = false;
+  const onEvent = (data: string) => {
+    let ev: {
+      type?: string;
+      message?: { id?: string; model?: string; usage?: object };
+      usage?: object;
+    };
+    try {
+      ev = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (ev.type === 'message_start' && ev.message?.id) {
+      message = {
+        id: ev.message.id,
+        model: ev.message.model ?? '',
+        usage: { ...(ev.message.usage ?? {}) },
+      };
+    } else if (ev.type === 'message_delta' && message && ev.usage) {
+      for (const [k, v] of Object.entries(ev.usage))
+        if (v !== null && v !== undefined) message.usage[k] = v;
+    } else if (ev.type === 'message_stop') complete = true;
+  };
+  return {
+    data(chunk) {
+      if (done) return;
+      buffered += chunk.toString('utf8');
+      if (!sse) {
+        if (buffered.length > MAX_JSON) buffered = '';
+        return;
+      }
+      let nl = buffered.indexOf('\n');
+      while (nl >= 0) {
+        const line = buffered.slice(0, nl).replace(/\r$/, '');
+        buffered = buffered.slice(nl + 1);
+        if (line.startsWith('data:')) onEvent(line.slice(5).trim());
+        nl = buffered.indexOf('\n');
+      }
+    },
+    end() {
+      if (done) return;
+      done = true;
+      if (!sse) {
+        try {
+          const body = JSON.parse(buffered) as {
+            type?: string;
+            id?: string;
+            model?: string;
+            usage?: object;
+          };
+          if (body.type === 'message' && body.id)
+            message = { id: body.id, model: body.model ?? '', usage: { ...(body.usage ?? {}) } };
+          complete = true;
+        } catch {}
+      }
+      if (message)
+        report({
+          requestId,
+          messageId: message.id,
+          model: message.model,
+          usage: message.usage,
+          complete,
+        });
+    },
+  };
 }
 
 export interface ProviderProxy {
@@ -97,6 +196,8 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
   const agent = new transport.Agent({ keepAlive: true, maxSockets: 16 });
   let forwarded = 0;
   let refused = 0;
+  /** Responses still streaming: reported (cut off) when the proxy closes. */
+  const taps = new Set<{ end(): void }>();
 
   const server = http.createServer((req, res) => {
     const path = req.url ?? '/';
@@ -165,6 +266,22 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
         res.writeHead(upRes.statusCode ?? 502, out);
         // Server-sent events pass through as they arrive.
         res.flushHeaders();
+        if (o.onResponse && req.method === 'POST' && /^\/v1\/messages(\?|$)/.test(path)) {
+          const rid = upRes.headers['request-id'];
+          const tap = responseTap(
+            String(upRes.headers['content-type'] ?? ''),
+            typeof rid === 'string' ? rid : null,
+            o.onResponse,
+          );
+          taps.add(tap);
+          const end = () => {
+            taps.delete(tap);
+            tap.end();
+          };
+          upRes.on('data', (c: Buffer) => tap.data(c));
+          upRes.once('end', end);
+          upRes.once('close', end);
+        }
         upRes.pipe(res);
         upRes.on('error', () => res.destroy());
       },
@@ -201,6 +318,8 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
         stats: () => ({ forwarded, refused }),
         close: () =>
           new Promise<void>((done) => {
+            for (const t of [...taps]) t.end();
+            taps.clear();
             server.close(() => done());
             server.closeAllConnections();
             agent.destroy();

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import type { ProviderResponse } from './provider-proxy.js';
 import type { LimitHit, LimitName, ResourceLimits } from './resource-limits.js';
 
 /** What the Agent SDK hands a custom spawner (`spawnClaudeCodeProcess`). */
@@ -80,6 +81,12 @@ export interface SandboxSession {
   stderr(): string;
   usage(): { cpuSeconds?: number; memoryPeakBytes?: number };
   proxyStats(): { forwarded: number; refused: number };
+  /**
+   * Every Messages API response that went through the session's proxy, as each ends (one made
+   * before a listener was set is handed to it when it is): what the provider billed, whoever
+   * inside asked for it.
+   */
+  onProviderResponse(listener: ((r: ProviderResponse) => void) | undefined): void;
   /** Kills whatever is left inside and removes the session's proxy, group and run directory. */
   close(): Promise<void>;
 }

@@ -398,7 +398,17 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
         if (p) p.catch(() => {});
       } catch {}
       options.rateGate?.charge(u.model, counts, input.apiKey ?? options.apiKey).catch(() => {});
+      // The run's budget holds on what was billed (Claude Code's own check sees only its stream).
+      if (
+        input.maxBudgetUsd !== undefined &&
+        !overBudget &&
+        cost >= parseUsd(input.maxBudgetUsd.toFixed(6))
+      ) {
+        overBudget = true;
+        abort.abort(new Error('the run reached its budget'));
+      }
     };
+    let overBudget = false;
     box?.onProviderResponse((r) =>
       record({
         messageId: r.messageId,
@@ -480,42 +490,45 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
         }
       }
     } catch (e) {
-      if (timedOut) {
-        throw new SessionTimeoutError(
-          `Claude Code was silent for ${watchdogMs} ms: the session was ended`,
-          {
+      // Stopped at its budget: ends as a run that reached it (below), not as a failure.
+      if (!overBudget) {
+        if (timedOut) {
+          throw new SessionTimeoutError(
+            `Claude Code was silent for ${watchdogMs} ms: the session was ended`,
+            {
+              cause: e,
+            },
+          );
+        }
+        const hit = box?.limitHit();
+        if (hit)
+          throw new ResourceLimitError(`Claude Code was stopped: ${hit.message}`, {
+            limit: hit.limit,
             cause: e,
-          },
-        );
+          });
+        if (isAbort(e) || signal?.aborted) throw new AbortError(e);
+        const msg = (e as Error)?.message ?? '';
+        const boxErr = box
+          ?.stderr()
+          .split('\n')
+          .filter((l) => /^(bwrap|setpriv|prlimit|baton-sandbox|sh): /.test(l))
+          .at(-1);
+        if (boxErr && !result)
+          throw new SandboxUnavailableError(`the sandbox could not run Claude Code: ${boxErr}`, {
+            cause: e,
+          });
+        // Nothing to resume here, and no retry brings the transcript back: fail fast, and say why.
+        if (qo.resume && /No conversation found with session ID/i.test(msg)) {
+          throw batonError(
+            'InvalidRequest',
+            `cannot resume Claude Code session ${qo.resume}: its transcript is not in this HOME and the session state does not carry it (over transcriptMaxBytes, or saved without one)`,
+            { cause: e },
+          );
+        }
+        if (!box && /ENOENT|not found|no such file|executable/i.test(msg) && !result)
+          throw new CliNotFoundError(`Claude Code could not be started: ${msg}`, { cause: e });
+        throw classifyError(e);
       }
-      const hit = box?.limitHit();
-      if (hit)
-        throw new ResourceLimitError(`Claude Code was stopped: ${hit.message}`, {
-          limit: hit.limit,
-          cause: e,
-        });
-      if (isAbort(e) || signal?.aborted) throw new AbortError(e);
-      const msg = (e as Error)?.message ?? '';
-      const boxErr = box
-        ?.stderr()
-        .split('\n')
-        .filter((l) => /^(bwrap|setpriv|prlimit|baton-sandbox|sh): /.test(l))
-        .at(-1);
-      if (boxErr && !result)
-        throw new SandboxUnavailableError(`the sandbox could not run Claude Code: ${boxErr}`, {
-          cause: e,
-        });
-      // Nothing to resume here, and no retry brings the transcript back: fail fast, and say why.
-      if (qo.resume && /No conversation found with session ID/i.test(msg)) {
-        throw batonError(
-          'InvalidRequest',
-          `cannot resume Claude Code session ${qo.resume}: its transcript is not in this HOME and the session state does not carry it (over transcriptMaxBytes, or saved without one)`,
-          { cause: e },
-        );
-      }
-      if (!box && /ENOENT|not found|no such file|executable/i.test(msg) && !result)
-        throw new CliNotFoundError(`Claude Code could not be started: ${msg}`, { cause: e });
-      throw classifyError(e);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -554,6 +567,21 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           state.claudeTranscript = undefined;
       }
     }
+    if (overBudget)
+      return {
+        backend: 'claude-code',
+        text: lastText,
+        stopReason: 'budget',
+        turns: result?.num_turns ?? state.turns,
+        model: [...usage.values()].at(-1)?.model ?? qo.model ?? '',
+        costUsd: formatUsd(cost),
+        inputTokens: billed.inputTokens,
+        outputTokens: billed.outputTokens,
+        cacheReadTokens: billed.cacheReadTokens,
+        cacheWriteTokens: billed.cacheWrite5mTokens + billed.cacheWrite1hTokens,
+        sessionId: result?.session_id ?? sessionId,
+        durationMs: performance.now() - t0,
+      };
     if (endHit)
       throw new ResourceLimitError(`Claude Code was stopped: ${endHit.message}`, {
         limit: endHit.limit,

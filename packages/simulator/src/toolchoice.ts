@@ -1,6 +1,5 @@
 import type { Block, MessagesRequest, Tool, ToolChoice } from './messages.js';
 import type { Rng } from './rng.js';
-import type { ScenarioTurn } from './scenario.js';
 import { toolInputFor } from './toolinput.js';
 
 /**
@@ -32,11 +31,15 @@ export function callableTools(req: MessagesRequest): Set<string> {
  * request lets it call, and under a forced choice it calls at least one. A turn that does not
  * fit is passed over (the generated reply applies, which obeys the choice).
  */
-export function turnFits(turn: ScenarioTurn, req: MessagesRequest, callable: Set<string>): boolean {
+export function turnFits(
+  turn: { content: ReadonlyArray<{ type: string; name?: string }> },
+  req: MessagesRequest,
+  callable: Set<string>,
+): boolean {
   let calls = 0;
   for (const b of turn.content) {
     if (b.type !== 'tool_use') continue;
-    if (!callable.has(b.name)) return false;
+    if (!callable.has(b.name ?? '')) return false;
     calls++;
   }
   return calls > 0 || !isForced(req.toolChoice);
@@ -67,7 +70,13 @@ function hasSchema(t: Tool): boolean {
  * It goes through the same path as a scripted turn (`scriptedContent`), so ids, token counting
  * and streaming (`input_json_delta`) are the scripted ones.
  */
-export function forcedToolTurn(req: MessagesRequest, rng: Rng): ScenarioTurn | undefined {
+/** A scripted turn of one tool call (a `ScenarioTurn`; typed here, not imported: no cycle). */
+export interface ForcedToolTurn {
+  content: [{ type: 'tool_use'; name: string; input: Record<string, unknown> }];
+  stop_reason: 'tool_use';
+}
+
+export function forcedToolTurn(req: MessagesRequest, rng: Rng): ForcedToolTurn | undefined {
   const choice = req.toolChoice;
   if (!isForced(choice)) return undefined;
   let tool: Tool | undefined;

@@ -106,6 +106,47 @@ beforeAll(async () => {
           ],
         },
         {
+          // A call of the model's own through the proxy, then an answer.
+          name: 'sbx-direct',
+          turns: [
+            {
+              content: [
+                {
+                  type: 'tool_use',
+                  name: 'Bash',
+                  input: {
+                    command: [
+                      'port=$',
+                      '{ANTHROPIC_BASE_URL##*:}; port=$',
+                      '{port%%/*}; ',
+                      `body='{"model":"claude-haiku-4-5","max_tokens":16,"messages":[{"role":"user","content":"count me"}]}'; `,
+                      'exec 3<>/dev/tcp/127.0.0.1/$port; ',
+                      `printf 'POST /v1/messages HTTP/1.1\\r\\nHost: x\\r\\nx-api-key: %s\\r\\nanthropic-version: 2023-06-01\\r\\ncontent-type: application/json\\r\\ncontent-length: %d\\r\\nconnection: close\\r\\n\\r\\n%s' "$ANTHROPIC_API_KEY" "$`,
+                      '{#body}" "$body" >&3; head -c 12 <&3',
+                    ].join(''),
+                    description: 'x',
+                  },
+                },
+              ],
+            },
+            { content: [{ type: 'text', text: 'called' }] },
+          ],
+        },
+        {
+          // Four expensive turns: a budget below one of them stops the run after the first.
+          name: 'sbx-spend',
+          turns: [1, 2, 3, 4].map((i) => ({
+            content: [
+              {
+                type: 'tool_use' as const,
+                name: 'Bash',
+                input: { command: `echo step ${i}`, description: 'x' },
+              },
+            ],
+            usage: { output_tokens: 4000 },
+          })),
+        },
+        {
           name: 'sbx-procs',
           turns: [
             {
@@ -182,6 +223,55 @@ describe('bubblewrap sandbox', () => {
       const again = await be.run(st, { prompt: 'and now?', cwd: ws, tools: ['Write', 'Bash'] })
         .result;
       expect(again.text).toBe('resumed in the sandbox');
+    } finally {
+      be.close();
+    }
+  });
+
+  it('bills every response the proxy forwarded, the model’s own calls included, and stops at the budget', async () => {
+    const sink = memoryUsageSink();
+    const be = createClaudeCodeBackend({
+      baseURL: s.url,
+      apiKey: KEY,
+      sandbox: bubblewrapSandbox(),
+      usageSink: sink,
+    });
+    try {
+      s.reset();
+      const rec = recorder();
+      const r = await be.run(state(), {
+        prompt: '[[scenario:sbx-direct]] call',
+        cwd: mkdtempSync(join(dir, 'ws-')),
+        tools: ['Bash'],
+        allowedTools: ['Bash'],
+        onEvent: rec.on,
+      }).result;
+      expect(r.text).toBe('called');
+      expect(rec.of('tool_result')[0]!.content).toMatch(/^HTTP\/1\.1 200/);
+      // Three responses: Claude Code's two and the model's own (on Haiku), each billed once.
+      const stats = s.stats();
+      expect(stats.totals.admitted).toBe(3);
+      expect(sink.records).toHaveLength(3);
+      expect(sink.records.filter((x) => x.model === 'claude-haiku-4-5')).toHaveLength(1);
+      const total = sumUsage(sink.records);
+      expect(total.inputTokens).toBe(stats.totals.inputTokens);
+      expect(total.outputTokens).toBe(stats.totals.outputTokens);
+      expect(rec.of('usage')).toHaveLength(3);
+
+      // A budget below one response: the run stops after it, as a run that reached its budget.
+      s.reset();
+      sink.records.length = 0;
+      const spend = await be.run(state(), {
+        prompt: '[[scenario:sbx-spend]] spend',
+        cwd: mkdtempSync(join(dir, 'ws-')),
+        tools: ['Bash'],
+        allowedTools: ['Bash'],
+        maxBudgetUsd: 0.0001,
+      }).result;
+      expect(spend.stopReason).toBe('budget');
+      expect(s.stats().totals.admitted).toBeLessThanOrEqual(2);
+      expect(sink.records).toHaveLength(s.stats().totals.admitted);
+      expect(Number(spend.costUsd)).toBeGreaterThan(0.0001);
     } finally {
       be.close();
     }

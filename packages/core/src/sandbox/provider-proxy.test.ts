@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ProviderProxy,
+  type ProviderResponse,
   providerRequestAllowed,
   startProviderProxy,
 } from './provider-proxy.js';

@@ -119,6 +119,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
       await o.events.open(taskId, start.lastSeq);
     } catch (err) {
       o.cancels.unregister(taskId);
+      runs.delete(taskId);
       throw err;
     }
     const emit = (type: string, data: Record<string, unknown> = {}) =>

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Locator } from 'playwright-core';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -108,4 +109,22 @@ export async function startBaton({ timeoutMs = 200_000 } = {}): Promise<RunningB
     output: () => log,
     stop,
   };
+}
+
+/**
+ * The text of what describes a form field (its error once invalid, else its hint): read in the
+ * page without waiting for the element (a poll retries), so a field being re-rendered under it
+ * is simply read again.
+ */
+export function fieldErrorText(input: Locator): Promise<string> {
+  return input
+    .evaluate(
+      (el) => {
+        const id = el.getAttribute('aria-describedby');
+        return id ? (document.getElementById(id)?.textContent ?? '') : '';
+      },
+      undefined,
+      { timeout: 2_000 },
+    )
+    .catch(() => '');
 }

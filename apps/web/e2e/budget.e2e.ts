@@ -7,13 +7,13 @@
  * operator's team settings; a key the provider refuses is an error on the key field. Screenshots
  * land in apps/web/test-results/budget-*.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { formatUsd } from '../src/components/ui/format';
-import { type RunningBaton, startBaton } from './baton';
+import { fieldErrorText, type RunningBaton, startBaton } from './baton';
 
 const out = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test-results');
 mkdirSync(out, { recursive: true });
@@ -132,6 +132,15 @@ beforeAll(async () => {
   a.on('pageerror', (e) => pageErrors.push(`${a.url()}: ${e.message}`));
 });
 
+// A failed test leaves the page as it was (screenshot and HTML) in test-results/.
+beforeEach((ctx) => {
+  ctx.onTestFailed(async () => {
+    const name = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60);
+    await a?.screenshot({ path: path.join(out, `budget-FAILED-${name}.png`), fullPage: true });
+    writeFileSync(path.join(out, `budget-FAILED-${name}.html`), (await a?.content()) ?? '');
+  });
+});
+
 afterAll(async () => {
   await browser?.close();
   const code = await baton?.stop();
@@ -172,12 +181,7 @@ describe('spend caps and keys in the console', () => {
     await usd.fill('0.00001');
     await a.getByRole('button', { name: 'Set cap' }).click();
     // The server's refusal, on the amount field.
-    await expect
-      .poll(async () => {
-        const described = await usd.getAttribute('aria-describedby');
-        return described ? a.locator(`[id="${described}"]`).innerText() : '';
-      })
-      .toMatch(/at most 4 decimals/);
+    await expect.poll(() => fieldErrorText(usd)).toMatch(/at most 4 decimals/);
     expect(await usd.getAttribute('aria-invalid')).toBe('true');
 
     await a.getByLabel('Applies to').selectOption('team');
@@ -269,12 +273,7 @@ describe('spend caps and keys in the console', () => {
     const weight = a.getByLabel('Share weight');
     await weight.fill('101');
     await a.getByRole('button', { name: 'Save operator settings' }).click();
-    await expect
-      .poll(async () => {
-        const described = await weight.getAttribute('aria-describedby');
-        return described ? a.locator(`[id="${described}"]`).innerText() : '';
-      })
-      .toMatch(/at most 100\./i);
+    await expect.poll(() => fieldErrorText(weight)).toMatch(/at most 100\./i);
     expect(await a.getByLabel('Allow the instance key').isChecked()).toBe(true);
     await weight.fill('7');
     await a.getByLabel('Concurrency ceiling').fill('40');
@@ -297,10 +296,7 @@ describe('spend caps and keys in the console', () => {
       await key.fill('sk-ant-invalid-0123456789abcdef');
       await a.getByRole('button', { name: 'Save key' }).click();
       await expect
-        .poll(async () => {
-          const described = await key.getAttribute('aria-describedby');
-          return described ? a.locator(`[id="${described}"]`).innerText() : '';
-        })
+        .poll(() => fieldErrorText(key))
         .toMatch(
           /^The provider refused this key \(401 authentication_error: invalid x-api-key\)\. It was not saved\.$/,
         );
@@ -321,12 +317,7 @@ describe('spend caps and keys in the console', () => {
     const timeout = a.getByLabel('Timeout (min)');
     await timeout.fill('0.001');
     await a.getByRole('button', { name: 'Save limits' }).click();
-    await expect
-      .poll(async () => {
-        const described = await timeout.getAttribute('aria-describedby');
-        return described ? a.locator(`[id="${described}"]`).innerText() : '';
-      })
-      .toBe('At least 1 second.');
+    await expect.poll(() => fieldErrorText(timeout)).toBe('At least 1 second.');
     await a.getByLabel('Budget per task (USD)').fill('0.5');
     await a.getByLabel('Max turns').fill('3');
     await timeout.fill('2');

@@ -3,7 +3,6 @@
 //   pnpm --filter @baton/worker exec tsx bench/count-statements.ts [tasks] [workers]
 // (workers run in this process: counts are exact, times only indicative)
 
-import { readdirSync, readFileSync } from 'node:fs';
 import { createDb } from '@baton/db';
 import { createBoss, submitTask } from '@baton/db/queue';
 import { teams } from '@baton/db/schema';
@@ -12,6 +11,7 @@ import { startSimulator } from '@baton/simulator';
 import pg from 'pg';
 import { createLogger } from '../src/logger';
 import { startWorker } from '../src/worker';
+import { pgCpuSeconds } from './pg-cpu';
 
 const N = Number(process.argv[2] ?? 200);
 const server = await startTestPostgres();
@@ -73,31 +73,9 @@ pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   return (original as (...a: unknown[]) => unknown).apply(this, args);
 } as typeof original;
 
-/** CPU seconds used so far by this process's PostgreSQL server (postmaster + backends, live and reaped). */
-function pgCpu(): number {
-  const stat = (pid: string) =>
-    readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  let ticks = 0;
-  const pids = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
-  for (const pid of pids) {
-    try {
-      const f = stat(pid);
-      if (f[1] !== String(process.pid)) continue; // ppid: the postmaster is our child
-      ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
-      for (const c of pids) {
-        try {
-          const g = stat(c);
-          if (g[1] === pid) ticks += Number(g[11]) + Number(g[12]);
-        } catch {}
-      }
-    } catch {}
-  }
-  return ticks / 100;
-}
-
 counting = true;
 const cpu0 = process.cpuUsage();
-const pg0 = pgCpu();
+const pg0 = pgCpuSeconds();
 const t0 = performance.now();
 for (let i = 0; i < N; i += 25) {
   await Promise.all(
@@ -123,7 +101,7 @@ counting = false;
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const nodeMs = (cpu.user + cpu.system) / 1000 / N;
-const pgMs = ((pgCpu() - pg0) * 1000) / N;
+const pgMs = ((pgCpuSeconds() - pg0) * 1000) / N;
 let total = 0;
 for (const [k, v] of [...counts].sort((a, b) => b[1] - a[1])) {
   total += v;

@@ -3,6 +3,7 @@
 // process and with three, on the same database in one run. One JSON line per configuration.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { createDb, runMigrations } from '@baton/db';
@@ -13,6 +14,7 @@ import { startSimulator } from '@baton/simulator';
 import pg from 'pg';
 import { PgBoss } from 'pg-boss';
 import { WORKER_NODE_FLAGS } from '../src/node-flags';
+import { pgCpuSeconds } from './pg-cpu';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 3000);
 // Pickup latency is measured on a steady trickle (below capacity), after the throughput flood.
@@ -57,7 +59,14 @@ async function stop(child: ChildProcess) {
   await done;
 }
 
-const server = await startTestPostgres();
+// pg_stat_statements counts the statements each task costs (an embedded server only).
+const server = await startTestPostgres({
+  settings: {
+    shared_preload_libraries: 'pg_stat_statements',
+    'pg_stat_statements.track': 'top',
+    'pg_stat_statements.max': '10000',
+  },
+});
 const sim = await startSimulator({
   port: 0,
   limits: { rpm: 10_000_000, itpm: 1_000_000_000, otpm: 1_000_000_000 },
@@ -127,6 +136,7 @@ try {
           pickup_p99_ms: round(pct(pickups, 99)),
           overhead_p50_ms: 0,
           worker_rss_mb: round(Math.max(...reports.map((r) => r.peakRss ?? 0)) / 2 ** 20),
+          load_1m: round(os.loadavg()[0]!, 2),
         }),
       );
       await boss.stop({ graceful: false });
@@ -137,6 +147,12 @@ try {
       const db = await createTestDatabase(server.adminUrl, { migrate: false });
       await runMigrations(db.url);
       const client = createDb(db.url, { max: 16 });
+      const counting = await client.pool
+        .query('create extension if not exists pg_stat_statements')
+        .then(
+          () => true,
+          () => false,
+        );
       const boss = await createBoss(db.url, { supervise: false, max: 16 });
       const [team] = await client.db
         .insert(teams)
@@ -176,6 +192,8 @@ try {
           }
         }
       }, 250);
+      if (counting) await client.pool.query('select pg_stat_statements_reset()');
+      const cpu0 = pgCpuSeconds();
       const t0 = performance.now();
       for (let i = 0; i < TASKS; i += 50) {
         await Promise.all(
@@ -200,6 +218,22 @@ try {
         await new Promise((r) => setTimeout(r, 50));
       }
       const seconds = (performance.now() - t0) / 1000;
+      const pgCpuMs = ((pgCpuSeconds() - cpu0) * 1000) / TASKS;
+      // Every statement of the flood in this database (submit, queue, workers), but the
+      // benchmark's own progress poll.
+      const statements = counting
+        ? Number(
+            (
+              await client.pool.query<{ n: string }>(
+                `select coalesce(sum(calls), 0)::text as n from pg_stat_statements s
+                   join pg_database d on d.oid = s.dbid
+                  where d.datname = current_database()
+                    and s.query not like '%count(*) filter (where status = %'
+                    and s.query not like '%pg_stat_statements%'`,
+              )
+            ).rows[0]!.n,
+          ) / TASKS
+        : undefined;
       console.error(`baton-${n}: all ${TASKS} submitted after ${submitted.toFixed(1)} s`);
       for (let i = 0; i < LATENCY_TASKS; i++) {
         await submitTask(client.db, boss, {
@@ -261,6 +295,9 @@ try {
             ),
           ),
           worker_rss_mb: round(peakRss / 2 ** 20),
+          statements_per_task: statements === undefined ? null : round(statements, 2),
+          pg_cpu_ms_per_task: round(pgCpuMs, 2),
+          load_1m: round(os.loadavg()[0]!, 2),
         }),
       );
       await Promise.all(procs.map((p) => stop(p.child)));

@@ -32,6 +32,8 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Throwaway tuning (fsync off): for tests only. */
   ephemeral?: boolean;
+  /** More server settings (`-c name=value`), e.g. `shared_preload_libraries` for a benchmark. */
+  settings?: Record<string, string>;
   log?: (line: string) => void;
 }
 
@@ -378,6 +380,8 @@ export async function startEmbeddedPostgres(
   if (options.ephemeral) {
     args.push('-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off');
   }
+  for (const [name, value] of Object.entries(options.settings ?? {}))
+    args.push('-c', `${name}=${value}`);
   // Own process group: the terminal's Ctrl-C reaches us, and we stop the
   // server last, after the processes that use it have drained.
   const child: ChildProcess = spawn(bins.postgres, args, {

@@ -26,11 +26,17 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-export async function startTestPostgres(): Promise<TestPostgres> {
+export async function startTestPostgres(
+  options: { settings?: Record<string, string> } = {},
+): Promise<TestPostgres> {
   const external = dbEnv.BATON_TEST_DATABASE_URL;
   if (external) return { adminUrl: external, source: 'external', stop: async () => undefined };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-test-pg-'));
-  const server = await startEmbeddedPostgres({ dataDir: dir, ephemeral: true });
+  const server = await startEmbeddedPostgres({
+    dataDir: dir,
+    ephemeral: true,
+    ...(options.settings ? { settings: options.settings } : {}),
+  });
   return {
     adminUrl: server.adminUrl,
     source: 'embedded',

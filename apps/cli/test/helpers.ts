@@ -40,10 +40,19 @@ export async function stopAll(): Promise<void> {
   live.clear();
 }
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Run {
+/**
+ * Runs the CLI. `detached`: in a process group of its own, as a terminal runs a command, so a
+ * test can send the group a signal the way Ctrl-C does (`process.kill(-pid, 'SIGINT')`).
+ */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  options: { detached?: boolean } = {},
+): Run {
   const child = spawn(process.execPath, ['--import', 'tsx', cliMain, ...args], {
     env: { ...env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
   });
   let out = '';
   const listeners = new Set<() => void>();

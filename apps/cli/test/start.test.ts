@@ -123,6 +123,38 @@ describe('baton start', () => {
     expect(postgresPids(dataDir)).toEqual([]);
   });
 
+  it('Ctrl-C in any phase of starting stops everything started so far; the next start works', async () => {
+    // BATON_VERBOSE: the database's own log lines show, so its start is a phase to signal in.
+    const env = cleanEnv({ BATON_DATA_DIR: dataDir, BATON_VERBOSE: '1' });
+    const phases: Array<[string, RegExp]> = [
+      ['while the database starts', /\[db\]/],
+      ['while migrating', /database: embedded PostgreSQL/],
+      ['while the simulator starts', /migrations: up to date|applied migrations/],
+      ['while the worker starts', /simulator: http/],
+      ['before the banner', /worker: healthy/],
+    ];
+    for (const [phase, marker] of phases) {
+      const p = await ports();
+      const run = runCli(startArgs(p), env, { detached: true });
+      await run.waitFor(marker);
+      // Ctrl-C: the whole foreground process group gets SIGINT.
+      process.kill(-run.child.pid!, 'SIGINT');
+      expect(await run.exited, `${phase}:\n${run.output()}`).toBe(0);
+      expect(run.output(), phase).toMatch(/stopped\s*$/);
+      expect(run.output(), phase).not.toMatch(/error: /);
+      expect(postgresPids(dataDir), phase).toEqual([]);
+      await expect(fetch(`http://127.0.0.1:${p.worker}/healthz`), phase).rejects.toThrow();
+      await expect(fetch(`http://127.0.0.1:${p.sim}/v1/models`), phase).rejects.toThrow();
+    }
+    // Nothing was left holding the data directory or a port: a full start works.
+    const p = await ports();
+    const again = runCli(startArgs(p), cleanEnv({ BATON_DATA_DIR: dataDir }));
+    await again.waitFor(/Baton is running\./);
+    expect(again.output()).not.toMatch(/left by an earlier run/);
+    again.child.kill('SIGINT');
+    expect(await again.exited).toBe(0);
+  });
+
   it('refuses to start twice on the same data directory', async () => {
     const env = cleanEnv({ BATON_DATA_DIR: dataDir });
     const first = runCli(startArgs(await ports()), env);

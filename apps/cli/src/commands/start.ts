@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { dataDir, redactUrl, resolveDatabase, runMigrations } from '@baton/db';
@@ -64,12 +63,29 @@ async function start(opts: StartOptions) {
 
   const children: ManagedProcess[] = [];
   let db: Awaited<ReturnType<typeof resolveDatabase>> | undefined;
+  /** The database while it is being started (a signal then waits for it, to stop it). */
+  let dbStarting: Promise<unknown> | undefined;
   let shuttingDown: Promise<void> | undefined;
+  /** The console's build, while it runs. */
+  let building: ManagedProcess | undefined;
 
+  /**
+   * Stops everything this start started, whatever phase it is in: the children spawned so far
+   * and any spawned while stopping (`spawnChild` stops those at once), and the database —
+   * waiting for it when it is still starting. Then exits.
+   */
   const shutdown = (why: string, code: number) => {
     shuttingDown ??= (async () => {
       print(`stopping (${why})…`);
-      await Promise.all(children.map((c) => c.stop()));
+      await building?.stop();
+      for (;;) {
+        const live = children.filter(
+          (c) => c.child.exitCode === null && c.child.signalCode === null,
+        );
+        if (live.length === 0) break;
+        await Promise.all(live.map((c) => c.stop()));
+      }
+      await dbStarting?.catch(() => undefined);
       if (db) {
         await db.stop();
         if (db.source === 'embedded' && !db.embedded?.attached) print('database stopped');
@@ -80,6 +96,16 @@ async function start(opts: StartOptions) {
     })();
     return shuttingDown;
   };
+  /** A child of this start; one spawned after a stop began is stopped at once. */
+  const spawnChild = (o: Parameters<typeof spawnManaged>[0]) => {
+    const c = spawnManaged(o);
+    children.push(c);
+    pidFile.write(Object.fromEntries(children.map((x) => [x.name, x.child.pid])));
+    if (shuttingDown) void c.stop();
+    return c;
+  };
+  /** Between phases: once a stop began, start nothing more. */
+  const stopping = () => shuttingDown !== undefined;
   // A terminal's Ctrl-C may reach us twice at once (directly and relayed by
   // the tsx/pnpm wrappers); only a second press a moment later forces.
   let firstInterrupt = 0;
@@ -105,11 +131,17 @@ async function start(opts: StartOptions) {
     // 1. Database
     // The server's routine LOG lines are noise here; warnings and errors are shown.
     const verbose = cliEnv.BATON_VERBOSE === '1';
-    db = await resolveDatabase({
+    const starting = resolveDatabase({
       log: (line) => {
         if (verbose || !/\] LOG: {2}/.test(line)) process.stdout.write(`${dbLog(line)}\n`);
       },
     });
+    dbStarting = starting.then((d) => {
+      db = d;
+    });
+    await dbStarting;
+    dbStarting = undefined;
+    if (!db || stopping()) return;
     if (db.source === 'external') print(`database: ${redactUrl(db.url)} (DATABASE_URL)`);
     else
       print(
@@ -117,6 +149,7 @@ async function start(opts: StartOptions) {
       );
     const { applied } = await runMigrations(db.url);
     print(applied.length ? `applied migrations: ${applied.join(', ')}` : 'migrations: up to date');
+    if (stopping()) return;
 
     const { secret, source: secretSource } = resolveSecret(dir, cliEnv.BATON_SECRET);
     if (secretSource === 'generated')
@@ -128,7 +161,7 @@ async function start(opts: StartOptions) {
     const runSim = opts.sim ?? !cliEnv.ANTHROPIC_API_KEY;
     const provider: NodeJS.ProcessEnv = {};
     if (runSim) {
-      const sim = spawnManaged({
+      const sim = spawnChild({
         name: 'sim',
         command: process.execPath,
         args: ['--import', 'tsx', cliMain, 'sim', '--port', String(simPort)],
@@ -136,13 +169,13 @@ async function start(opts: StartOptions) {
         env: process.env,
         useColor,
       });
-      children.push(sim);
       await waitForHttp(`http://127.0.0.1:${simPort}/v1/models`, {
         timeoutMs: 60_000,
         exited: sim.exited,
         headers: { 'x-api-key': 'sk-baton-simulator', 'anthropic-version': '2023-06-01' },
         okOnly: true,
       });
+      if (stopping()) return;
       provider.ANTHROPIC_BASE_URL = `http://127.0.0.1:${simPort}`;
       provider.ANTHROPIC_API_KEY = 'sk-baton-simulator';
       print(`simulator: http://127.0.0.1:${simPort} (no ANTHROPIC_API_KEY set)`);
@@ -162,7 +195,7 @@ async function start(opts: StartOptions) {
 
     // 3. Worker
     if (opts.worker) {
-      const worker = spawnManaged({
+      const worker = spawnChild({
         name: 'worker',
         command: process.execPath,
         // The worker's V8 flags (a heap that grows slowly: ~200 MB RSS with 32 sessions
@@ -172,12 +205,12 @@ async function start(opts: StartOptions) {
         env: { ...childEnv, WORKER_PORT: String(workerPort) },
         useColor,
       });
-      children.push(worker);
       await waitForHttp(`http://127.0.0.1:${workerPort}/healthz`, {
         timeoutMs: 60_000,
         exited: worker.exited,
         okOnly: true,
       });
+      if (stopping()) return;
       print(`worker: healthy — http://127.0.0.1:${workerPort}/healthz`);
     }
 
@@ -187,16 +220,24 @@ async function start(opts: StartOptions) {
         if (!opts.build)
           throw new Error('the console is not built: run `pnpm build` (or drop --no-build)');
         print('building the console (first start only; takes a minute)…');
-        const build = spawnSync(process.execPath, [nextBin, 'build'], {
+        // Not spawnSync: a signal while it builds must stop it (and everything else) at once.
+        building = spawnManaged({
+          name: 'build',
+          command: process.execPath,
+          args: [nextBin, 'build'],
           cwd: webDir,
-          stdio: 'inherit',
           env: process.env,
+          useColor,
         });
-        if (build.status !== 0) throw new Error('the console build failed (see above)');
+        if (shuttingDown) void building.stop();
+        const built = await building.exited;
+        building = undefined;
+        if (stopping()) return;
+        if (built !== 0) throw new Error('the console build failed (see above)');
       }
       // The console's own server (apps/web/server.mjs: Next's request handler behind the
       // client-address stamp and the API body limit), not `next start`.
-      const web = spawnManaged({
+      const web = spawnChild({
         name: 'web',
         command: process.execPath,
         args: [path.join(webDir, 'server.mjs'), '-p', String(webPort), '-H', '127.0.0.1'],
@@ -209,8 +250,8 @@ async function start(opts: StartOptions) {
         },
         useColor,
       });
-      children.push(web);
       await waitForHttp(`http://127.0.0.1:${webPort}/`, { timeoutMs: 90_000, exited: web.exited });
+      if (stopping()) return;
     }
 
     pidFile.write(Object.fromEntries(children.map((c) => [c.name, c.child.pid])));
@@ -231,6 +272,7 @@ async function start(opts: StartOptions) {
       baseURL: `http://127.0.0.1:${webPort}`,
       embedded: db.source === 'embedded',
     });
+    if (stopping()) return;
     const lines = [
       '',
       'Baton is running.',
@@ -243,6 +285,8 @@ async function start(opts: StartOptions) {
     ].filter((l): l is string => l !== undefined);
     for (const l of lines) print(l);
   } catch (err) {
+    // A phase cut short by a stop (its child stopped under it) is not an error of its own.
+    if (stopping()) return;
     print(`error: ${(err as Error).message}`);
     await shutdown('start failed', 1);
   }

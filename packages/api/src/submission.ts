@@ -107,7 +107,13 @@ export type TaskSubmission = NewTask & { teamQuota: number };
 /** The team a task is submitted to (a `teams` row). */
 export type SubmissionTeam = Pick<
   typeof teams.$inferSelect,
-  'id' | 'maxConcurrentTasks' | 'claudeCodeTools' | 'allowInstanceKey'
+  | 'id'
+  | 'maxConcurrentTasks'
+  | 'claudeCodeTools'
+  | 'allowInstanceKey'
+  | 'defaultTaskBudgetUsd'
+  | 'defaultMaxTurns'
+  | 'defaultTimeoutMs'
 >;
 
 export interface PrepareSubmissionOptions {
@@ -135,7 +141,8 @@ export interface PrepareSubmissionOptions {
  *    message is the cap's sentence ("The team's daily cap of $5.00 is reached ($5.0213 spent);
  *    it resets at 2026-12-04T00:00:00Z").
  * Stores in `options`: `repositoryId`, `ref` (as typed; default the repository's default ref),
- * `tools` (the narrowed list, only when the task gave one), `maxTurns`.
+ * `tools` (the narrowed list, only when the task gave one), `maxTurns`. A budget, timeout or
+ * maximum turns the task leaves out is the team's default (`team.default*`), if it has one.
  */
 export async function prepareTaskSubmission(
   db: Database,
@@ -182,7 +189,10 @@ export async function prepareTaskSubmission(
       );
     options.tools = tools;
   }
-  if (v.maxTurns) options.maxTurns = v.maxTurns;
+  // What the task leaves out comes from the team's defaults (the team row the caller already
+  // read: no statement of its own).
+  const maxTurns = v.maxTurns ?? team.defaultMaxTurns ?? undefined;
+  if (maxTurns) options.maxTurns = maxTurns;
 
   await assertTaskMayRun(db, team, o.createdBy ?? null);
 
@@ -196,8 +206,9 @@ export async function prepareTaskSubmission(
     fallbackModels: v.fallbackModels,
     options,
     priority: v.priority,
-    budgetUsd: v.budgetUsd === undefined ? null : v.budgetUsd.toFixed(6),
-    timeoutMs: v.timeoutMs ?? null,
+    budgetUsd:
+      v.budgetUsd === undefined ? (team.defaultTaskBudgetUsd ?? null) : v.budgetUsd.toFixed(6),
+    timeoutMs: v.timeoutMs ?? team.defaultTimeoutMs ?? null,
     teamQuota: team.maxConcurrentTasks,
   };
 }

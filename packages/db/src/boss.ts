@@ -146,9 +146,17 @@ export async function requestCancel(
 /**
  * The job's place in the queue: the task's own priority first, then, within a priority, teams
  * take turns — a task is ranked by how many of its team's tasks were already waiting, divided by
- * the team's share weight (start-time fair queueing at submit). A team that floods the queue
- * cannot hold back another team's next task: it goes ahead of the flood's remainder.
+ * the team's share weight (start-time fair queueing at submit), counted up to QUEUE_RANK_DEPTH.
+ * A team that floods the queue cannot hold back another team's next task: it goes ahead of the
+ * flood's remainder.
  */
+/**
+ * How deep a team's backlog is counted for its rank: beyond it, the rest of a flood shares the
+ * last rank (another team's next task still goes ahead of it unless that team has as deep a
+ * backlog), and the submit's count stays bounded.
+ */
+export const QUEUE_RANK_DEPTH = 1000;
+
 export function queuePriority(taskPriority: number, waiting: number, weight = 1): number {
   return taskPriority * 1_000_000 - Math.min(999_999, Math.floor(waiting / Math.max(1, weight)));
 }

@@ -110,43 +110,4 @@ describe('submitTask', () => {
     ).rejects.toThrow();
     expect(await client.db.$count(tasks, eq(tasks.teamId, teamId))).toBe(before);
   });
-
-  it('fills what a task leaves out from its team’s defaults, in the insert itself', async () => {
-    const [d] = await client.db
-      .insert(teams)
-      .values({
-        name: 'D',
-        slug: 'defaults',
-        defaultTaskBudgetUsd: '0.25',
-        defaultMaxTurns: 7,
-        defaultTimeoutMs: 90_000,
-      })
-      .returning();
-    const bare = await submitTask(client.db, boss, {
-      teamId: d!.id,
-      prompt: 'p',
-      model: 'm',
-      options: { tools: ['Read'] },
-    });
-    expect(bare.budgetUsd).toBe('0.250000');
-    expect(bare.timeoutMs).toBe(90_000);
-    expect(bare.options).toEqual({ tools: ['Read'], maxTurns: 7 });
-    // The task's own values win.
-    const own = await submitTask(client.db, boss, {
-      teamId: d!.id,
-      prompt: 'p',
-      model: 'm',
-      budgetUsd: '1.5',
-      timeoutMs: 5_000,
-      options: { maxTurns: 2 },
-    });
-    expect([own.budgetUsd, own.timeoutMs, own.options]).toEqual([
-      '1.500000',
-      5_000,
-      { maxTurns: 2 },
-    ]);
-    // A team without defaults leaves them empty.
-    const none = await submitTask(client.db, boss, { teamId, prompt: 'p', model: 'm' });
-    expect([none.budgetUsd, none.timeoutMs, none.options]).toEqual([null, null, {}]);
-  });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { getTableColumns, sql } from 'drizzle-orm';
 import { fromDrizzle } from 'pg-boss';
-import { type PgBoss, queuePriority, quotaTier } from './boss';
+import { type PgBoss, QUEUE_RANK_DEPTH, queuePriority, quotaTier } from './boss';
 import type { Database } from './client';
 import { JOBS, type RunTaskPayload, runTaskPayload } from './jobs';
 import { tasks } from './schema/tasks';
@@ -30,30 +30,16 @@ export async function submitTask(
     teamId: values.teamId,
     requestedBy: options.requestedBy,
   });
-  // What the task leaves out comes from the team's defaults (budget, timeout, maximum turns),
-  // read by the insert itself: no extra round trip.
-  const team = values.teamId;
-  const taskOptions = (values.options ?? {}) as Record<string, unknown>;
-  const defaults = {
-    ...(values.budgetUsd == null && {
-      budgetUsd: sql`(select t.default_task_budget_usd from teams t where t.id = ${team})`,
-    }),
-    ...(values.timeoutMs == null && {
-      timeoutMs: sql`(select t.default_timeout_ms from teams t where t.id = ${team})`,
-    }),
-    ...(taskOptions.maxTurns === undefined && {
-      options: sql`${JSON.stringify(taskOptions)}::jsonb || coalesce((select jsonb_build_object('maxTurns', t.default_max_turns) from teams t where t.id = ${team} and t.default_max_turns is not null), '{}'::jsonb)`,
-    }),
-  };
   return db.transaction(async (tx) => {
     // The team's waiting tasks and share weight, read by the insert itself (the subqueries see
     // the table as it was before this row).
     const [inserted] = await tx
       .insert(tasks)
-      .values({ ...values, ...defaults, id, jobId })
+      .values({ ...values, id, jobId })
       .returning({
         ...getTableColumns(tasks),
-        waiting: sql<number>`(select count(*)::int from tasks q where q.team_id = ${values.teamId} and q.status = 'queued')`,
+        // Counted up to QUEUE_RANK_DEPTH: a flood's insert stays cheap however deep its backlog.
+        waiting: sql<number>`(select count(*)::int from (select 1 from tasks q where q.team_id = ${values.teamId} and q.status = 'queued' limit ${QUEUE_RANK_DEPTH}) w)`,
         weight: sql<number>`(select t.share_weight from teams t where t.id = ${values.teamId})`,
       });
     if (!inserted) throw new Error('task insert returned nothing');

@@ -142,6 +142,13 @@ describe('claude-code backend against the real Claude Code and the simulator', (
       st.cacheWrite5mTokens + st.cacheWrite1hTokens,
     );
     expect(r.usageMatchesReport).toBe(true);
+    // Claude Code marks cache breakpoints: every response that wrote or read the cache still
+    // reports the uncached remainder, as the real API does (never input_tokens 0).
+    const cached = usage.records.filter(
+      (u) => u.cacheWrite5mTokens + u.cacheWrite1hTokens + u.cacheReadTokens > 0,
+    );
+    expect(cached.length).toBeGreaterThan(0);
+    for (const u of cached) expect(u.inputTokens).toBeGreaterThan(0);
     expect(usage.records.length).toBe(st.admitted);
     expect(usage.records.every((u) => u.backend === 'claude-code' && u.costUsd !== null)).toBe(
       true,

@@ -21,6 +21,8 @@ export interface ExecutorOptions {
   retryLimit: number;
   /** Default per-task timeout when the task sets none. */
   defaultTimeoutMs: number;
+  /** Tries of a statement while the database is away before it gives up (default 30, ~1 min). */
+  writeRetries?: number;
   /** Hooks for metrics. */
   onTaskFinished?: (status: string, durationMs: number) => void;
   onUsage?: (records: UsageRecord[]) => void;
@@ -62,7 +64,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
       try {
         return await fn();
       } catch (err) {
-        if (i >= 30) throw err;
+        if (i >= (o.writeRetries ?? 30)) throw err;
         log.warn({ err: (err as Error).message, attempt: i + 1 }, `${what} failed; retrying`);
         await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** i)));
       }
@@ -140,8 +142,18 @@ export function createExecutor(o: ExecutorOptions): Executor {
       const batch = usage.splice(0);
       if (batch.length === 0) return usageWrites;
       usageWrites = usageWrites.then(async () => {
-        await persistently('writing usage', () => insertUsage(o.pool, batch));
-        o.onUsage?.(batch);
+        try {
+          await persistently('writing usage', () => insertUsage(o.pool, batch));
+          o.onUsage?.(batch);
+        } catch (err) {
+          // Given up (the database stayed away): the batch goes back, and the settle statement
+          // carries it with the task's state — never an unhandled rejection, nothing lost.
+          usage.unshift(...batch);
+          tlog.warn(
+            { err: (err as Error).message, records: batch.length },
+            'writing usage gave up; it is written with the task state',
+          );
+        }
       });
       return usageWrites;
     };

@@ -46,6 +46,8 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Default task timeout (default 30 min). */
   defaultTimeoutMs?: number;
+  /** Tries of a task's writes while the database is away before they give up (default 30). */
+  writeRetries?: number;
   /** Queue retry/heartbeat policy. */
   queue?: Partial<QueuePolicy> & { monitorIntervalSeconds?: number };
   /** How long SIGTERM waits for running tasks before requeueing them (default 30 s). */
@@ -217,6 +219,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       concurrency: options.concurrency ?? 8,
       retryLimit: policy.retryLimit,
       defaultTimeoutMs: options.defaultTimeoutMs ?? 30 * 60_000,
+      ...(options.writeRetries !== undefined ? { writeRetries: options.writeRetries } : {}),
       onTaskFinished: (status, ms) => metrics.taskFinished(status, ms),
       onUsage: (records) => metrics.usage(records),
     });

@@ -567,20 +567,24 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           state.claudeTranscript = undefined;
       }
     }
+    // What was billed, however the run ended.
+    const spent = {
+      backend: 'claude-code' as const,
+      model: [...usage.values()].at(-1)?.model ?? qo.model ?? '',
+      costUsd: formatUsd(cost),
+      inputTokens: billed.inputTokens,
+      outputTokens: billed.outputTokens,
+      cacheReadTokens: billed.cacheReadTokens,
+      cacheWriteTokens: billed.cacheWrite5mTokens + billed.cacheWrite1hTokens,
+      durationMs: performance.now() - t0,
+    };
     if (overBudget)
       return {
-        backend: 'claude-code',
+        ...spent,
         text: lastText,
         stopReason: 'budget',
         turns: result?.num_turns ?? state.turns,
-        model: [...usage.values()].at(-1)?.model ?? qo.model ?? '',
-        costUsd: formatUsd(cost),
-        inputTokens: billed.inputTokens,
-        outputTokens: billed.outputTokens,
-        cacheReadTokens: billed.cacheReadTokens,
-        cacheWriteTokens: billed.cacheWrite5mTokens + billed.cacheWrite1hTokens,
         sessionId: result?.session_id ?? sessionId,
-        durationMs: performance.now() - t0,
       };
     if (endHit)
       throw new ResourceLimitError(`Claude Code was stopped: ${endHit.message}`, {
@@ -600,17 +604,10 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     for (const u of usage.values()) addTokens(totals, tokenCounts(u.raw));
     const reported = tokenCounts(result.usage as Parameters<typeof tokenCounts>[0]);
     const base = {
-      backend: 'claude-code' as const,
+      ...spent,
       text: result.subtype === 'success' ? result.result : lastText,
       turns: result.num_turns,
-      model: [...usage.values()].at(-1)?.model ?? qo.model ?? '',
-      costUsd: formatUsd(cost),
-      inputTokens: billed.inputTokens,
-      outputTokens: billed.outputTokens,
-      cacheReadTokens: billed.cacheReadTokens,
-      cacheWriteTokens: billed.cacheWrite5mTokens + billed.cacheWrite1hTokens,
       sessionId: result.session_id,
-      durationMs: performance.now() - t0,
       reportedUsage: reported,
       usageMatchesReport:
         reported.inputTokens === totals.inputTokens &&

@@ -254,8 +254,6 @@ async function start(opts: StartOptions) {
       if (stopping()) return;
     }
 
-    pidFile.write(Object.fromEntries(children.map((c) => [c.name, c.child.pid])));
-
     for (const c of children) {
       void c.exited.then((code) => {
         if (!shuttingDown) {

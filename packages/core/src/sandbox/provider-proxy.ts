@@ -166,8 +166,10 @@ function presented(req: http.IncomingMessage): string | undefined {
  * the model list — what Claude Code uses. Anything else on the provider's origin (an admin or
  * files endpoint, a test server's control routes) is refused with 403, whatever the token.
  */
+/** The Messages API itself: the one route whose responses are billed. */
+const MESSAGES = /^\/v1\/messages$/;
 const ALLOWED: ReadonlyArray<readonly [method: string, path: RegExp]> = [
-  ['POST', /^\/v1\/messages$/],
+  ['POST', MESSAGES],
   ['POST', /^\/v1\/messages\/count_tokens$/],
   ['GET', /^\/v1\/models(\/[A-Za-z0-9._@:-]+)?$/],
 ];
@@ -266,7 +268,7 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
         res.writeHead(upRes.statusCode ?? 502, out);
         // Server-sent events pass through as they arrive.
         res.flushHeaders();
-        if (o.onResponse && req.method === 'POST' && /^\/v1\/messages(\?|$)/.test(path)) {
+        if (o.onResponse && req.method === 'POST' && MESSAGES.test(path.split('?')[0] ?? '')) {
           const rid = upRes.headers['request-id'];
           const tap = responseTap(
             String(upRes.headers['content-type'] ?? ''),

@@ -96,7 +96,12 @@ export const claudeSessions = pgTable(
     backend: backendEnum('backend').notNull(),
     /** Claude Code's session id, or our conversation id for the API backend. */
     providerSessionId: text('provider_session_id'),
-    state: sessionStateEnum('state').notNull().default('active'),
+    /**
+     * active: the task's attempt is running (written by `baton_task_start`); idle: the attempt
+     * ended and the task runs again (the conversation resumes); closed / failed: the task ended
+     * (packages/db/sql/task_lifecycle.sql, `baton_session_state`). Only a worker says active.
+     */
+    state: sessionStateEnum('state').notNull().default('idle'),
     model: text('model').notNull(),
     config: jsonb('config').$type<Record<string, unknown>>().notNull().default({}),
     messageCount: integer('message_count').notNull().default(0),
@@ -114,5 +119,7 @@ export const claudeSessions = pgTable(
   (t) => [
     uniqueIndex('claude_sessions_provider_key').on(t.backend, t.providerSessionId),
     index('claude_sessions_team_idx').on(t.teamId, t.lastUsedAt.desc()),
+    // The few sessions running now: the Live page's list and the heartbeat's reaping.
+    index('claude_sessions_active_idx').on(t.teamId).where(sql`${t.state} = 'active'`),
   ],
 );

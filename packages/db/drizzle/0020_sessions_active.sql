@@ -1,0 +1,2 @@
+ALTER TABLE "claude_sessions" ALTER COLUMN "state" SET DEFAULT 'idle';--> statement-breakpoint
+CREATE INDEX "claude_sessions_active_idx" ON "claude_sessions" USING btree ("team_id") WHERE "claude_sessions"."state" = 'active';

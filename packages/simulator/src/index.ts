@@ -11,6 +11,7 @@ export {
   parseFaultRule,
   parseFaultSpec,
 } from './faults.js';
+export type { LedgerEntry, LedgerOutcome } from './ledger.js';
 export { assistantTurns, type MessagesRequest, parseMessagesRequest } from './messages.js';
 export { findModel, MODEL_CLASSES, MODELS, type ModelClass, type ModelInfo } from './models.js';
 export {

@@ -4,6 +4,7 @@ import { type CachePlan, NO_CACHE, PromptCache } from './caching.js';
 import { errorBody, invalid, SimError } from './errors.js';
 import { FaultInjector, type FaultRule, formatFaultRule, parseFaultRule } from './faults.js';
 import { messageId, requestId } from './ids.js';
+import { endEntry, type LedgerEntry, ResponseLedger } from './ledger.js';
 import { assistantTurns, parseMessagesRequest } from './messages.js';
 import { findModel, listModels, modelJson } from './models.js';
 import {
@@ -31,6 +32,8 @@ export interface RunningSimulator {
   url: string;
   port: number;
   stats(): SimStats;
+  /** The per-response ledger (off until `enable()`): what each admitted response billed and how far it got. */
+  ledger: { enable(): void; entries(): LedgerEntry[] };
   /** Changes limits, faults, scenario, response mode or keys at run time. */
   configure(patch: SimulatorConfigPatch): void;
   /** Resets stats, rate-limit buckets, the prompt cache and fault counters. */
@@ -67,6 +70,8 @@ class Simulator {
   private response: ResponseConfig;
   private rng: Rng;
   private readonly statsCollector = new StatsCollector();
+  readonly responses = new ResponseLedger();
+  ledgerOn = false;
   private readonly log: ((line: string) => void) | undefined;
   private readonly maxBody: number;
   readonly sockets = new Set<Socket>();
@@ -111,6 +116,7 @@ class Simulator {
 
   reset(): void {
     this.statsCollector.reset();
+    this.responses.reset();
     this.limiter.reset();
     this.cache.clear();
     this.faults.restart();
@@ -466,8 +472,28 @@ class Simulator {
       }
       const settle = () => this.limiter.settle(adm.buckets, adm.outputCharged, usage.output_tokens);
       const id = messageId();
-      if (r.stream) await this.writeStream(res, headers, id, r.model, reply, usage, fault, settle);
-      else await this.writeJson(res, headers, id, r.model, reply, usage, fault, settle);
+      const entry = this.ledgerOn
+        ? this.responses.open({
+            messageId: id,
+            requestId: rid,
+            apiKey: key,
+            model: r.model,
+            stream: r.stream,
+            inputTokens: usage.input_tokens,
+            outputTokens: usage.output_tokens,
+            cacheWrite5mTokens: usage.cache_creation.ephemeral_5m_input_tokens,
+            cacheWrite1hTokens: usage.cache_creation.ephemeral_1h_input_tokens,
+            cacheReadTokens: usage.cache_read_input_tokens,
+            admittedAt: Date.now(),
+          })
+        : undefined;
+      if (entry) {
+        res.once('finish', () => endEntry(entry, 'complete'));
+        res.once('close', () => endEntry(entry, 'client_closed'));
+      }
+      if (r.stream)
+        await this.writeStream(res, headers, id, r.model, reply, usage, fault, settle, entry);
+      else await this.writeJson(res, headers, id, r.model, reply, usage, fault, settle, entry);
     } catch (e) {
       if (e instanceof SimError && e.status >= 400 && e.status < 500 && e.status !== 429) {
         stats.add(key, modelName, 'clientErrors');
@@ -495,14 +521,18 @@ class Simulator {
     usage: Usage,
     fault: FaultRule | undefined,
     settle: () => void,
+    entry?: LedgerEntry,
   ): Promise<void> {
     settle();
     if (fault?.kind === 'stall') {
+      endEntry(entry, 'fault');
       this.holdStall(res, fault);
       return;
     }
-    if (fault?.kind === 'stream-error')
+    if (fault?.kind === 'stream-error') {
+      endEntry(entry, 'fault');
       throw new SimError('overloaded_error', 'Overloaded', headers);
+    }
     const delay =
       reply.ttftMs +
       (reply.tokensPerSecond > 0 ? (usage.output_tokens / reply.tokensPerSecond) * 1000 : 0);
@@ -510,11 +540,16 @@ class Simulator {
     if (this.closed || res.destroyed) return;
     const body = messageJson(id, model, reply, usage);
     if (fault?.kind === 'reset-mid') {
+      endEntry(entry, 'fault');
       headers['content-type'] = JSON_TYPE;
       headers['content-length'] = String(Buffer.byteLength(body));
       res.writeHead(200, headers);
       res.write(body.slice(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
       return;
+    }
+    if (entry) {
+      entry.started = true;
+      entry.outputDelivered = usage.output_tokens;
     }
     this.send(res, 200, headers, body);
   }
@@ -528,10 +563,12 @@ class Simulator {
     usage: Usage,
     fault: FaultRule | undefined,
     settle: () => void,
+    entry?: LedgerEntry,
   ): Promise<void> {
     const events = streamEvents(id, model, reply, usage);
     if (fault?.kind === 'stall' && fault.after === undefined) {
       settle();
+      endEntry(entry, 'fault');
       this.holdStall(res, fault);
       return;
     }
@@ -542,6 +579,10 @@ class Simulator {
     if (!fault && !paced) {
       let all = '';
       for (const e of events) all += e.text;
+      if (entry) {
+        entry.started = true;
+        entry.outputDelivered = usage.output_tokens;
+      }
       res.end(all);
       settle();
       return;
@@ -554,6 +595,7 @@ class Simulator {
         if (this.closed || res.destroyed) return;
         if (e.tokens > 0) {
           if (fault && deltas === faultAfter) {
+            endEntry(entry, 'fault');
             this.streamFault(res, fault);
             return;
           }
@@ -570,9 +612,14 @@ class Simulator {
           // Let what precedes a fault reach the client before the connection breaks.
           await new Promise<void>((resolve) => res.write(e.text, () => resolve()));
         } else res.write(e.text);
+        if (entry) {
+          entry.started = true;
+          entry.outputDelivered += e.tokens;
+        }
       }
       if (fault && deltas <= faultAfter) {
         // Fewer deltas than `after`: the fault hits just before the end.
+        endEntry(entry, 'fault');
         this.streamFault(res, fault);
         return;
       }
@@ -711,6 +758,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     url: `http://${urlHost}:${port}`,
     port,
     stats: () => sim.stats(),
+    ledger: {
+      enable: () => {
+        sim.ledgerOn = true;
+      },
+      entries: () => sim.responses.list(),
+    },
     configure: (patch) => sim.configure(patch),
     reset: () => sim.reset(),
     close: () => {

@@ -25,6 +25,7 @@ import {
   toEventError,
 } from './events.js';
 import { type ImageInput, type ImageOptions, prepareImage } from './images.js';
+import { DEFAULT_SUMMARIZER_MODEL } from './models.js';
 import {
   defaultPriceTable,
   formatUsd,
@@ -686,7 +687,7 @@ export function apiSummarizer(
         const chunk = t.slice(i, i + maxChars);
         const transcript = summary ? `Summary so far: ${summary}\n\n${chunk}` : chunk;
         const out = await backend.complete({
-          model: options.model ?? 'claude-haiku-4-5',
+          model: options.model ?? DEFAULT_SUMMARIZER_MODEL,
           ...(options.fallbackModels ? { fallbackModels: options.fallbackModels } : {}),
           system: SUMMARIZER_SYSTEM,
           messages: [{ role: 'user', content: summarizerPrompt({ ...r, transcript }) }],

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ERROR_CODES } from './errors.js';
+import { DEFAULT_FALLBACK_MODELS, DEFAULT_MODEL, DEFAULT_SUMMARIZER_MODEL } from './models.js';
 
 const positiveInt = z.number().int().positive();
 const nonNegative = z.number().nonnegative();
@@ -68,9 +69,9 @@ export const ConfigSchema = z
       .default({ anthropic: ProviderSchema.parse({}) }),
     models: z
       .object({
-        default: z.string().min(1).default('claude-sonnet-4-6'),
-        fallback: z.array(z.string().min(1)).default(['claude-haiku-4-5']),
-        summarizer: z.string().min(1).default('claude-haiku-4-5'),
+        default: z.string().min(1).default(DEFAULT_MODEL),
+        fallback: z.array(z.string().min(1)).default(() => [...DEFAULT_FALLBACK_MODELS]),
+        summarizer: z.string().min(1).default(DEFAULT_SUMMARIZER_MODEL),
       })
       .strict()
       .prefault({}),

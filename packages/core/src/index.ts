@@ -114,6 +114,17 @@ export {
   processImage,
 } from './images.js';
 export {
+  DEFAULT_FALLBACK_MODELS,
+  DEFAULT_MODEL,
+  DEFAULT_SUMMARIZER_MODEL,
+  findModelLifecycle,
+  MODEL_LIFECYCLE,
+  type ModelLifecycle,
+  type ModelState,
+  type ModelStatus,
+  modelStatus,
+} from './models.js';
+export {
   type Cost,
   createPriceTable,
   DEFAULT_PRICES,
@@ -129,6 +140,11 @@ export {
   sumUsd,
   type TokenCounts,
 } from './pricing.js';
+export {
+  type ListProviderModelsOptions,
+  listProviderModels,
+  type ProviderModel,
+} from './provider-models.js';
 export {
   type LimiterGateOptions,
   limiterGate,

@@ -4,6 +4,7 @@ import { Rng } from './rng.js';
 /**
  * Fault kinds:
  * - `overloaded`       529 overloaded_error
+ * - `rate-limit`       429 rate_limit_error with `retry-after` (`ms`, default 1000, rounded up to seconds)
  * - `api-error`        500 api_error
  * - `gateway-timeout`  504 timeout_error (JSON), or the edge's HTML page with `body=html`
  * - `reset-before`     the connection is reset before any response byte
@@ -14,6 +15,7 @@ import { Rng } from './rng.js';
  */
 export type FaultKind =
   | 'overloaded'
+  | 'rate-limit'
   | 'api-error'
   | 'gateway-timeout'
   | 'reset-before'
@@ -24,6 +26,7 @@ export type FaultKind =
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   'overloaded',
+  'rate-limit',
   'api-error',
   'gateway-timeout',
   'reset-before',
@@ -35,6 +38,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 
 const ALIASES: Record<string, FaultKind> = {
   '529': 'overloaded',
+  '429': 'rate-limit',
   '500': 'api-error',
   '504': 'gateway-timeout',
   timeout: 'gateway-timeout',
@@ -54,7 +58,7 @@ export interface FaultRule {
   /** Only requests for this model id or model class (opus/sonnet/haiku/…) are affected. */
   model?: string;
   trigger: FaultTrigger;
-  /** slow-first-byte: delay (default 2000). stall: close the socket after this long (default never). */
+  /** slow-first-byte: delay (default 2000). stall: close the socket after this long (default never). rate-limit: the retry-after (default 1000). */
   ms?: number;
   /** reset-mid / stall / stream-error: content deltas sent before the fault (default 1). */
   after?: number;

@@ -56,8 +56,8 @@ describe('the response ledger', () => {
     expect(ok).toContain(done!.messageId);
     expect(done!.inputTokens).toBeGreaterThan(0);
 
-    // Cut after 3 deltas: started (message_start reached the client), 3 deltas' tokens delivered.
-    await (await ask({ fault: 'reset-mid:after=3' })).text().catch(() => '');
+    // Cut after the first delta: started (message_start reached the client), one delta's tokens delivered.
+    await (await ask({ fault: 'reset-mid:after=1' })).text().catch(() => '');
     // A stall before any byte (closed after 50 ms): never started, nothing a client could record.
     await (await ask({ fault: 'stall:ms=50' }).catch(() => undefined))?.text().catch(() => '');
     // Not admitted (529 before admission): no entry at all.
@@ -86,6 +86,17 @@ describe('the response ledger', () => {
     expect(e!.outputDelivered).toBeLessThan(40);
     expect(e!.endedAt).not.toBeNull();
     sim.configure({ response: { tokensPerSecond: 0 } });
+  });
+
+  it('an injected 429 (rate-limit fault) is not admitted: retry-after, no entry', async () => {
+    sim.reset();
+    sim.ledger.enable();
+    const res = await ask({ fault: '429:ms=2500' });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('3');
+    expect(((await res.json()) as { error: { type: string } }).error.type).toBe('rate_limit_error');
+    expect(sim.ledger.entries()).toEqual([]);
+    expect(sim.stats().totals.faultsByKind['rate-limit']).toBe(1);
   });
 
   it('reset() empties it', () => {

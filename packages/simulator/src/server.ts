@@ -371,6 +371,17 @@ class Simulator {
             return;
           case 'overloaded':
             throw new SimError('overloaded_error', 'Overloaded', early());
+          case 'rate-limit': {
+            // An injected 429, as a server whose limit others share would send: the buckets'
+            // headers as they are, and when to come back.
+            const h = early();
+            h['retry-after'] = String(Math.max(1, Math.ceil((fault.ms ?? 1000) / 1000)));
+            throw new SimError(
+              'rate_limit_error',
+              "This request would exceed your organization's rate limit. Please try again later.",
+              h,
+            );
+          }
           case 'api-error':
             throw new SimError('api_error', 'Internal server error', early());
           case 'gateway-timeout':

@@ -2,16 +2,14 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type McpServerConfig,
-  type PermissionMode,
-  type Options as QueryOptions,
+import type {
+  Options as QueryOptions,
   query,
-  type SDKMessage,
-  type SDKResultMessage,
-  startup,
-  type WarmQuery,
+  SDKMessage,
+  SDKResultMessage,
+  WarmQuery,
 } from '@anthropic-ai/claude-agent-sdk';
+import type { McpServerConfig, PermissionMode } from './agent-sdk-types.js';
 import { buildClaudeCodeEnv } from './claude-code-env.js';
 import { captureTranscript, restoreTranscript } from './claude-transcript.js';
 import {
@@ -33,6 +31,7 @@ import {
   type RunResult,
   startRun,
 } from './events.js';
+import { loadAgentSdk } from './optional-deps.js';
 import { defaultPriceTable, formatUsd, type PriceTable, parseUsd } from './pricing.js';
 import type { RateGate } from './rate-gate.js';
 import type { ResourceLimits } from './sandbox/resource-limits.js';
@@ -252,7 +251,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     if (input.disallowedTools) o.disallowedTools = input.disallowedTools;
     if (input.maxTurns !== undefined) o.maxTurns = input.maxTurns;
     if (input.maxBudgetUsd !== undefined) o.maxBudgetUsd = input.maxBudgetUsd;
-    if (input.mcpServers) o.mcpServers = input.mcpServers;
+    if (input.mcpServers) o.mcpServers = input.mcpServers as QueryOptions['mcpServers'];
     if (resume) {
       o.resume = resume;
       // Another worker wrote it, or this one's temporary HOME is gone: put it back first.
@@ -329,8 +328,9 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
         abort.signal.addEventListener('abort', () => w.abort.abort(), { once: true });
       } else {
         if (w) discardWarm(state.conversationId);
+        const sdk = await loadAgentSdk();
         prepared = await prepare(state, input, abort);
-        q = query({ prompt: input.prompt, options: prepared.options });
+        q = sdk.query({ prompt: input.prompt, options: prepared.options });
       }
     } catch (err) {
       clearTimeout(timer);
@@ -657,6 +657,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     },
     async prewarm(state, input = {}) {
       discardWarm(state.conversationId);
+      const { startup } = await loadAgentSdk();
       const abort = new AbortController();
       const p = await prepare(state, input, abort);
       try {

@@ -1,6 +1,7 @@
 import type { ImageBlockParam } from '@anthropic-ai/sdk/resources/messages';
-import sharp, { type Metadata } from 'sharp';
+import type { Metadata } from 'sharp';
 import { InvalidRequestError } from './errors.js';
+import { loadSharp } from './optional-deps.js';
 
 export type ImageMediaType = 'image/jpeg' | 'image/png' | 'image/gif' | 'image/webp';
 
@@ -72,6 +73,7 @@ export async function processImage(
   if (buf.length === 0) throw new ImageRejectedError('the image is empty');
   if (buf.length > maxInput)
     throw new ImageRejectedError(`${buf.length} bytes is over the ${maxInput}-byte input limit`);
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(buf, { limitInputPixels: maxDimension * maxDimension }).metadata();

@@ -113,6 +113,7 @@ export {
   prepareImage,
   processImage,
 } from './images.js';
+export { MissingDependencyError, type OptionalDependency } from './missing-dependency.js';
 export {
   DEFAULT_FALLBACK_MODELS,
   DEFAULT_MODEL,

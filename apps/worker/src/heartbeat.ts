@@ -2,7 +2,8 @@
  * The worker's heartbeat: every few seconds it upserts its health snapshot —
  * circuit breaker state per provider/model, session pool use, tasks running —
  * into `worker_heartbeats`, which the console's Live page reads. A clean stop
- * writes `stopped_at`; a row that stops beating is shown as stale.
+ * writes `stopped_at`; a row that stops beating is shown as stale. Each beat
+ * also reaps the sessions of lapsed leases (see UPSERT).
  *
  * Breaker states are observed from the runs themselves: @baton/core emits a
  * `breaker` event whenever a breaker of a model in use changes state, and every
@@ -126,10 +127,18 @@ export interface Heartbeat {
   stop(): Promise<void>;
 }
 
+/**
+ * One statement per beat: the upsert, and — riding in it — `baton_sessions_reap()`
+ * (packages/db/sql/task_lifecycle.sql), which marks idle the sessions still active whose
+ * task's lease is gone (a killed or stalled worker's: pg-boss failed its job back for a
+ * retry once its heartbeat lapsed). Every live worker reaps, so none stays active for
+ * longer than the queue's heartbeat plus a beat.
+ */
 const UPSERT = `
 insert into worker_heartbeats
   (id, hostname, pid, started_at, last_seen_at, stopped_at, concurrency, running, breakers, pool, sandbox)
-values ($1, $2, $3, $4, now(), $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb)
+select $1, $2, $3, $4, now(), $5, $6, $7, $8::jsonb, $9::jsonb, $10::jsonb
+  from (select baton_sessions_reap()) as reaped
 on conflict (id) do update set
   hostname = excluded.hostname, pid = excluded.pid, started_at = excluded.started_at,
   last_seen_at = now(), stopped_at = excluded.stopped_at, concurrency = excluded.concurrency,

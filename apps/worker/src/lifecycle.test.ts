@@ -116,7 +116,8 @@ describe('startTask and settleTask', () => {
       'select team_id, task_id, message_count, state from claude_sessions where provider_session_id = $1',
       [id],
     );
-    expect(sessions).toEqual([{ team_id: teamId, task_id: id, message_count: 2, state: 'idle' }]);
+    // The task succeeded: its conversation ended with it (a retry would have left it idle).
+    expect(sessions).toEqual([{ team_id: teamId, task_id: id, message_count: 2, state: 'closed' }]);
     const { rows: t2 } = await pool.query(
       'select status, result, attempts from tasks where id = $1',
       [id],

@@ -11,6 +11,10 @@ import type { SessionRow } from './lifecycle';
  * `load` the conversation that the task's start statement already read, and a
  * `save` waits (at most `deferMs`) for `take`, which gives it to the statement
  * that settles the task; one not taken by then is written on its own.
+ *
+ * Either way the row's state is the task's as it stands (`baton_session_state`,
+ * packages/db/sql/task_lifecycle.sql): a save during a run leaves it active, one
+ * after the task ended leaves it idle, closed or failed.
  */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -56,10 +60,10 @@ export function postgresSessionStore(
       `insert into claude_sessions (team_id, task_id, backend, provider_session_id, state, model, config, message_count,
                                     input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, context_summary,
                                     state_blob, updated_at, last_used_at)
-       select t.team_id, t.id, $2, $1, 'idle', $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11::jsonb, now(), now()
+       select t.team_id, t.id, $2, $1, baton_session_state(t.status), $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11::jsonb, now(), now()
          from tasks t where t.id = ($1::text)::uuid
        on conflict (backend, provider_session_id) do update set
-         state = 'idle', model = excluded.model, config = excluded.config, message_count = excluded.message_count,
+         state = excluded.state, model = excluded.model, config = excluded.config, message_count = excluded.message_count,
          input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens,
          cache_write_tokens = excluded.cache_write_tokens, cache_read_tokens = excluded.cache_read_tokens,
          context_summary = excluded.context_summary, state_blob = excluded.state_blob,

@@ -1,6 +1,65 @@
 -- The task lifecycle's two statements (repeatable: `migrate` re-applies this file whenever it
 -- changes; the versioned migrations that first defined them are history).
 --
+-- Session states (claude_sessions.state, one row per task: provider_session_id = the task id) are
+-- written inside these statements, never in a round trip of their own:
+--   active  while an attempt of the task runs (baton_task_start);
+--   idle    when the attempt ended and the task will run again — a retry, a requeue on shutdown,
+--           or a lease that lapsed (its worker killed or stalled: baton_sessions_reap, run by
+--           every live worker's heartbeat) — so the conversation resumes;
+--   closed  when the task ended as succeeded, cancelled, timed_out or budget_exceeded;
+--   failed  when the task ended as failed.
+-- A re-driven task (task.retry) starts again: active, resuming the saved conversation.
+CREATE OR REPLACE FUNCTION baton_session_state(p_status task_status)
+RETURNS session_state
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT CASE p_status
+           WHEN 'running' THEN 'active'
+           WHEN 'queued' THEN 'idle'
+           WHEN 'failed' THEN 'failed'
+           ELSE 'closed'
+         END::session_state
+$fn$;
+--> statement-breakpoint
+-- The sessions of attempts whose lease is gone: marked active while the task's pg-boss job is no
+-- longer active (its worker stopped heartbeating and the queue's monitor failed the job back to
+-- retry, or it ended) or the task is no longer running. Cheap enough for every heartbeat: the
+-- active sessions are few (a partial index) and each is checked by primary keys. Returns how
+-- many it changed. Before pg-boss created its schema there is no lease to check.
+CREATE OR REPLACE FUNCTION baton_sessions_reap()
+RETURNS int
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_n int := 0;
+BEGIN
+  IF to_regclass('pgboss.job') IS NULL THEN
+    RETURN 0;
+  END IF;
+  -- SKIP LOCKED: workers beating at once share the rows instead of waiting on (or deadlocking
+  -- with) each other or a start or settle writing the same session; one written in the last
+  -- 5 s is left alone (a start that committed after this statement's snapshot of the jobs). A
+  -- session whose task is gone (deleted: task_id set null) ended with it.
+  EXECUTE $q$
+    UPDATE claude_sessions s
+       SET state = CASE WHEN c.status IS NULL THEN 'closed'::session_state
+                        WHEN c.status = 'running' THEN 'idle'::session_state
+                        ELSE baton_session_state(c.status) END,
+           updated_at = now()
+      FROM (SELECT s2.id, t.status FROM claude_sessions s2
+              LEFT JOIN tasks t ON t.id = s2.task_id
+             WHERE s2.state = 'active' AND s2.updated_at < now() - interval '5 seconds'
+               AND (t.id IS NULL OR t.status <> 'running'
+                    OR NOT EXISTS (SELECT 1 FROM pgboss.job j
+                                    WHERE j.name = 'baton-task-run' AND j.state = 'active'
+                                      AND t.job_id ~ '^[0-9a-fA-F-]{36}$' AND j.id = t.job_id::uuid))
+               FOR UPDATE OF s2 SKIP LOCKED) c
+     WHERE s.id = c.id$q$;
+  GET DIAGNOSTICS v_n = ROW_COUNT;
+  RETURN v_n;
+END
+$fn$;
+--> statement-breakpoint
+--
 -- Starts an attempt: loads the task; cancels it if its cancellation was requested; checks the
 -- team quota (serialised per team by an advisory transaction lock); marks it running (attempts+1);
 -- appends its attempt_started event; returns the conversation an earlier attempt saved and, for a
@@ -38,6 +97,9 @@ BEGIN
            error = NULL, finished_at = now(), updated_at = now()
      WHERE tasks.id = p_task AND NOT baton_task_is_terminal(tasks.status);
     IF FOUND THEN
+      UPDATE claude_sessions SET state = 'closed', updated_at = now()
+       WHERE claude_sessions.backend IN ('api', 'claude-code')
+         AND claude_sessions.provider_session_id = p_task::text AND claude_sessions.state <> 'closed';
       PERFORM pg_notify('baton_task_events', p_task::text);
     END IF;
     outcome := 'cancelled';
@@ -78,6 +140,9 @@ BEGIN
                                                                   'resetsAt', v_cap.resets_at)),
              finished_at = now(), updated_at = now()
        WHERE tasks.id = p_task AND tasks.status IN ('queued', 'running');
+      UPDATE claude_sessions SET state = 'closed', updated_at = now()
+       WHERE claude_sessions.backend IN ('api', 'claude-code')
+         AND claude_sessions.provider_session_id = p_task::text AND claude_sessions.state <> 'closed';
       PERFORM pg_notify('baton_task_events', p_task::text);
       outcome := 'budget-exceeded';
       RETURN NEXT;
@@ -105,6 +170,12 @@ BEGIN
    WHERE s.backend IN ('api', 'claude-code') AND s.provider_session_id = p_task::text
      AND s.state_blob IS NOT NULL
    ORDER BY s.updated_at DESC LIMIT 1;
+  -- The task's session is active from now until the attempt settles (or its lease lapses).
+  INSERT INTO claude_sessions (team_id, task_id, backend, provider_session_id, state, model,
+                               updated_at, last_used_at)
+  VALUES (t.team_id, t.id, t.backend, p_task::text, 'active', t.model, now(), now())
+  ON CONFLICT (backend, provider_session_id) DO UPDATE SET
+    state = 'active', task_id = excluded.task_id, updated_at = now(), last_used_at = now();
   -- The team's provider key (its newest credential, still encrypted: the worker decrypts it),
   -- whether it may fall back to the instance's, its share weight, whether a cap applies.
   SELECT c.ciphertext, c.label INTO v_cred FROM provider_credentials c
@@ -143,7 +214,8 @@ $fn$;
 -- saves its session (p_session: {backend, model, config, messageCount, inputTokens, outputTokens,
 -- cacheWriteTokens, cacheReadTokens, summary, state}), and moves the task to p_status: a terminal
 -- status is written once (the first caller wins), 'queued' puts a running task back for a retry,
--- NULL leaves the status alone. Returns whether the status changed; wakes consoles streaming it.
+-- NULL leaves the status alone; the session's state follows the task's (active, idle, closed,
+-- failed: see baton_session_state). Returns whether the status changed; wakes consoles streaming it.
 -- Fenced by p_attempt (when given): an attempt that is no longer the task's latest — its worker
 -- stalled past its heartbeat and the task was started again elsewhere — writes nothing (no events,
 -- no session, no status) and gets false; its usage, which the provider billed, is the caller's.
@@ -170,25 +242,6 @@ BEGIN
       FROM jsonb_to_recordset(p_events) AS e(seq int, attempt int, type text, data jsonb, at timestamptz)
     ON CONFLICT (task_id, seq) DO NOTHING;
   END IF;
-  IF p_session IS NOT NULL THEN
-    INSERT INTO claude_sessions (team_id, task_id, backend, provider_session_id, state, model, config,
-                                 message_count, input_tokens, output_tokens, cache_write_tokens,
-                                 cache_read_tokens, context_summary, state_blob, updated_at, last_used_at)
-    SELECT t.team_id, t.id, (p_session->>'backend')::backend, p_task::text, 'idle',
-           p_session->>'model', coalesce(p_session->'config', '{}'::jsonb),
-           coalesce((p_session->>'messageCount')::int, 0), coalesce((p_session->>'inputTokens')::int, 0),
-           coalesce((p_session->>'outputTokens')::int, 0),
-           coalesce((p_session->>'cacheWriteTokens')::int, 0),
-           coalesce((p_session->>'cacheReadTokens')::int, 0), p_session->>'summary',
-           p_session->'state', now(), now()
-      FROM tasks t WHERE t.id = p_task
-    ON CONFLICT (backend, provider_session_id) DO UPDATE SET
-      state = 'idle', model = excluded.model, config = excluded.config,
-      message_count = excluded.message_count, input_tokens = excluded.input_tokens,
-      output_tokens = excluded.output_tokens, cache_write_tokens = excluded.cache_write_tokens,
-      cache_read_tokens = excluded.cache_read_tokens, context_summary = excluded.context_summary,
-      state_blob = excluded.state_blob, updated_at = now(), last_used_at = now();
-  END IF;
   IF p_status = 'queued' THEN
     UPDATE tasks SET status = 'queued', status_reason = p_reason, updated_at = now()
      WHERE id = p_task AND status IN ('queued', 'running');
@@ -198,6 +251,32 @@ BEGIN
            result = coalesce(p_result, result), error = p_error, finished_at = now(), updated_at = now()
      WHERE id = p_task AND NOT baton_task_is_terminal(status);
     v_made := FOUND;
+  END IF;
+  -- The session after the status: its state is the task's as it now stands (baton_session_state;
+  -- a terminal status another caller wrote first is the one that counts).
+  IF p_session IS NOT NULL THEN
+    INSERT INTO claude_sessions (team_id, task_id, backend, provider_session_id, state, model, config,
+                                 message_count, input_tokens, output_tokens, cache_write_tokens,
+                                 cache_read_tokens, context_summary, state_blob, updated_at, last_used_at)
+    SELECT t.team_id, t.id, (p_session->>'backend')::backend, p_task::text, baton_session_state(t.status),
+           p_session->>'model', coalesce(p_session->'config', '{}'::jsonb),
+           coalesce((p_session->>'messageCount')::int, 0), coalesce((p_session->>'inputTokens')::int, 0),
+           coalesce((p_session->>'outputTokens')::int, 0),
+           coalesce((p_session->>'cacheWriteTokens')::int, 0),
+           coalesce((p_session->>'cacheReadTokens')::int, 0), p_session->>'summary',
+           p_session->'state', now(), now()
+      FROM tasks t WHERE t.id = p_task
+    ON CONFLICT (backend, provider_session_id) DO UPDATE SET
+      state = excluded.state, model = excluded.model, config = excluded.config,
+      message_count = excluded.message_count, input_tokens = excluded.input_tokens,
+      output_tokens = excluded.output_tokens, cache_write_tokens = excluded.cache_write_tokens,
+      cache_read_tokens = excluded.cache_read_tokens, context_summary = excluded.context_summary,
+      state_blob = excluded.state_blob, updated_at = now(), last_used_at = now();
+  ELSE
+    UPDATE claude_sessions s SET state = baton_session_state(t.status), updated_at = now()
+      FROM tasks t
+     WHERE t.id = p_task AND s.backend IN ('api', 'claude-code') AND s.provider_session_id = p_task::text
+       AND s.state IS DISTINCT FROM baton_session_state(t.status);
   END IF;
   PERFORM pg_notify('baton_task_events', p_task::text);
   RETURN v_made;

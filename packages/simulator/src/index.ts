@@ -21,6 +21,8 @@ export {
   type OutputDistribution,
   OutputDistributionSchema,
   parseOutputDistribution,
+  REPLY_MODES,
+  type ReplyMode,
   type ResponseConfig,
   ResponseConfigSchema,
   type SimulatorConfigPatch,

@@ -26,13 +26,23 @@ export interface ResponseConfig {
   outputTokens: OutputDistribution;
   /** Seed of the generator: the same seed and request order give the same replies. */
   seed: number;
+  /**
+   * What an unscripted reply says: `generated` (a readable reply that says it is simulated, of a
+   * length drawn from `outputTokens`) or `recall` (only sentences the request contains — see
+   * `recall.ts`). A request's `x-sim-reply` header overrides it.
+   */
+  reply: ReplyMode;
 }
+
+export const REPLY_MODES = ['generated', 'recall'] as const;
+export type ReplyMode = (typeof REPLY_MODES)[number];
 
 export const DEFAULT_RESPONSE: ResponseConfig = {
   ttftMs: 0,
   tokensPerSecond: 0,
   outputTokens: { type: 'lognormal', median: 120, sigma: 0.6 },
   seed: 42,
+  reply: 'generated',
 };
 
 export interface SimulatorOptions {
@@ -107,6 +117,7 @@ export const ResponseConfigSchema = z
     tokensPerSecond: z.number().nonnegative(),
     outputTokens: OutputDistributionSchema,
     seed: z.number().int(),
+    reply: z.enum(REPLY_MODES),
   })
   .partial()
   .strict();

@@ -1,23 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { parseMessagesRequest } from './messages.js';
 import { DEFAULT_RESPONSE } from './options.js';
-import {
-  defaultContent,
-  drawLength,
-  finalizeContent,
-  generateText,
-  thinkingSignature,
-} from './responder.js';
+import { defaultContent, drawLength, finalizeContent, thinkingSignature } from './responder.js';
 import { Rng } from './rng.js';
 import { countText } from './tokens.js';
 
-describe('generated replies', () => {
-  it('are deterministic for a seed and close to the target length', () => {
-    expect(generateText(new Rng(1), 100)).toBe(generateText(new Rng(1), 100));
-    expect(generateText(new Rng(1), 100)).not.toBe(generateText(new Rng(2), 100));
-    for (const n of [1, 5, 50, 300]) expect(countText(generateText(new Rng(n), n))).toBe(n);
-  });
+const request = (body: Record<string, unknown>) =>
+  parseMessagesRequest(
+    { model: 'm', max_tokens: 4000, messages: [{ role: 'user', content: 'x' }], ...body },
+    { requireMaxTokens: true },
+  );
 
+describe('generated replies', () => {
   it('draw lengths from the configured distribution', () => {
     const rng = new Rng(3);
     expect(drawLength({ type: 'fixed', tokens: 42 }, rng)).toBe(42);
@@ -34,18 +28,23 @@ describe('generated replies', () => {
   });
 
   it('include a signed thinking block when thinking is enabled', () => {
-    const r = parseMessagesRequest(
-      {
-        model: 'm',
-        max_tokens: 4000,
-        thinking: { type: 'enabled', budget_tokens: 1024 },
-        messages: [{ role: 'user', content: 'x' }],
-      },
-      { requireMaxTokens: true },
-    );
+    const r = request({ thinking: { type: 'enabled', budget_tokens: 1024 } });
     const blocks = defaultContent(r, DEFAULT_RESPONSE, new Rng(1));
     expect(blocks.map((b) => b.type)).toEqual(['thinking', 'text']);
     expect(blocks[0]?.signature).toBe(thinkingSignature(blocks[0]?.thinking as string));
+    expect(blocks[0]?.thinking).toMatch(/^This is simulated thinking by Baton's simulator/);
+  });
+
+  it('have the configured length, or in recall mode say what the request contains', () => {
+    const r = request({ messages: [{ role: 'user', content: 'The sky is green. Why?' }] });
+    const fixed = { ...DEFAULT_RESPONSE, outputTokens: { type: 'fixed' as const, tokens: 77 } };
+    const [generated] = defaultContent(r, fixed, new Rng(1));
+    expect(countText(generated?.text as string)).toBe(77);
+    expect(generated?.text).toMatch(/^This is a simulated reply/);
+    const [recalled] = defaultContent(r, fixed, new Rng(1), 'recall');
+    expect(recalled?.text).toBe('Nothing in this conversation answers that question.');
+    const [configured] = defaultContent(r, { ...fixed, reply: 'recall' }, new Rng(1));
+    expect(configured?.text).toBe(recalled?.text);
   });
 });
 

@@ -1,6 +1,8 @@
 import { toolUseId } from './ids.js';
 import type { Block, MessagesRequest } from './messages.js';
-import type { OutputDistribution, ResponseConfig } from './options.js';
+import type { OutputDistribution, ReplyMode, ResponseConfig } from './options.js';
+import { recallText } from './recall.js';
+import { simulatedText } from './reply-text.js';
 import { fnv1a, type Rng } from './rng.js';
 import type { ScenarioTurn } from './scenario.js';
 import { countText, outputBlockTokens, truncateToTokens } from './tokens.js';
@@ -25,57 +27,6 @@ export interface PlannedReply {
   outputTokens: number;
   ttftMs: number;
   tokensPerSecond: number;
-}
-
-const WORDS = (
-  'the of and to in is that for it as with was on be by this are or from at an have not ' +
-  'which one all were they can more has but their its will there been also when would new some ' +
-  'time these two may first then do any like my now over such our man me even most made after ' +
-  'only other many before must through back years where much your way well down should because ' +
-  'each just those people how too little state good very make world still own see men work long ' +
-  'get here both between life being under never day same another know while last might us great ' +
-  'old year off come since against go came right used take three system value request token ' +
-  'model answer result simple clear data service queue worker limit window output input stream ' +
-  'because however therefore example detail context summary review design change plan test'
-).split(' ');
-
-function capitalize(w: string): string {
-  return w.charAt(0).toUpperCase() + w.slice(1);
-}
-
-const pieceCache = new Map<string, number>();
-
-/** Token count of a generated piece; pieces start at a boundary, so counts add up. */
-function pieceTokens(piece: string): number {
-  let n = pieceCache.get(piece);
-  if (n === undefined) {
-    n = countText(piece);
-    pieceCache.set(piece, n);
-  }
-  return n;
-}
-
-/** Plausible English-looking text of about `target` tokens (by `countText`). */
-export function generateText(rng: Rng, target: number): string {
-  let out = '';
-  let tokens = 0;
-  let sentenceLeft = 0;
-  while (tokens < target) {
-    let piece: string;
-    if (sentenceLeft === 0) {
-      sentenceLeft = rng.int(6, 18);
-      const w = capitalize(WORDS[rng.int(0, WORDS.length - 1)] as string);
-      piece = out.length === 0 ? w : rng.next() < 0.15 ? `\n\n${w}` : ` ${w}`;
-    } else {
-      piece = ` ${WORDS[rng.int(0, WORDS.length - 1)] as string}`;
-    }
-    sentenceLeft--;
-    if (sentenceLeft === 0) piece += '.';
-    else if (rng.next() < 0.06) piece += ',';
-    out += piece;
-    tokens += pieceTokens(piece);
-  }
-  return tokens > target ? truncateToTokens(out, target) : out;
 }
 
 export function drawLength(d: OutputDistribution, rng: Rng): number {
@@ -112,16 +63,28 @@ function thinkingEnabled(req: MessagesRequest): boolean {
   return req.thinking !== undefined && req.thinking.type !== 'disabled';
 }
 
-/** Content for a non-scripted request: optional thinking, then generated text. */
-export function defaultContent(req: MessagesRequest, cfg: ResponseConfig, rng: Rng): Block[] {
+/**
+ * Content for a non-scripted request: optional thinking, then the text — a generated reply that
+ * says it is simulated (`reply: 'generated'`), or what the request contains (`reply: 'recall'`).
+ */
+export function defaultContent(
+  req: MessagesRequest,
+  cfg: ResponseConfig,
+  rng: Rng,
+  mode: ReplyMode = cfg.reply,
+): Block[] {
   const blocks: Block[] = [];
   if (thinkingEnabled(req)) {
     const budget = req.thinking?.budget_tokens ?? 2048;
     const n = Math.min(budget, rng.int(16, 64));
-    const thinking = `Let me think about this. ${generateText(rng, n)}`;
+    const thinking = simulatedText(req, rng, n, 'thinking');
     blocks.push({ type: 'thinking', thinking, signature: thinkingSignature(thinking) });
   }
-  blocks.push({ type: 'text', text: generateText(rng, drawLength(cfg.outputTokens, rng)) });
+  const text =
+    mode === 'recall'
+      ? recallText(req)
+      : simulatedText(req, rng, drawLength(cfg.outputTokens, rng));
+  blocks.push({ type: 'text', text });
   return blocks;
 }
 
@@ -151,11 +114,12 @@ export function intendedReply(
   turn: ScenarioTurn | undefined,
   cfg: ResponseConfig,
   rng: Rng,
+  mode: ReplyMode = cfg.reply,
 ): { content: Block[]; naturalStop: StopReason } {
   const script = turn ?? forcedToolTurn(req, rng);
   const content = script
     ? applyToolChoice(scriptedContent(script), req.toolChoice)
-    : defaultContent(req, cfg, rng);
+    : defaultContent(req, cfg, rng, mode);
   const hasCall = content.some((b) => b.type === 'tool_use');
   const naturalStop: StopReason =
     hasCall && isForced(req.toolChoice)

@@ -10,6 +10,8 @@ import { findModel, listModels, modelJson } from './models.js';
 import {
   ConfigPatchSchema,
   DEFAULT_RESPONSE,
+  REPLY_MODES,
+  type ReplyMode,
   type ResponseConfig,
   type SimulatorConfigPatch,
   type SimulatorOptions,
@@ -348,6 +350,17 @@ class Simulator {
       const pick = this.scenario?.match(r, assistantTurns(r));
       const turn = pick?.turn;
 
+      // The unscripted reply's mode: the request's header, else the configured one.
+      const replyHeader = header(req, 'x-sim-reply');
+      if (replyHeader !== undefined && !(REPLY_MODES as readonly string[]).includes(replyHeader)) {
+        throw new SimError(
+          'invalid_request_error',
+          `x-sim-reply: must be one of ${REPLY_MODES.join(', ')}, got "${replyHeader}"`,
+          early(),
+        );
+      }
+      const replyMode = (replyHeader as ReplyMode | undefined) ?? this.response.reply;
+
       // Faults: a request header wins, then the scripted turn's, then the configured spec.
       let fault: FaultRule | undefined;
       const faultHeader = header(req, 'x-sim-fault');
@@ -438,7 +451,7 @@ class Simulator {
       // The reply.
       const contextLeft = model.contextWindow - prompt.total;
       const budget = Math.min(r.maxTokens, contextLeft);
-      const intended = intendedReply(r, turn, this.response, this.rng);
+      const intended = intendedReply(r, turn, this.response, this.rng, replyMode);
       const fin = finalizeContent(
         intended.content,
         intended.naturalStop,

@@ -27,6 +27,10 @@ export const apiEnv = createEnv({
       .url('ANTHROPIC_BASE_URL is a URL, e.g. https://api.anthropic.com')
       .refine((v) => /^https?:\/\//.test(v), 'ANTHROPIC_BASE_URL starts with http:// or https://')
       .default('https://api.anthropic.com'),
+    /** The instance's provider key (the console lists the provider's models with it); never sent to the browser. */
+    ANTHROPIC_API_KEY: z.string().min(1).optional(),
+    /** `simulator` when ANTHROPIC_BASE_URL is Baton's simulator (`baton start` sets it): the console says so. */
+    BATON_PROVIDER: z.enum(['anthropic', 'simulator']).default('anthropic'),
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,

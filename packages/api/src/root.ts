@@ -2,6 +2,7 @@ import { analyticsRouter } from './router/analytics';
 import { budgetRouter } from './router/budget';
 import { invitationRouter } from './router/invitation';
 import { liveRouter } from './router/live';
+import { modelRouter } from './router/model';
 import { priceRouter } from './router/price';
 import { repositoryRouter } from './router/repository';
 import { settingsRouter } from './router/settings';
@@ -21,6 +22,7 @@ export const appRouter = createTRPCRouter({
   settings: settingsRouter,
   repository: repositoryRouter,
   budget: budgetRouter,
+  model: modelRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -50,6 +50,10 @@ export interface CreateContextOptions {
   repoRoots?: string[];
   /** The provider a saved key is checked against (default: ANTHROPIC_BASE_URL, see env.ts). */
   anthropicBaseUrl?: string;
+  /** The instance's provider key (default: ANTHROPIC_API_KEY, see env.ts); null = none. */
+  anthropicApiKey?: string | null;
+  /** Whether the provider is Baton's simulator (default: BATON_PROVIDER, see env.ts). */
+  providerSimulated?: boolean;
 }
 
 export interface Context {
@@ -63,6 +67,8 @@ export interface Context {
   secret: string | null;
   repoRoots: string[];
   anthropicBaseUrl: string;
+  anthropicApiKey: string | null;
+  providerSimulated: boolean;
 }
 
 export async function createTRPCContext(opts: CreateContextOptions): Promise<Context> {
@@ -94,6 +100,11 @@ export async function createTRPCContext(opts: CreateContextOptions): Promise<Con
     secret: opts.secret ?? null,
     repoRoots: opts.repoRoots ?? repositoryRoots(),
     anthropicBaseUrl: opts.anthropicBaseUrl ?? apiEnv.ANTHROPIC_BASE_URL,
+    anthropicApiKey:
+      opts.anthropicApiKey !== undefined
+        ? opts.anthropicApiKey
+        : (apiEnv.ANTHROPIC_API_KEY ?? null),
+    providerSimulated: opts.providerSimulated ?? apiEnv.BATON_PROVIDER === 'simulator',
   };
 }
 

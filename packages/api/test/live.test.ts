@@ -71,26 +71,50 @@ describe('rate-limit buckets', () => {
   });
 });
 
+/** Starts the task's attempt as a worker does (baton_task_start): running, its session active. */
+async function startAttempt(taskId: string): Promise<number> {
+  const { rows } = await h.client.pool.query<{ outcome: string; attempt: number }>(
+    `select outcome, attempt from baton_task_start($1, 'job-live', 0)`,
+    [taskId],
+  );
+  expect(rows[0]?.outcome).toBe('started');
+  return rows[0]!.attempt;
+}
+
+/** Ends the attempt as a worker does (baton_task_settle), with its conversation saved. */
+async function settleAttempt(taskId: string, attempt: number, status: string): Promise<void> {
+  const session = {
+    backend: 'api',
+    model: 'claude-sonnet-4-5',
+    config: {},
+    messageCount: 2,
+    inputTokens: 30,
+    outputTokens: 12,
+    cacheWriteTokens: 0,
+    cacheReadTokens: 0,
+    summary: null,
+    state: { conversationId: taskId },
+  };
+  await h.client.pool.query(
+    `select baton_task_settle($1, $2, null, null, null, null, $3::jsonb, $4)`,
+    [taskId, status, JSON.stringify(session), attempt],
+  );
+}
+
+const queuedTask = async (teamId: string, prompt: string, model = 'claude-sonnet-4-5') => {
+  const [t] = await h.client.db
+    .insert(tasks)
+    .values({ teamId, prompt, model, status: 'queued' })
+    .returning();
+  return t!.id;
+};
+
 describe('live.overview', () => {
   it('shows running tasks, sessions, queue, real limiter buckets and nothing of other teams', async () => {
-    const [running] = await h.client.db
-      .insert(tasks)
-      .values({
-        teamId: teamA,
-        prompt: 'busy',
-        model: 'm',
-        status: 'running',
-        startedAt: new Date(),
-      })
-      .returning();
-    await h.client.db.insert(tasks).values([
-      { teamId: teamA, prompt: 'wait', model: 'm', status: 'queued' },
-      { teamId: teamB, prompt: 'theirs', model: 'm', status: 'running' },
-    ]);
-    await h.client.db.insert(claudeSessions).values([
-      { teamId: teamA, backend: 'api', model: 'claude-sonnet-4-5', taskId: running!.id },
-      { teamId: teamB, backend: 'api', model: 'secret-model' },
-    ]);
+    const running = await queuedTask(teamA, 'busy');
+    await startAttempt(running);
+    await queuedTask(teamA, 'wait');
+    await startAttempt(await queuedTask(teamB, 'theirs', 'secret-model'));
     // The limiter's own PostgreSQL store creates and fills the table.
     const store = postgresStore(h.client.pool);
     await store.reserve('org:sonnet', {
@@ -100,9 +124,11 @@ describe('live.overview', () => {
     await store.reserve(`team:${teamB}`, { amounts: { requests: 1 }, capacity: { requests: 5 } });
 
     const live = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
-    expect(live.running.map((t) => t.id)).toEqual([running!.id]);
-    expect(live.sessions).toHaveLength(1);
-    expect(live.sessions[0]!.model).toBe('claude-sonnet-4-5');
+    expect(live.running.map((t) => t.id)).toEqual([running]);
+    expect(live.sessions.map((s) => [s.taskId, s.taskPrompt, s.attempt, s.model])).toEqual([
+      [running, 'busy', 1, 'claude-sonnet-4-5'],
+    ]);
+    expect(live.fleetSessions.active).toBe(2);
     expect(live.queue.teamQueued).toBe(1);
     expect(live.queue.teamRunning).toBe(1);
     expect(live.queue.fleetRunning).toBe(2);
@@ -114,6 +140,58 @@ describe('live.overview', () => {
     expect(req.remaining).toBeLessThanOrEqual(50);
     expect(JSON.stringify(live)).not.toContain('secret-model');
     expect(JSON.stringify(live)).not.toContain(teamB);
+  });
+
+  it("lists a session while its task's attempt runs, and no longer once it ended", async () => {
+    const caller = await callerFor(h, owner);
+    const ids = (await caller.live.overview({ teamId: teamA })).sessions.map((s) => s.taskId);
+    const t = await queuedTask(teamA, 'retried then done');
+    const first = await startAttempt(t);
+    let live = await caller.live.overview({ teamId: teamA });
+    expect(live.sessions.map((s) => s.taskId)).toEqual([t, ...ids]);
+    expect(live.sessions.length).toBe(live.running.length);
+
+    // The attempt failed and a retry is coming: idle, not listed, though the task is queued.
+    await settleAttempt(t, first, 'queued');
+    live = await caller.live.overview({ teamId: teamA });
+    expect(live.sessions.map((s) => s.taskId)).toEqual(ids);
+    const [row] = await h.client.db
+      .select({ state: claudeSessions.state, messages: claudeSessions.messageCount })
+      .from(claudeSessions)
+      .where(eq(claudeSessions.taskId, t));
+    expect(row).toEqual({ state: 'idle', messages: 2 });
+
+    // The retry runs (the saved conversation's figures shown), then succeeds: closed.
+    const second = await startAttempt(t);
+    live = await caller.live.overview({ teamId: teamA });
+    expect(live.sessions[0]).toMatchObject({ taskId: t, attempt: 2, messageCount: 2 });
+    expect(live.sessions[0]!.inputTokens + live.sessions[0]!.outputTokens).toBe(42);
+    await settleAttempt(t, second, 'succeeded');
+    live = await caller.live.overview({ teamId: teamA });
+    expect(live.sessions.map((s) => s.taskId)).toEqual(ids);
+    expect(live.sessions.length).toBe(live.running.length);
+  });
+
+  it("counts the live workers' pools beside the active sessions, and not a stopped worker's", async () => {
+    const at = new Date();
+    const beat = (id: string, active: number, stoppedAt: Date | null) => ({
+      id,
+      hostname: 'h',
+      pid: 1,
+      startedAt: at,
+      lastSeenAt: at,
+      stoppedAt,
+      concurrency: 8,
+      running: active,
+      breakers: [],
+      pool: { active, idle: 3, waiting: 0, max: 8 },
+    });
+    await h.client.db
+      .insert(workerHeartbeats)
+      .values([beat('pool-a-1', 1, null), beat('pool-b-2', 1, null), beat('pool-c-3', 4, at)]);
+    const live = await (await callerFor(h, owner)).live.overview({ teamId: teamA });
+    expect(live.fleetSessions.inPools).toBe(2);
+    await h.client.db.delete(workerHeartbeats);
   });
 });
 

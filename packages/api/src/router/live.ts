@@ -126,21 +126,35 @@ export const liveRouter = createTRPCRouter({
     const now = new Date();
     const details = await isOperator(ctx.db, ctx.session.user.id);
 
-    const [sessions, running, queuedRows] = await Promise.all([
+    const [sessions, running, queuedRows, fleetSessionRows] = await Promise.all([
+      // The sessions of the team's attempts running now, each with its task (a worker marks a
+      // task's session active when the attempt starts and idle, closed or failed when it ends;
+      // a lapsed lease's is reaped by the heartbeats): the Running tasks list, session for task.
       ctx.db
         .select({
           id: claudeSessions.id,
           backend: claudeSessions.backend,
           model: claudeSessions.model,
-          taskId: claudeSessions.taskId,
+          taskId: tasks.id,
+          taskTitle: tasks.title,
+          taskPrompt: sql<string>`left(${tasks.prompt}, 120)`,
+          attempt: tasks.attempts,
           messageCount: claudeSessions.messageCount,
           inputTokens: claudeSessions.inputTokens,
           outputTokens: claudeSessions.outputTokens,
+          activeSince: claudeSessions.updatedAt,
           lastUsedAt: claudeSessions.lastUsedAt,
         })
         .from(claudeSessions)
-        .where(and(eq(claudeSessions.teamId, teamId), eq(claudeSessions.state, 'active')))
-        .orderBy(desc(claudeSessions.lastUsedAt))
+        .innerJoin(tasks, eq(tasks.id, claudeSessions.taskId))
+        .where(
+          and(
+            eq(claudeSessions.teamId, teamId),
+            eq(claudeSessions.state, 'active'),
+            eq(tasks.status, 'running'),
+          ),
+        )
+        .orderBy(desc(claudeSessions.updatedAt))
         .limit(50),
       ctx.db
         .select({
@@ -161,6 +175,11 @@ export const liveRouter = createTRPCRouter({
         .select({ n: sql<number>`count(*)`.mapWith(Number) })
         .from(tasks)
         .where(and(eq(tasks.teamId, teamId), eq(tasks.status, 'queued'))),
+      // Across the fleet (all teams): what the workers' session pools hold in use.
+      ctx.db
+        .select({ n: sql<number>`count(*)`.mapWith(Number) })
+        .from(claudeSessions)
+        .where(eq(claudeSessions.state, 'active')),
     ]);
 
     // The shared queue (all teams): job counts by state. Absent until pg-boss first started.
@@ -261,6 +280,11 @@ export const liveRouter = createTRPCRouter({
     });
 
     const workers = details ? fleet : fleet.map(withoutHostDetails);
+    // Sessions in use in the live workers' pools, as their last heartbeats said (the Workers
+    // table's "in use"): the same sessions as the active rows, seen from the workers.
+    const inPools = fleet
+      .filter((w) => w.status === 'busy' || w.status === 'idle')
+      .reduce((n, w) => n + (w.heartbeat?.pool?.active ?? w.heartbeat?.running ?? 0), 0);
 
     // Rules' alerts name their rule; a spend cap's alert is "Spend cap at 75 %" (its message
     // names the cap).
@@ -294,6 +318,8 @@ export const liveRouter = createTRPCRouter({
     return {
       at: now,
       sessions,
+      /** Active sessions across the fleet: as rows, and in use in the live workers' pools. */
+      fleetSessions: { active: fleetSessionRows[0]?.n ?? 0, inPools },
       running,
       queue: {
         teamQueued: queuedRows[0]?.n ?? 0,

@@ -1,9 +1,10 @@
 import type { RunningSimulator } from '@baton/simulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiSummarizer, createApiBackend } from './api-backend.js';
+import { type ApiBackend, apiSummarizer, createApiBackend } from './api-backend.js';
 import {
   createContextManager,
   SUMMARY_PREFIX,
+  type Summarizer,
   toolUnits,
   truncatingSummarizer,
 } from './context.js';
@@ -12,7 +13,6 @@ import { fastStrategies, KEY, recorder, sim } from './testing/sim.js';
 import { memoryUsageSink, sumUsage } from './usage.js';
 
 const FACT = 'The launch code is AZURE-7421.';
-const SUMMARY = `Earlier: the user said ${FACT} We discussed filler topics.`;
 
 function filler(n: number): string {
   return `Filler paragraph ${n}. ${'Nothing important happens here, just words. '.repeat(40)}`;
@@ -98,40 +98,28 @@ describe('context manager (no model)', () => {
   });
 });
 
+/**
+ * Against the simulator in recall mode: every reply is drawn from what its request contains — a
+ * question is answered only with statements present in the request, a summary request gets the
+ * sentences of its transcript. So the launch code comes back only if compaction kept it.
+ */
 describe('compaction against the simulator', () => {
   let s: RunningSimulator;
   beforeAll(async () => {
-    s = await sim({
-      maxBodyBytes: 40_000,
-      scenario: {
-        scenarios: [
-          {
-            name: 'summarizer',
-            match: 'Summarize the earlier part of a conversation',
-            after_last: 'repeat-last',
-            turns: [{ content: [{ type: 'text', text: SUMMARY }] }],
-          },
-          {
-            name: 'recall',
-            match: 'What is the launch code?',
-            turn_by: 'sequence',
-            after_last: 'repeat-last',
-            turns: [{ content: [{ type: 'text', text: 'The launch code is AZURE-7421.' }] }],
-          },
-        ],
-      },
-    });
+    s = await sim({ maxBodyBytes: 40_000, response: { reply: 'recall' } });
   });
   afterAll(() => s.close());
 
-  function setup(window: number) {
+  /** A summarizer that deliberately loses everything it is given. */
+  const forgetful: Summarizer = { summarize: async () => 'We discussed filler topics.' };
+
+  function setup(window: number, summarizer?: Summarizer) {
     const usage = memoryUsageSink();
     const summarizerBackend = createApiBackend({ baseURL: s.url, apiKey: KEY, usageSink: usage });
     const context = createContextManager({
-      summarizer: apiSummarizer(summarizerBackend, {
-        model: 'claude-haiku-4-5',
-        maxTranscriptChars: 20_000,
-      }),
+      summarizer:
+        summarizer ??
+        apiSummarizer(summarizerBackend, { model: 'claude-haiku-4-5', maxTranscriptChars: 20_000 }),
       windowTokens: () => window,
       keepRecent: 2,
     });
@@ -145,21 +133,26 @@ describe('compaction against the simulator', () => {
     return { api, usage, context };
   }
 
+  /** States the fact, then grows the conversation with filler until compaction has run. */
+  async function grow(api: ApiBackend, ev: ReturnType<typeof recorder>) {
+    const state = newSessionState({ conversationId: 'grow', model: 'claude-sonnet-4-6' });
+    await api.run(state, { prompt: `Please remember this. ${FACT}`, onEvent: ev.on }).result;
+    for (let i = 0; i < 12; i++) await api.run(state, { prompt: filler(i), onEvent: ev.on }).result;
+    return state;
+  }
+
   it('a conversation past the threshold is compacted by a cheaper model, keeps its early fact and continues', async () => {
     s.reset();
     const { api, usage } = setup(6_000);
-    const state = newSessionState({ conversationId: 'grow', model: 'claude-sonnet-4-6' });
     const ev = recorder();
-    await api.run(state, { prompt: `Please remember this. ${FACT}`, onEvent: ev.on }).result;
-    for (let i = 0; i < 8; i++) await api.run(state, { prompt: filler(i), onEvent: ev.on }).result;
-    const r = await api.run(state, { prompt: 'What is the launch code?', onEvent: ev.on }).result;
+    const state = await grow(api, ev);
     const compactions = ev.of('compaction');
     expect(compactions.length).toBeGreaterThan(0);
     expect(compactions.every((c) => c.savedTokens > 0)).toBe(true);
-    expect(r.text).toContain('AZURE-7421');
-    // The fact survived in the history the model saw, via the summary.
-    expect(JSON.stringify(state.messages)).toContain('AZURE-7421');
-    expect(state.summary).toContain('AZURE-7421');
+    expect(JSON.stringify(state.messages[0]?.content)).toContain(SUMMARY_PREFIX);
+    // Recall answers only from the request: the fact is there because compaction kept it.
+    const r = await api.run(state, { prompt: 'What is the launch code?', onEvent: ev.on }).result;
+    expect(r.text).toBe(FACT);
     // The summaries were written by haiku and are accounted like any other response.
     expect(usage.records.some((u) => u.model === 'claude-haiku-4-5')).toBe(true);
     const st = s.stats().totals;
@@ -179,7 +172,30 @@ describe('compaction against the simulator', () => {
     expect(ev.of('retry')[0]?.error.code).toBe('ContextTooLarge');
     expect(ev.of('retry')[0]?.error.status).toBe(413);
     expect(ev.of('compaction')).toHaveLength(1);
-    expect(r.text).toContain('AZURE-7421');
+    // A forced compaction keeps no optional message: the fact reached the model only through
+    // haiku's summary, which the simulator drew from the transcript it was given.
+    expect(state.summary).toContain(FACT);
+    const carriers = state.messages
+      .slice(0, -1) // the answer
+      .filter((m) => JSON.stringify(m.content).includes('AZURE-7421'));
+    expect(carriers).toHaveLength(1);
+    expect(JSON.stringify(carriers[0]?.content)).toContain(SUMMARY_PREFIX);
+    expect(r.text).toBe(FACT);
     expect(JSON.stringify(state.messages).length).toBeLessThan(40_000);
+  });
+
+  it('a forced compaction with a summarizer that loses everything keeps a pinned fact, and only a pinned one', async () => {
+    for (const pin of [true, false]) {
+      s.reset();
+      const { api } = setup(1_000_000, forgetful);
+      const state = newSessionState({ conversationId: `pin-${pin}`, model: 'claude-sonnet-4-6' });
+      await api.run(state, { prompt: FACT, pin }).result;
+      chat(state, 30, (c) => Math.ceil(JSON.stringify(c).length / 3.5));
+      const ev = recorder();
+      const r = await api.run(state, { prompt: 'What is the launch code?', onEvent: ev.on }).result;
+      expect(ev.of('compaction')).toHaveLength(1);
+      if (pin) expect(r.text).toBe(FACT);
+      else expect(r.text).toBe('Nothing in this conversation answers that question.');
+    }
   });
 });

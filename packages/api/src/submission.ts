@@ -5,6 +5,7 @@
  */
 import {
   CLAUDE_CODE_TOOLS,
+  DEFAULT_MODEL,
   effectiveTools,
   parseRepositorySource,
   RepositoryError,
@@ -64,7 +65,8 @@ export const submitTaskInput = z
       .min(1, 'Write a prompt.')
       .max(200_000, 'The prompt is limited to 200,000 characters.'),
     backend: z.enum(BACKENDS, 'Choose api or claude-code.'),
-    model: MODEL_ID,
+    /** Default: @baton/core's DEFAULT_MODEL (the console, the CLI and the API agree). */
+    model: MODEL_ID.default(DEFAULT_MODEL),
     fallbackModels: z.array(MODEL_ID).max(5, 'At most 5 fallback models.').default([]),
     /** Gone: accepted only to refuse it with a field error that says why. */
     cwd: z.unknown().optional(),

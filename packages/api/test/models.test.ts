@@ -3,7 +3,7 @@ import { prices } from '@baton/db/schema';
 import { type RunningSimulator, startSimulator } from '@baton/simulator';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createCaller } from '../src/index';
+import { createCaller, submitTaskInput } from '../src/index';
 import { MODEL_LIST_TTL_MS } from '../src/router/model';
 import { type AuthSession, type CreateContextOptions, createTRPCContext } from '../src/trpc';
 import { type Harness, makeUser, rejection, setupHarness } from './harness';
@@ -162,6 +162,14 @@ describe('model router (against the simulator)', () => {
     }
     const missing = await rejection((await caller(me, { anthropicApiKey: null })).model.list());
     expect(missing.message).toMatch(/No provider key is configured/);
+  });
+
+  it('is the default a submission without a model gets', () => {
+    const parsed = submitTaskInput.parse({ prompt: 'hi', backend: 'api' });
+    expect(parsed.model).toBe(DEFAULT_MODEL);
+    expect(submitTaskInput.safeParse({ prompt: 'hi', backend: 'api', model: ' ' }).success).toBe(
+      false,
+    );
   });
 
   it('needs a session for the list and the defaults', async () => {

@@ -8,8 +8,6 @@ import pg from 'pg';
 import { type Ctx, resolveTeam, withCtx } from '../context';
 
 const TERMINAL: readonly string[] = TERMINAL_TASK_STATUSES;
-// claude-sonnet-4-5 reaches end of life on 2026-11-30.
-const DEFAULT_MODEL = 'claude-sonnet-5';
 
 async function taskSummary(client: DbClient, taskId: string) {
   const { rows } = await client.pool.query(
@@ -143,7 +141,7 @@ export function taskCommand(): Command {
     )
     .argument('<prompt>', 'what Claude should do')
     .option('--backend <backend>', 'api or claude-code', 'api')
-    .option('--model <model>', 'model id', DEFAULT_MODEL)
+    .option('--model <model>', "model id (default: Baton's default model)")
     .option('--fallback <models...>', 'fallback models, in order')
     .option('--team <team>', 'team slug or id (default: the demo team, or the only team)')
     .option(
@@ -196,7 +194,7 @@ Examples:
         const submission = await prepareTaskSubmission(ctx.client.db, team, {
           prompt,
           backend: o.backend as 'api' | 'claude-code',
-          model: o.model as string,
+          model: o.model as string | undefined,
           fallbackModels: (o.fallback as string[] | undefined) ?? [],
           ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
           repository: o.repo as string | undefined,

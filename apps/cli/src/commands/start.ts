@@ -178,6 +178,8 @@ async function start(opts: StartOptions) {
       if (stopping()) return;
       provider.ANTHROPIC_BASE_URL = `http://127.0.0.1:${simPort}`;
       provider.ANTHROPIC_API_KEY = 'sk-baton-simulator';
+      // The console says on every page that replies are simulated.
+      provider.BATON_PROVIDER = 'simulator';
       print(`simulator: http://127.0.0.1:${simPort} (no ANTHROPIC_API_KEY set)`);
     } else {
       print(

@@ -167,10 +167,13 @@ function Workers({ workers }: { workers: Live['workers'] }) {
             <Td className="text-right tabular">{hb ? `${hb.running} / ${hb.concurrency}` : '—'}</Td>
             <Td className="text-right tabular">
               {hb?.pool ? (
-                <span>
+                <span
+                  data-pool-in-use={hb.pool.active}
+                  title="In use: the sessions of tasks running here. Cached: finished tasks' sessions kept in memory for a quick resume (their rows are idle or closed). Waiting: tasks waiting for a free session."
+                >
                   {hb.pool.active}
                   {hb.pool.max ? ` / ${hb.pool.max}` : ''} in use
-                  {hb.pool.idle ? ` · ${hb.pool.idle} idle` : ''}
+                  {hb.pool.idle ? ` · ${hb.pool.idle} cached` : ''}
                   {hb.pool.waiting ? ` · ${hb.pool.waiting} waiting` : ''}
                 </span>
               ) : (
@@ -222,6 +225,55 @@ function Breakers({ breakers }: { breakers: Live['breakers'] }) {
                   .map((w) => `${w.id}: ${w.state}`)
                   .join(', ')
               : `${b.workers.length} closed`}
+          </Td>
+        </tr>
+      )}
+    </DataTable>
+  );
+}
+
+/**
+ * How the fleet's active sessions compare with what the workers' pools hold (the Workers
+ * table's "in use", from heartbeats up to 5 s old): the same sessions, seen from both sides.
+ */
+function SessionsSummary({ d }: { d: Live }) {
+  const { active, inPools } = d.fleetSessions;
+  return (
+    <span data-testid="fleet-sessions" data-active={active} data-in-pools={inPools}>
+      One per running task, held by a worker&apos;s session pool. Fleet: {formatInt(active)} active
+      · {formatInt(inPools)} in use in the workers&apos; pools
+    </span>
+  );
+}
+
+function Sessions({ teamId, sessions }: { teamId: string; sessions: Live['sessions'] }) {
+  return (
+    <DataTable
+      head={['Task', 'Messages', 'Tokens', 'Active since']}
+      rows={sessions}
+      empty={{
+        title: 'No active sessions',
+        description:
+          'A session is active while its task runs; idle, closed or failed once the attempt ends.',
+      }}
+    >
+      {(s) => (
+        <tr key={s.id} data-session-task={s.taskId}>
+          <Td className="min-w-0">
+            <Link
+              href={`/teams/${teamId}/tasks/${s.taskId}`}
+              className="block max-w-64 truncate text-sm hover:underline"
+            >
+              {s.taskTitle || s.taskPrompt}
+            </Link>
+            <span className="font-mono text-xs text-zinc-500 dark:text-zinc-400">
+              {shortId(s.id)} · {s.backend} · {s.model} · attempt {s.attempt}
+            </span>
+          </Td>
+          <Td className="text-right tabular">{formatInt(s.messageCount)}</Td>
+          <Td className="text-right tabular">{formatInt(s.inputTokens + s.outputTokens)}</Td>
+          <Td className="text-right text-xs whitespace-nowrap">
+            <RelativeTime date={s.activeSince} />
           </Td>
         </tr>
       )}
@@ -355,7 +407,11 @@ export function LiveDashboard({ teamId }: { teamId: string }) {
             }}
           >
             {(t) => (
-              <li key={t.id} className="flex items-center justify-between gap-3 px-5 py-3">
+              <li
+                key={t.id}
+                data-running-task={t.id}
+                className="flex items-center justify-between gap-3 px-5 py-3"
+              >
                 <div className="min-w-0">
                   <Link
                     href={`/teams/${teamId}/tasks/${t.id}`}
@@ -384,32 +440,8 @@ export function LiveDashboard({ teamId }: { teamId: string }) {
           </ItemList>
         </CardSection>
 
-        <CardSection
-          title="Active sessions"
-          description="Claude conversations held by the session pool."
-        >
-          <DataTable
-            head={['Session', 'Messages', 'Tokens', 'Last used']}
-            rows={d.sessions}
-            empty={{
-              title: 'No active sessions',
-              description: 'Sessions open while tasks run and close when they finish.',
-            }}
-          >
-            {(s) => (
-              <tr key={s.id}>
-                <Td>
-                  <span className="font-mono text-xs">{shortId(s.id)}</span>{' '}
-                  <span className="text-xs text-zinc-500">{s.model}</span>
-                </Td>
-                <Td className="text-right tabular">{formatInt(s.messageCount)}</Td>
-                <Td className="text-right tabular">{formatInt(s.inputTokens + s.outputTokens)}</Td>
-                <Td className="text-right text-xs whitespace-nowrap">
-                  <RelativeTime date={s.lastUsedAt} />
-                </Td>
-              </tr>
-            )}
-          </DataTable>
+        <CardSection title="Active sessions" description={<SessionsSummary d={d} />}>
+          <Sessions teamId={teamId} sessions={d.sessions} />
         </CardSection>
 
         <CardSection

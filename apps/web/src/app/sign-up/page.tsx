@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { redirect } from 'next/navigation';
 import { SignUpForm } from '@/components/auth/sign-up-form';
+import { SimulatorNotice } from '@/components/shell/simulator-notice';
 import { ThemeToggle } from '@/components/shell/theme-toggle';
 import { Unavailable } from '@/components/shell/unavailable';
 import { BatonMark } from '@/components/ui/icons';
@@ -32,6 +33,7 @@ export default async function SignUpPage({
       <div className="absolute top-4 right-4">
         <ThemeToggle />
       </div>
+      <SimulatorNotice className="fixed inset-x-0 bottom-0 border-t border-b-0" />
       <div className="w-full max-w-sm">
         <div className="mb-8 flex flex-col items-center text-center">
           <BatonMark width={40} height={40} />

@@ -9,6 +9,7 @@ import { cn } from '../ui/cn';
 import { BatonMark, HomeIcon, MenuIcon, ShieldIcon, TagIcon, XIcon } from '../ui/icons';
 import { Skeleton } from '../ui/skeleton';
 import { SignOutButton } from './sign-out-button';
+import { SimulatorNotice } from './simulator-notice';
 import { ThemeToggle } from './theme-toggle';
 
 export interface ShellUser {
@@ -301,6 +302,7 @@ export function AppShell({ user, children }: { user: ShellUser; children: ReactN
       ) : null}
 
       <main id="main" className="min-w-0 flex-1">
+        <SimulatorNotice />
         <div className="mx-auto w-full max-w-6xl px-4 py-6 sm:px-6 lg:px-8 lg:py-8">{children}</div>
       </main>
     </div>

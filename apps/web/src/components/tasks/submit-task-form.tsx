@@ -11,13 +11,7 @@ import { cn } from '../ui/cn';
 import { Button, FormAlert, FormField, fieldErrorsOf, inputClass } from '../ui/form';
 import { Skeleton } from '../ui/skeleton';
 import { errorMessage } from '../ui/states';
-
-export const SUGGESTED_MODELS = [
-  'claude-sonnet-4-5',
-  'claude-haiku-4-5',
-  'claude-opus-4-5',
-  'claude-opus-5-5',
-] as const;
+import { ModelPicker } from './model-picker';
 
 type Backend = 'api' | 'claude-code';
 
@@ -228,6 +222,7 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
   const id = useId();
   const [backend, setBackend] = useState<Backend>('api');
   const team = useQuery(trpc.team.get.queryOptions({ teamId }));
+  const defaults = useQuery(trpc.model.defaults.queryOptions());
   const submit = useMutation(
     trpc.task.submit.mutationOptions({
       onSuccess: async (task) => {
@@ -358,25 +353,7 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
             {errors.backend ? <p className="mt-1.5 text-xs text-bad">{errors.backend}</p> : null}
           </fieldset>
           <div className="grid gap-5 sm:grid-cols-2">
-            <FormField id={`${id}-model`} label="Model" error={errors.model}>
-              {(aria) => (
-                <>
-                  <input
-                    {...aria}
-                    name="model"
-                    list={`${id}-models`}
-                    defaultValue="claude-sonnet-4-5"
-                    autoComplete="off"
-                    className={cn(inputClass(errors.model), 'font-mono')}
-                  />
-                  <datalist id={`${id}-models`}>
-                    {SUGGESTED_MODELS.map((m) => (
-                      <option key={m} value={m} />
-                    ))}
-                  </datalist>
-                </>
-              )}
-            </FormField>
+            <ModelPicker id={id} error={errors.model} />
             <FormField
               id={`${id}-fallbackModels`}
               label="Fallback models"
@@ -387,7 +364,9 @@ export function SubmitTaskForm({ teamId }: { teamId: string }) {
                 <input
                   {...aria}
                   name="fallbackModels"
-                  placeholder="claude-haiku-4-5"
+                  placeholder={
+                    defaults.data ? `e.g. ${defaults.data.fallbackModels.join(', ')}` : undefined
+                  }
                   autoComplete="off"
                   className={cn(inputClass(errors.fallbackModels), 'font-mono')}
                 />

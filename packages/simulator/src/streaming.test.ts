@@ -62,6 +62,33 @@ describe('streamEvents', () => {
     expect(delta.usage.output_tokens).toBe(fin.outputTokens);
   });
 
+  it('a paced reply streams in deltas of a few tokens, an unpaced one in larger ones', () => {
+    const text =
+      'A paced reply should flow visibly, a few tokens at a time, as the real API streams it out.';
+    const fin = finalizeContent([{ type: 'text', text }], 'end_turn', [], 10_000, false);
+    const deltas = (tokensPerSecond: number) =>
+      streamEvents(
+        'msg_1',
+        'claude-opus-4-5',
+        { ...fin, ttftMs: 0, tokensPerSecond },
+        usageJson(10, fin.outputTokens, 0, 0, 0),
+      )
+        .filter((e) => e.text.startsWith('event: content_block_delta'))
+        .map((e) => ({
+          text: JSON.parse(e.text.split('\n')[1]?.slice(6) ?? '').delta.text as string,
+          tokens: e.tokens,
+        }));
+    const paced = deltas(50);
+    const unpaced = deltas(0);
+    expect(paced.map((d) => d.text).join('')).toBe(text);
+    expect(unpaced.map((d) => d.text).join('')).toBe(text);
+    expect(paced.length).toBeGreaterThan(unpaced.length);
+    for (const d of paced) expect(d.text.length).toBeLessThanOrEqual(16);
+    // Each delta's pacing share adds up to the reply's output tokens (±1 per delta for rounding).
+    const sum = paced.reduce((n, d) => n + d.tokens, 0);
+    expect(Math.abs(sum - fin.outputTokens)).toBeLessThanOrEqual(paced.length);
+  });
+
   it('chunkText splits and rejoins losslessly', () => {
     const s = 'word '.repeat(100);
     const chunks = chunkText(s, 48);

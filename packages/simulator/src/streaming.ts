@@ -72,6 +72,8 @@ export function chunkText(text: string, size: number): string[] {
 }
 
 const TEXT_CHUNK = 48;
+/** Paced replies stream in smaller deltas (a few tokens each, as the real API), so they visibly flow. */
+const PACED_TEXT_CHUNK = 16;
 const JSON_CHUNK = 40;
 
 function blockStart(b: Block): Record<string, unknown> {
@@ -124,8 +126,9 @@ export function streamEvents(
     );
     if (index === 0) events.push(PING);
     const total = reply.blockTokens[index] ?? 0;
+    const textChunk = reply.tokensPerSecond > 0 ? PACED_TEXT_CHUNK : TEXT_CHUNK;
     if (b.type === 'text') {
-      for (const chunk of chunkText(b.text as string, TEXT_CHUNK)) {
+      for (const chunk of chunkText(b.text as string, textChunk)) {
         events.push(
           ev(
             'content_block_delta',
@@ -135,7 +138,7 @@ export function streamEvents(
         );
       }
     } else if (b.type === 'thinking') {
-      for (const chunk of chunkText(b.thinking as string, TEXT_CHUNK)) {
+      for (const chunk of chunkText(b.thinking as string, textChunk)) {
         events.push(
           ev(
             'content_block_delta',

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SIM_PACING } from '../src/commands/start';
 import { cleanEnv, freePort, pidAlive, postgresPids, runCli, stopAll } from './helpers';
 
 // `baton start` on embedded defaults: no DATABASE_URL, no API key. The web
@@ -49,6 +50,45 @@ describe('baton start', () => {
       headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
     });
     expect(models.status).toBe(200);
+
+    // The simulator paces its replies so they visibly stream: the first delta after the TTFT,
+    // the rest a few tokens at a time, spread over the reply.
+    const cfg = (await (await fetch(`http://127.0.0.1:${p.sim}/_sim/config`)).json()) as {
+      response: { tokensPerSecond: number; ttftMs: number };
+    };
+    expect(cfg.response).toMatchObject(SIM_PACING);
+    const t0 = Date.now();
+    const res = await fetch(`http://127.0.0.1:${p.sim}/v1/messages`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'k', 'anthropic-version': '2023-06-01' },
+      body: JSON.stringify({
+        model: 'claude-haiku-4-5',
+        max_tokens: 30,
+        stream: true,
+        messages: [{ role: 'user', content: 'hello' }],
+      }),
+    });
+    const deltaTimes: number[] = [];
+    let sse = '';
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      const text = decoder.decode(chunk, { stream: true });
+      sse += text;
+      for (const _ of text.matchAll(/event: content_block_delta/g))
+        deltaTimes.push(Date.now() - t0);
+    }
+    const streamed = [...sse.matchAll(/"text_delta","text":("(?:[^"\\]|\\.)*")/g)]
+      .map((m) => JSON.parse(m[1] as string) as string)
+      .join('');
+    expect(streamed).toMatch(/^This is a simulated reply from Baton's simulator to your request/);
+    expect(deltaTimes.length).toBeGreaterThan(3);
+    expect(deltaTimes[0]).toBeGreaterThanOrEqual(SIM_PACING.ttftMs - 20);
+    // 30 tokens at 50 tokens/s: ≈ 600 ms from the first delta to the last.
+    expect((deltaTimes.at(-1) as number) - (deltaTimes[0] as number)).toBeGreaterThanOrEqual(400);
+    // The task's usage below is compared with the simulator's totals: start them from zero.
+    expect((await fetch(`http://127.0.0.1:${p.sim}/_sim/reset`, { method: 'POST' })).status).toBe(
+      200,
+    );
 
     // A task end to end: CLI → queue → worker → @baton/core → simulator.
     const submit = runCli(['task', 'submit', 'hello', '--wait', '--json'], env);

@@ -13,10 +13,26 @@ interface StartOptions {
   webPort: string;
   workerPort: string;
   simPort: string;
+  simTps: string;
+  simTtftMs: string;
   sim?: boolean;
   web: boolean;
   worker: boolean;
   build: boolean;
+}
+
+/**
+ * How the simulator paces its replies under `baton start`: a first token after a short wait, then
+ * a few tokens per delta at a reading pace (≈ 80 ms per delta) — so a reply visibly streams in
+ * the console. Tests and benches start their own simulator, or pass `--sim-tps 0`.
+ */
+export const SIM_PACING = { tokensPerSecond: 50, ttftMs: 400 } as const;
+
+function pace(name: string, value: string): number {
+  const n = value.trim() === '' ? Number.NaN : Number(value);
+  if (!Number.isFinite(n) || n < 0)
+    throw new Error(`--${name} must be a number ≥ 0, got "${value}"`);
+  return n;
 }
 
 function port(name: string, value: string): number {
@@ -34,6 +50,12 @@ export function startCommand(): Command {
     .option('--web-port <port>', 'console port', String(cliEnv.BATON_WEB_PORT))
     .option('--worker-port <port>', 'worker health/metrics port', String(cliEnv.BATON_WORKER_PORT))
     .option('--sim-port <port>', 'simulator port', String(cliEnv.BATON_SIM_PORT))
+    .option(
+      '--sim-tps <n>',
+      "the simulator's output tokens per second (0 = no pacing)",
+      String(SIM_PACING.tokensPerSecond),
+    )
+    .option('--sim-ttft-ms <ms>', "the simulator's time to first token", String(SIM_PACING.ttftMs))
     .option('--sim', 'run the simulator even when ANTHROPIC_API_KEY is set')
     .option('--no-sim', 'never run the simulator')
     .option('--no-web', 'do not run the web console')
@@ -52,6 +74,8 @@ async function start(opts: StartOptions) {
   const webPort = port('web-port', opts.webPort);
   const workerPort = port('worker-port', opts.workerPort);
   const simPort = port('sim-port', opts.simPort);
+  const simTps = pace('sim-tps', opts.simTps);
+  const simTtftMs = pace('sim-ttft-ms', opts.simTtftMs);
   const dir = dataDir();
 
   const pidFile = new PidFile(path.join(dir, 'start.json'));
@@ -164,7 +188,18 @@ async function start(opts: StartOptions) {
       const sim = spawnChild({
         name: 'sim',
         command: process.execPath,
-        args: ['--import', 'tsx', cliMain, 'sim', '--port', String(simPort)],
+        args: [
+          '--import',
+          'tsx',
+          cliMain,
+          'sim',
+          '--port',
+          String(simPort),
+          '--tps',
+          String(simTps),
+          '--ttft-ms',
+          String(simTtftMs),
+        ],
         cwd: repoRoot,
         env: process.env,
         useColor,
@@ -180,7 +215,9 @@ async function start(opts: StartOptions) {
       provider.ANTHROPIC_API_KEY = 'sk-baton-simulator';
       // The console says on every page that replies are simulated.
       provider.BATON_PROVIDER = 'simulator';
-      print(`simulator: http://127.0.0.1:${simPort} (no ANTHROPIC_API_KEY set)`);
+      print(
+        `simulator: http://127.0.0.1:${simPort} (no ANTHROPIC_API_KEY set; replies paced at ${simTps} tokens/s after ${simTtftMs} ms)`,
+      );
     } else {
       print(
         `provider: ${cliEnv.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com'} with ANTHROPIC_API_KEY`,

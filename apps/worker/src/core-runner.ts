@@ -135,6 +135,7 @@ function toUsage(u: CoreUsage) {
     ttftMs: u.ttftMs === null ? null : Math.round(u.ttftMs),
     status: u.status,
     errorType: u.errorType,
+    outputEstimated: u.outputEstimated,
     at: new Date(u.startedAt),
   };
 }

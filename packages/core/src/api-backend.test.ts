@@ -197,6 +197,86 @@ describe('api backend', () => {
     }
   });
 
+  it('a cancelled stream records the output streamed so far, marked as an estimate', async () => {
+    s.configure({
+      response: { tokensPerSecond: 400, outputTokens: { type: 'fixed', tokens: 400 } },
+    });
+    s.ledger.enable();
+    try {
+      const { b, usage } = backend();
+      const ac = new AbortController();
+      const state = newSessionState({ conversationId: 'c-cancel', model: 'claude-haiku-4-5' });
+      let streamed = '';
+      const r = await b.run(state, {
+        prompt: 'Tell me a long story.',
+        signal: ac.signal,
+        onEvent: (e) => {
+          if (e.type !== 'text') return;
+          streamed += e.text;
+          // About 40 words, then the user cancels.
+          if (streamed.split(/\s+/).length >= 40) ac.abort();
+        },
+      }).result;
+      expect(r.stopReason).toBe('aborted');
+      expect(usage.records).toHaveLength(1);
+      const rec = usage.records[0]!;
+      expect(rec).toMatchObject({ status: 'error', outputEstimated: true });
+      // Not message_start's 1 token: about what was streamed (the simulator's own count of the
+      // deltas it sent, give or take the estimate's error and the deltas still in the pipe).
+      await new Promise((res) => setTimeout(res, 50));
+      const [sent] = s.ledger.entries();
+      expect(sent!.outcome).toBe('client_closed');
+      expect(rec.outputTokens).toBeGreaterThanOrEqual(30);
+      expect(rec.outputTokens).toBeGreaterThan(sent!.outputDelivered * 0.6);
+      expect(rec.outputTokens).toBeLessThan(sent!.outputDelivered * 1.5);
+      expect(rec.outputTokens).toBeLessThan(400);
+      expect(Number(rec.costUsd)).toBeGreaterThan(0);
+      // A response that ended normally is the server's own count.
+      const done = await b.run(
+        newSessionState({ conversationId: 'c-done', model: 'claude-haiku-4-5' }),
+        {
+          prompt: 'Tell me a short story.',
+        },
+      ).result;
+      expect(done.stopReason).not.toBe('aborted');
+      expect(usage.records[1]).toMatchObject({
+        status: 'ok',
+        outputEstimated: false,
+        outputTokens: 400,
+      });
+    } finally {
+      const { tokensPerSecond, outputTokens } = DEFAULT_RESPONSE;
+      s.configure({ response: { tokensPerSecond, outputTokens } });
+    }
+  });
+
+  it('a stream cut by the server after message_start is billed as far as it got (estimated), then retried', async () => {
+    s.configure({
+      response: { outputTokens: { type: 'fixed', tokens: 120 } },
+      faults: 'reset-mid:next=1:after=3',
+    });
+    try {
+      const { b, usage } = backend();
+      const r = await b.run(
+        newSessionState({ conversationId: 'c-cut', model: 'claude-haiku-4-5' }),
+        {
+          prompt: 'Say something.',
+        },
+      ).result;
+      expect(r.stopReason).toBe('end_turn');
+      expect(usage.records.map((u) => [u.status, u.outputEstimated])).toEqual([
+        ['error', true],
+        ['ok', false],
+      ]);
+      expect(usage.records[0]!.outputTokens).toBeGreaterThan(1);
+      expect(usage.records[0]!.outputTokens).toBeLessThan(120);
+      expect(usage.records[1]!.outputTokens).toBe(120);
+    } finally {
+      const { outputTokens } = DEFAULT_RESPONSE;
+      s.configure({ response: { outputTokens }, faults: null });
+    }
+  });
+
   it('emits thinking deltas and keeps the thinking block in the history', async () => {
     const { b } = backend();
     const state = newSessionState({

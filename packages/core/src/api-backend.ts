@@ -11,6 +11,7 @@ import type { Priority } from '@baton/ratelimit';
 import { type BreakerRegistry, createBreakerRegistry } from './breaker.js';
 import {
   type ContextManager,
+  estimateStreamedTokens,
   SUMMARIZER_SYSTEM,
   type Summarizer,
   summarizerPrompt,
@@ -231,6 +232,10 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
     let answered = model;
     let usageRaw: Record<string, unknown> | undefined;
     let charged = false;
+    // Output streamed so far (characters of text, thinking and tool input), and whether the final
+    // usage arrived: a response cut off before it is billed for what was streamed, estimated.
+    let streamedChars = 0;
+    let finalUsage = false;
     const blocks: Array<Record<string, unknown>> = [];
     const jsonBuf = new Map<number, string>();
     let stopReason = 'end_turn';
@@ -263,16 +268,19 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
             const d = ev.delta;
             if (d.type === 'text_delta') {
               if (ttft === null) ttft = performance.now() - t0;
+              streamedChars += d.text.length;
               b.text = `${b.text ?? ''}${d.text}`;
               ctx.emit({ type: 'text', text: d.text });
             } else if (d.type === 'thinking_delta') {
               if (ttft === null) ttft = performance.now() - t0;
+              streamedChars += d.thinking.length;
               b.thinking = `${b.thinking ?? ''}${d.thinking}`;
               ctx.emit({ type: 'thinking', thinking: d.thinking });
             } else if (d.type === 'signature_delta') {
               b.signature = `${b.signature ?? ''}${d.signature}`;
             } else if (d.type === 'input_json_delta') {
               if (ttft === null) ttft = performance.now() - t0;
+              streamedChars += d.partial_json.length;
               jsonBuf.set(ev.index, (jsonBuf.get(ev.index) ?? '') + d.partial_json);
             }
             break;
@@ -294,6 +302,7 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
             stopReason = ev.delta.stop_reason ?? stopReason;
             const u = ev.usage as unknown as Record<string, unknown>;
             usageRaw ??= {};
+            finalUsage = true;
             for (const [k, v] of Object.entries(u))
               if (v !== null && v !== undefined) usageRaw[k] = v;
             break;
@@ -319,10 +328,18 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
           : classifyError(e, { model });
       const counts = tokenCounts(usageRaw as never);
       if (charged) {
-        // The server admitted (and charges) the request: record what it reported.
+        // The server admitted (and charges) the request: record what it reported, and when the
+        // stream was cut before its final usage, the output streamed so far (an estimate).
+        const estimated = !finalUsage;
+        if (estimated)
+          counts.outputTokens = Math.max(
+            counts.outputTokens,
+            estimateStreamedTokens(streamedChars),
+          );
         const rec = usageRecord(
           {
             ...counts,
+            outputEstimated: estimated,
             provider,
             backend: 'api',
             requestId: requestId ?? (err instanceof BatonError ? (err.requestId ?? null) : null),

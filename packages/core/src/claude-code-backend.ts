@@ -370,10 +370,14 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       requestId: string | null;
       model: string;
       raw: Parameters<typeof tokenCounts>[0];
+      /** The response was cut off before its final usage: its streamed output, estimated. */
+      outputEstimate?: number | undefined;
     }) => {
       if (recorded.has(u.messageId)) return;
       recorded.add(u.messageId);
       const counts = tokenCounts(u.raw);
+      const estimated = u.outputEstimate !== undefined;
+      if (estimated) counts.outputTokens = Math.max(counts.outputTokens, u.outputEstimate ?? 0);
       const rec = usageRecord(
         {
           ...counts,
@@ -385,6 +389,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           requestedModel: qo.model ?? u.model,
           conversationId: state.conversationId,
           sessionId: sessionId ?? null,
+          outputEstimated: estimated,
         },
         prices,
       );
@@ -415,6 +420,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
         requestId: r.requestId,
         model: r.model,
         raw: r.usage as Parameters<typeof tokenCounts>[0],
+        outputEstimate: r.outputEstimate,
       }),
     );
     try {

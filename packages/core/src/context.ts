@@ -59,6 +59,14 @@ export interface ContextManager {
 const CHARS_PER_TOKEN = 3.5;
 const IMAGE_TOKENS = 1600;
 
+/**
+ * Output tokens of text streamed so far (a response cut off before its final usage): the same
+ * characters-per-token as `estimateTokens`, without a message's framing.
+ */
+export function estimateStreamedTokens(chars: number): number {
+  return Math.ceil(chars / CHARS_PER_TOKEN);
+}
+
 export function estimateTokens(content: ChatMessage['content']): number {
   if (typeof content === 'string') return 4 + Math.ceil(content.length / CHARS_PER_TOKEN);
   let n = 4;

@@ -19,6 +19,11 @@ export interface UsageRecord extends TokenCounts {
   ttftMs: number | null;
   status: 'ok' | 'error';
   errorType: ErrorCode | null;
+  /**
+   * The response ended before its final usage (cancelled, cut off): `outputTokens` is counted
+   * from the output streamed so far, an estimate. Input and cache counts are the server's own.
+   */
+  outputEstimated: boolean;
   /** Exact decimal USD; null when the model has no price. */
   costUsd: string | null;
   /** `validFrom` of the price row used. */
@@ -78,6 +83,7 @@ export interface UsageRecordInput extends TokenCounts {
   ttftMs?: number | null;
   status?: 'ok' | 'error';
   errorType?: ErrorCode | null;
+  outputEstimated?: boolean;
   startedAt?: Date | number;
 }
 
@@ -104,6 +110,7 @@ export function usageRecord(input: UsageRecordInput, prices: PriceTable): UsageR
     ttftMs: input.ttftMs ?? null,
     status: input.status ?? 'ok',
     errorType: input.errorType ?? null,
+    outputEstimated: input.outputEstimated ?? false,
     costUsd: cost?.usd ?? null,
     priceValidFrom: cost?.price.validFrom ?? null,
     startedAt: started.toISOString(),

@@ -23,6 +23,8 @@ export interface UsageRecord {
   ttftMs?: number | null;
   status: 'ok' | 'error';
   errorType?: string | null;
+  /** The response was cut off before its final usage: `outputTokens` is the client's estimate. */
+  outputEstimated?: boolean;
   at?: Date;
 }
 
@@ -48,6 +50,7 @@ const COLUMNS = [
   ['status', 'usage_status'],
   ['error_type', 'text'],
   ['created_at', 'timestamptz'],
+  ['output_estimated', 'bool'],
 ] as const;
 
 /**
@@ -114,6 +117,7 @@ function usageColumns(records: UsageRecord[]): unknown[][] {
     cols[17]![i] = r.status;
     cols[18]![i] = r.errorType ?? null;
     cols[19]![i] = r.at ? r.at.toISOString() : now;
+    cols[20]![i] = r.outputEstimated ?? false;
   }
   return cols;
 }

@@ -14,7 +14,7 @@ let upstream: http.Server;
 let proxy: ProviderProxy;
 const responses: ProviderResponse[] = [];
 /** How the upstream answers POST /v1/messages next. */
-let answer: 'json' | 'sse' | 'cut' = 'json';
+let answer: 'json' | 'sse' | 'cut' | 'reset' = 'json';
 const seen: Array<{ method: string; url: string; key: string | undefined }> = [];
 
 beforeAll(async () => {
@@ -54,6 +54,15 @@ beforeAll(async () => {
         },
       });
       ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'hi' } });
+      if (answer === 'reset') {
+        // Reset before the final usage: 35 more characters of text, then the connection breaks.
+        ev('content_block_delta', {
+          index: 0,
+          delta: { type: 'text_delta', text: ' there, this is thirty-five chars!' },
+        });
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
       ev('message_delta', { delta: { stop_reason: null }, usage: { output_tokens: 9 } });
       if (answer === 'cut') {
         // Cut off mid-stream: the proxy closes while the response is still open.
@@ -157,6 +166,19 @@ describe('the sandbox provider proxy', () => {
         complete: true,
       },
     ]);
+    // A response reset before its final usage: message_start's usage, and the output streamed so
+    // far estimated from the deltas (2 + 34 characters at 3.5 per token).
+    answer = 'reset';
+    await send('POST', '/v1/messages').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(responses.at(-1)).toEqual({
+      requestId: 'req_reset',
+      messageId: 'msg_reset',
+      model: 'claude-sonnet-4-6',
+      usage: { input_tokens: 30, output_tokens: 1 },
+      complete: false,
+      outputEstimate: 11,
+    });
     // A response still streaming when the proxy closes is reported with what streamed so far.
     answer = 'cut';
     const pending = send('POST', '/v1/messages').catch(() => undefined);
@@ -170,6 +192,6 @@ describe('the sandbox provider proxy', () => {
       usage: { input_tokens: 30, output_tokens: 9 },
       complete: false,
     });
-    expect(responses).toHaveLength(3);
+    expect(responses).toHaveLength(4);
   });
 });

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import { estimateStreamedTokens } from '../context.js';
 
 /**
  * The only way out of a sandbox: a reverse proxy to the provider, listening on a unix socket
@@ -42,6 +43,12 @@ export interface ProviderResponse {
   usage: Record<string, unknown>;
   /** false: the stream ended before message_stop (cancelled or cut off). */
   complete: boolean;
+  /**
+   * Set when the stream ended before its final usage (no message_delta): the output tokens
+   * streamed so far, estimated from the deltas' characters (the usage then has only
+   * message_start's output count).
+   */
+  outputEstimate?: number;
 }
 
 /**
@@ -59,11 +66,14 @@ function responseTap(
   let message: { id: string; model: string; usage: Record<string, unknown> } | undefined;
   let complete = false;
   let done = false;
+  let finalUsage = false;
+  let streamedChars = 0;
   const onEvent = (data: string) => {
     let ev: {
       type?: string;
       message?: { id?: string; model?: string; usage?: object };
       usage?: object;
+      delta?: { text?: unknown; thinking?: unknown; partial_json?: unknown };
     };
     try {
       ev = JSON.parse(data);
@@ -76,7 +86,12 @@ function responseTap(
         model: ev.message.model ?? '',
         usage: { ...(ev.message.usage ?? {}) },
       };
+    } else if (ev.type === 'content_block_delta' && ev.delta) {
+      const d = ev.delta;
+      const piece = d.text ?? d.thinking ?? d.partial_json;
+      if (typeof piece === 'string') streamedChars += piece.length;
     } else if (ev.type === 'message_delta' && message && ev.usage) {
+      finalUsage = true;
       for (const [k, v] of Object.entries(ev.usage))
         if (v !== null && v !== undefined) message.usage[k] = v;
     } else if (ev.type === 'message_stop') complete = true;
@@ -111,6 +126,7 @@ function responseTap(
           if (body.type === 'message' && body.id)
             message = { id: body.id, model: body.model ?? '', usage: { ...(body.usage ?? {}) } };
           complete = true;
+          finalUsage = true;
         } catch {}
       }
       if (message)
@@ -120,6 +136,7 @@ function responseTap(
           model: message.model,
           usage: message.usage,
           complete,
+          ...(finalUsage ? {} : { outputEstimate: estimateStreamedTokens(streamedChars) }),
         });
     },
   };

@@ -60,6 +60,11 @@ export const usageEvents = pgTable(
     ttftMs: integer('ttft_ms'),
     status: usageStatusEnum('status').notNull().default('ok'),
     errorType: text('error_type'),
+    /**
+     * The response ended before its final usage (cancelled, cut off): `output_tokens` counts the
+     * output streamed so far, an estimate; input and cache tokens are the provider's own.
+     */
+    outputEstimated: boolean('output_estimated').notNull().default(false),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     /**
      * Set by `baton_rollup_usage()` (packages/db/src/rollup.ts) once the row is

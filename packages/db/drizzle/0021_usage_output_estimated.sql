@@ -1,0 +1,1 @@
+ALTER TABLE "usage_events" ADD COLUMN "output_estimated" boolean DEFAULT false NOT NULL;

@@ -5,6 +5,7 @@ import { countText, truncateToTokens } from './tokens.js';
 
 /** Longest subject quoted from the request, in words. */
 const SUBJECT_WORDS = 10;
+const SUBJECT_SCAN_CHARS = 400;
 
 /**
  * What a generated reply says the request was about: the opening words of the last user
@@ -12,7 +13,8 @@ const SUBJECT_WORDS = 10;
  * results only, or undefined when the request has no prose at all.
  */
 export function replySubject(req: MessagesRequest): string | undefined {
-  const first = sentences(lastUserText(req))[0];
+  // The opening is enough (and keeps a huge prompt from being split whole on every request).
+  const first = sentences(lastUserText(req).slice(0, SUBJECT_SCAN_CHARS))[0];
   if (first === undefined) {
     return lastUserHasToolResults(req) ? 'the tool results you sent' : undefined;
   }
@@ -38,6 +40,20 @@ function fill(template: string, subject: string): string {
   return template.replaceAll('{s}', subject);
 }
 
+/** Token counts of pieces already seen (the hot path of every generated reply); bounded. */
+const pieceTokens = new Map<string, number>();
+const PIECE_CACHE_MAX = 4096;
+
+function countPiece(piece: string): number {
+  let n = pieceTokens.get(piece);
+  if (n === undefined) {
+    n = countText(piece);
+    if (pieceTokens.size >= PIECE_CACHE_MAX) pieceTokens.clear();
+    pieceTokens.set(piece, n);
+  }
+  return n;
+}
+
 /**
  * A readable reply of `target` tokens (by `countText`, truncated mid-sentence if needed) that
  * says it is simulated and names what the request asked about. Deterministic for the RNG's
@@ -51,11 +67,15 @@ export function simulatedText(
 ): string {
   const subject = replySubject(req);
   const about = subject ? ` about ${subject}` : '';
-  let out =
+  // Every piece starts at a token boundary (the text's start, a space or a line break before a
+  // word), so the text's count is the sum of its pieces' and only the last piece needs cutting.
+  let piece =
     kind === 'thinking'
       ? `This is simulated thinking by Baton's simulator on your request${about}.`
       : `This is a simulated reply from Baton's simulator to your request${about}.`;
-  let tokens = countText(out);
+  let before = '';
+  let tokensBefore = 0;
+  let tokens = countPiece(piece);
   const s = subject ?? 'it';
   let order: number[] = [];
   let inParagraph = 1;
@@ -70,10 +90,11 @@ export function simulatedText(
     }
     const sentence = fill(BODY[order.pop() as number] as string, s);
     const breakHere = inParagraph >= 3 && rng.next() < 0.5;
-    const piece = breakHere ? `\n\n${sentence}` : ` ${sentence}`;
     inParagraph = breakHere ? 1 : inParagraph + 1;
-    out += piece;
-    tokens += countText(piece);
+    before += piece;
+    tokensBefore = tokens;
+    piece = breakHere ? `\n\n${sentence}` : ` ${sentence}`;
+    tokens += countPiece(piece);
   }
-  return tokens > target ? truncateToTokens(out, target) : out;
+  return tokens > target ? before + truncateToTokens(piece, target - tokensBefore) : before + piece;
 }

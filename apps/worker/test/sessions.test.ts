@@ -1,7 +1,7 @@
 /**
  * Session states as a real worker writes them (issue 14): while its tasks run their sessions are
- * active — as many as its session pool says are in use — and once they end they are closed (or
- * failed); a session whose lease lapsed (its worker gone, the job no longer active) is marked idle
+ * active — as many as its session pool says are in use — and once they end they are closed, or
+ * failed when the task failed; a session whose lease lapsed (its worker gone, the job no longer active) is marked idle
  * by the next heartbeat of any live worker.
  */
 import { randomUUID } from 'node:crypto';
@@ -95,6 +95,16 @@ describe('session states written by the worker', () => {
     // Each saved its conversation with the state change (the settle statement).
     for (const r of after) expect(r.message_count).toBeGreaterThan(0);
     await waitUntil(async () => (await poolInUse()) === 0, 12_000, 'the pool holding none');
+  });
+
+  it('a task that fails leaves its session failed', async () => {
+    // The provider refuses the instance's key: not retryable, the task fails at once.
+    h.sim.reset();
+    h.sim.configure({ apiKeys: ['sk-someone-else'] });
+    const { id } = await submit('Refused.');
+    expect((await terminalTask(h.client.pool, id)).status).toBe('failed');
+    expect((await sessions([id])).map((r) => r.state)).toEqual(['failed']);
+    h.sim.reset();
   });
 
   it('a session left active by a lapsed lease is marked idle by the next heartbeat', async () => {

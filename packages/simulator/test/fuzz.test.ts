@@ -150,10 +150,10 @@ const body = fc.record(
 );
 
 describe('fuzzed bodies never crash the server or produce a 500', () => {
-  it('/v1/messages with structured random bodies', async () => {
+  it('/v1/messages with structured random bodies, in either reply mode', async () => {
     await fc.assert(
-      fc.asyncProperty(body, async (b) => {
-        checkAnswer(await post('/v1/messages', JSON.stringify(b)));
+      fc.asyncProperty(body, fc.constantFrom('generated', 'recall'), async (b, mode) => {
+        checkAnswer(await post('/v1/messages', JSON.stringify(b), { 'x-sim-reply': mode }));
       }),
       { numRuns: 300 },
     );

@@ -13,6 +13,7 @@ import {
   createPriceTable,
   createSessionPool,
   DEFAULT_STRATEGIES,
+  DEFAULT_SUMMARIZER_MODEL,
   defaultPriceTable,
   effectiveTools,
   limiterGate,
@@ -180,7 +181,7 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
   };
   const summarizer = createApiBackend({ ...common, breakers });
   const context = createContextManager({
-    summarizer: apiSummarizer(summarizer, { model: o.summarizerModel ?? 'claude-haiku-4-5' }),
+    summarizer: apiSummarizer(summarizer, { model: o.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL }),
   });
   const api = createApiBackend({ ...common, breakers, context });
   const ts = o.taskSandbox;

@@ -198,16 +198,29 @@ describe('task.watch', () => {
     const started = Date.now();
     await h.client.db.transaction(async (tx) => {
       await tx.insert(taskEvents).values({ taskId, seq: 3, type: 'text', data: { text: 'lo' } });
-      await tx.insert(usageEvents).values({
-        providerRequestId: 'req_1',
-        messageId: 'msg_1',
-        taskId,
-        teamId,
-        model: 'claude-haiku-4-5',
-        inputTokens: 10,
-        outputTokens: 5,
-        costUsd: '0.0000350000',
-      });
+      await tx.insert(usageEvents).values([
+        {
+          providerRequestId: 'req_1',
+          messageId: 'msg_1',
+          taskId,
+          teamId,
+          model: 'claude-haiku-4-5',
+          inputTokens: 10,
+          outputTokens: 5,
+          costUsd: '0.0000350000',
+        },
+        // A response cut off before its final usage: its output is an estimate.
+        {
+          providerRequestId: 'req_2',
+          messageId: 'msg_2',
+          taskId,
+          teamId,
+          model: 'claude-haiku-4-5',
+          outputTokens: 3,
+          outputEstimated: true,
+          status: 'error',
+        },
+      ]);
       await tx.update(tasks).set({ status: 'succeeded' }).where(eq(tasks.id, taskId));
       await tx.execute(sql`select pg_notify(${CHANNELS.taskEvents}, ${taskId})`);
     });
@@ -216,10 +229,21 @@ describe('task.watch', () => {
     expect(ev3.event?.seq).toBe(3);
     const [, snap] = (await next()) as unknown as [
       string,
-      { kind: string; task: { status: string }; usage: { costUsd: string; inputTokens: number } },
+      {
+        kind: string;
+        task: { status: string };
+        usage: { costUsd: string; inputTokens: number; estimated: number };
+      },
     ];
     expect(snap.task.status).toBe('succeeded');
-    expect(snap.usage).toMatchObject({ costUsd: '0.000035', inputTokens: 10 });
+    expect(snap.usage).toMatchObject({
+      costUsd: '0.000035',
+      inputTokens: 10,
+      outputTokens: 8,
+      requests: 2,
+      errors: 1,
+      estimated: 1,
+    });
     // NOTIFY woke it well before the 2 s polling fallback.
     expect(Date.now() - started).toBeLessThan(1_500);
     await it.return?.();

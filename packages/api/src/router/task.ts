@@ -105,6 +105,8 @@ async function taskUsage(ctx: Pick<Context, 'db'>, taskId: string) {
     .select({
       requests: sql<number>`count(*)::int`,
       errors: sql<number>`count(*) filter (where ${usageEvents.status} = 'error')::int`,
+      /** Responses cut off before their final usage, whose output tokens are estimated. */
+      estimated: sql<number>`count(*) filter (where ${usageEvents.outputEstimated})::int`,
       inputTokens: sql<number>`coalesce(sum(${usageEvents.inputTokens}), 0)::bigint`.mapWith(
         Number,
       ),

@@ -28,6 +28,7 @@ interface TaskEvent {
 interface Usage {
   requests: number;
   errors: number;
+  estimated: number;
   inputTokens: number;
   outputTokens: number;
   cacheWriteTokens: number;
@@ -450,7 +451,28 @@ export function TaskDetail({ teamId, taskId }: { teamId: string; taskId: string 
               <Stat label="Cost" value={usage ? formatUsd(usage.costUsd) : '—'} />
               <Stat label="Requests" value={usage ? formatInt(usage.requests) : '—'} />
               <Stat label="Input" value={usage ? formatInt(usage.inputTokens) : '—'} />
-              <Stat label="Output" value={usage ? formatInt(usage.outputTokens) : '—'} />
+              <Stat
+                label="Output"
+                value={
+                  usage ? (
+                    usage.estimated > 0 ? (
+                      <span
+                        data-testid="output-estimated"
+                        title={`${usage.estimated} response${usage.estimated === 1 ? ' was' : 's were'} cut off before the provider's final count: the output streamed so far is estimated.`}
+                      >
+                        ≈ {formatInt(usage.outputTokens)}
+                        <span className="ml-1 text-xs font-normal text-zinc-500 dark:text-zinc-400">
+                          ({usage.estimated} estimated)
+                        </span>
+                      </span>
+                    ) : (
+                      formatInt(usage.outputTokens)
+                    )
+                  ) : (
+                    '—'
+                  )
+                }
+              />
               <Stat label="Cache write" value={usage ? formatInt(usage.cacheWriteTokens) : '—'} />
               <Stat label="Cache read" value={usage ? formatInt(usage.cacheReadTokens) : '—'} />
             </dl>

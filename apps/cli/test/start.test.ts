@@ -195,6 +195,18 @@ describe('baton start', () => {
     expect(await again.exited).toBe(0);
   });
 
+  it('rejects a bad pacing flag before starting anything', async () => {
+    for (const [flag, value] of [
+      ['--sim-tps', 'fast'],
+      ['--sim-ttft-ms', '-5'],
+    ] as const) {
+      const run = runCli(['start', '--no-web', flag, value], cleanEnv({ BATON_DATA_DIR: dataDir }));
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`${flag} must be a number ≥ 0, got "${value}"`);
+      expect(run.output()).not.toMatch(/database:/);
+    }
+  });
+
   it('refuses to start twice on the same data directory', async () => {
     const env = cleanEnv({ BATON_DATA_DIR: dataDir });
     const first = runCli(startArgs(await ports()), env);

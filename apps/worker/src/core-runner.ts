@@ -188,6 +188,7 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
   const workerId = o.workerId ?? 'this worker';
   const claudeCode = createClaudeCodeBackend({
     ...common,
+    breakers,
     permissionMode: 'acceptEdits',
     ...(ts?.sandbox ? { sandbox: ts.sandbox } : {}),
   });

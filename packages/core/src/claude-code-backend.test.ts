@@ -1,11 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createLimiter, memoryStore, scopeOf } from '@baton/ratelimit';
 import type { RunningSimulator } from '@baton/simulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createClaudeCodeBackend } from './claude-code-backend.js';
 import { buildClaudeCodeEnv } from './claude-code-env.js';
 import { projectDirName } from './claude-transcript.js';
+import { limiterGate } from './rate-gate.js';
 import { newSessionState } from './session.js';
 import { createSessionGate } from './session-gate.js';
 import { KEY, recorder, sim } from './testing/sim.js';
@@ -51,7 +53,21 @@ beforeAll(async () => {
           ],
         },
         {
+          // The first request stalls; the respawned session's is answered.
+          name: 'cc-stall-once',
+          turn_by: 'sequence',
+          turns: [
+            {
+              content: [{ type: 'text', text: 'starting an answer that stalls' }],
+              fault: 'stall:after=1',
+            },
+            { content: [{ type: 'text', text: 'Recovered after the respawn.' }] },
+          ],
+        },
+        {
           name: 'cc-stall',
+          // Every request stalls, the respawned session's too.
+          after_last: 'repeat-last',
           turns: [
             {
               content: [{ type: 'text', text: 'starting a long answer that never ends' }],
@@ -198,8 +214,49 @@ describe('claude-code backend against the real Claude Code and the simulator', (
     b2.close();
   }, 90_000);
 
-  it('ends a stalled session with the watchdog and reports SessionTimeout', async () => {
-    const b = createClaudeCodeBackend({ baseURL: s.url, apiKey: KEY, home, watchdogMs: 3_000 });
+  it('a session silent past the watchdog is respawned and resumed (SessionTimeout: respawn), and finishes', async () => {
+    const b = createClaudeCodeBackend({
+      baseURL: s.url,
+      apiKey: KEY,
+      home,
+      watchdogMs: 3_000,
+      strategies: { SessionTimeout: { baseDelayMs: 10, maxDelayMs: 10 } },
+    });
+    const state = newSessionState({
+      conversationId: 'cc-respawn',
+      backend: 'claude-code',
+      model: MODEL,
+      cwd,
+    });
+    const ev = recorder();
+    const r = await b.run(state, {
+      prompt: 'Go. [[scenario:cc-stall-once]]',
+      maxTurns: 2,
+      onEvent: ev.on,
+    }).result;
+    expect(r.text).toBe('Recovered after the respawn.');
+    expect(ev.of('retry')).toHaveLength(1);
+    expect(ev.of('retry')[0]!.error.code).toBe('SessionTimeout');
+    // Two processes: the second resumed the first's session.
+    const sessions = ev.of('session');
+    expect(sessions).toHaveLength(2);
+    expect(sessions[1]).toMatchObject({ resumed: true, sessionId: sessions[0]!.sessionId });
+    // The stalled response was billed too (message_start reached the client): both in the result.
+    const usage = ev.of('usage');
+    expect(usage.length).toBeGreaterThanOrEqual(2);
+    const billed = usage.reduce((a, u) => a + u.usage.inputTokens, 0);
+    expect(r.inputTokens).toBe(billed);
+    b.close();
+  }, 90_000);
+
+  it('ends a session that stalls again after its respawn with SessionTimeout', async () => {
+    const b = createClaudeCodeBackend({
+      baseURL: s.url,
+      apiKey: KEY,
+      home,
+      watchdogMs: 3_000,
+      strategies: { SessionTimeout: { baseDelayMs: 10, maxDelayMs: 10 } },
+    });
     const state = newSessionState({
       conversationId: 'cc2',
       backend: 'claude-code',
@@ -211,10 +268,57 @@ describe('claude-code backend against the real Claude Code and the simulator', (
       .run(state, { prompt: 'Go. [[scenario:cc-stall]]', maxTurns: 2, onEvent: ev.on })
       .result.catch((e) => e);
     expect(err.code).toBe('SessionTimeout');
+    expect(ev.of('retry')).toHaveLength(1);
     expect(ev.of('result')).toHaveLength(0);
     expect(ev.of('error')[0]?.error.code).toBe('SessionTimeout');
     b.close();
-  }, 60_000);
+  }, 90_000);
+
+  it('a session waits for room in the shared rate limits before it starts; its first response settles the reservation', async () => {
+    // Room for one session's first-request reservation (4096 output tokens), not two: the
+    // second session starts only once the first's first response has given back what it did not use.
+    const limiter = createLimiter({
+      store: memoryStore(),
+      limits: {
+        requestsPerMinute: 1_000,
+        inputTokensPerMinute: 10_000_000,
+        outputTokensPerMinute: 6_000,
+      },
+    });
+    const b = createClaudeCodeBackend({
+      baseURL: s.url,
+      apiKey: KEY,
+      home,
+      rateGate: limiterGate(limiter),
+      gate: createSessionGate({ maxConcurrent: 2 }),
+    });
+    const at: Record<string, number> = {};
+    const run = (id: string) => {
+      const state = newSessionState({
+        conversationId: id,
+        backend: 'claude-code',
+        model: MODEL,
+        cwd,
+      });
+      return b.run(state, {
+        prompt: `Say hello ${id}.`,
+        maxTurns: 1,
+        onEvent: (e) => {
+          if (e.type === 'session') at[`${id}:session`] ??= Date.now();
+          if (e.type === 'usage') at[`${id}:usage`] ??= Date.now();
+        },
+      }).result;
+    };
+    const first = run('rl-a');
+    await new Promise((r) => setTimeout(r, 50));
+    const second = run('rl-b');
+    await Promise.all([first, second]);
+    expect(at['rl-b:session']).toBeGreaterThanOrEqual(at['rl-a:usage']!);
+    const ls = await limiter.state(scopeOf(KEY, MODEL));
+    expect(ls.inFlight).toBe(0);
+    limiter.close();
+    b.close();
+  }, 90_000);
 
   it('reports a missing executable as CliNotFound', async () => {
     const b = createClaudeCodeBackend({

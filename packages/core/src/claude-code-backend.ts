@@ -9,7 +9,9 @@ import type {
   SDKResultMessage,
   WarmQuery,
 } from '@anthropic-ai/claude-agent-sdk';
+import type { Priority } from '@baton/ratelimit';
 import type { McpServerConfig, PermissionMode } from './agent-sdk-types.js';
+import { type BreakerRegistry, createBreakerRegistry } from './breaker.js';
 import { buildClaudeCodeEnv } from './claude-code-env.js';
 import { captureTranscript, restoreTranscript } from './claude-transcript.js';
 import {
@@ -33,11 +35,13 @@ import {
 } from './events.js';
 import { loadAgentSdk } from './optional-deps.js';
 import { defaultPriceTable, formatUsd, type PriceTable, parseUsd } from './pricing.js';
-import type { RateGate } from './rate-gate.js';
+import type { RateGate, RateTicket } from './rate-gate.js';
+import { withRecovery } from './resilience.js';
 import type { ResourceLimits } from './sandbox/resource-limits.js';
 import type { Sandbox, SandboxSession } from './sandbox/types.js';
 import { addTokens, type SessionState, zeroTokens } from './session.js';
 import { createSessionGate, type SessionGate } from './session-gate.js';
+import { resolveStrategies, type StrategyOverrides } from './strategy.js';
 import { tokenCounts, totalTokens, type UsageSink, usageRecord } from './usage.js';
 
 export interface ClaudeCodeBackendOptions {
@@ -63,8 +67,26 @@ export interface ClaudeCodeBackendOptions {
   transcriptMaxBytes?: number;
   /** Admission: concurrency and budget. Default: 4 at once, no budget. */
   gate?: SessionGate;
-  /** Charges the usage Claude Code reports to the shared rate limits. */
+  /**
+   * The shared rate limits: a session waits for room for its first request before it starts
+   * (reserved from the prompt, settled by that response's real usage), and every later response
+   * is charged as it completes.
+   */
   rateGate?: RateGate;
+  /**
+   * Circuit breakers per provider and model (shared with the API backend): a session that fails
+   * retryably counts against its model's breaker, an open breaker refuses new sessions.
+   */
+  breakers?: BreakerRegistry;
+  /**
+   * The retry strategies (as the API backend's): a session that fails retryably — a
+   * SessionTimeout (silent past the watchdog), an overloaded or unavailable provider after
+   * Claude Code's own retries — is started again after the strategy's backoff; a new process
+   * resumes the session where it stopped (its transcript is kept in the state).
+   */
+  strategies?: StrategyOverrides;
+  /** Randomness of the retry jitter (tests). */
+  random?: () => number;
   prices?: PriceTable;
   usageSink?: UsageSink;
   /**
@@ -105,8 +127,25 @@ export interface ClaudeCodeRunInput {
   limits?: ResourceLimits;
   /** The provider key of this run (a team's own), instead of the backend's. */
   apiKey?: string;
+  /** The team this run is for: its share in the rate limiter's fair queue. */
+  team?: string;
+  priority?: Priority;
   signal?: AbortSignal;
   onEvent?: EventListener;
+}
+
+/** What a session is told when a new process resumes it after a failure. */
+export const RESUME_PROMPT =
+  'The previous session was interrupted. Continue the task from where it stopped, without repeating finished steps.';
+
+/** Output tokens reserved for a session's first request, before its real usage is known. */
+const FIRST_REQUEST_OUTPUT_TOKENS = 4096;
+
+/** What every attempt of one run billed (a retried run reports them all). */
+interface RunTotals {
+  cost: bigint;
+  billed: ReturnType<typeof zeroTokens>;
+  t0: number;
 }
 
 export interface ClaudeCodeBackend {
@@ -147,6 +186,8 @@ interface Prepared {
 export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}): ClaudeCodeBackend {
   const provider = options.provider ?? 'anthropic';
   const gate = options.gate ?? createSessionGate();
+  const breakers = options.breakers ?? createBreakerRegistry();
+  const strategies = resolveStrategies(options.strategies);
   const prices = options.prices ?? defaultPriceTable();
   const watchdogMs = options.watchdogMs ?? 120_000;
   const transcriptMaxBytes = options.transcriptMaxBytes ?? 16 * 2 ** 20;
@@ -290,18 +331,92 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     return { options: o, box, cwd, key };
   };
 
-  async function execute(
+  /**
+   * A run through the recovery stack: the breaker of its model, and on a retryable failure the
+   * strategy's backoff, then a new process that resumes the session. The budget holds across
+   * attempts; the result reports what all of them billed.
+   */
+  async function recovered(
     state: SessionState,
     input: ClaudeCodeRunInput,
     emit: (e: BatonEvent) => void,
   ): Promise<RunResult> {
-    const t0 = performance.now();
+    const model = input.model ?? state.config.model;
+    const runTotals: RunTotals = { cost: 0n, billed: zeroTokens(), t0: performance.now() };
+    const r = await withRecovery(
+      {
+        provider,
+        models: [model],
+        strategies,
+        breakers,
+        emit,
+        signal: input.signal,
+        ...(options.random ? { random: options.random } : {}),
+      },
+      async ({ previousError }) => {
+        if (!previousError) return execute(state, input, emit, runTotals);
+        // A respawn: what is left of the budget, and the session resumed where it stopped.
+        let budget = input.maxBudgetUsd;
+        if (budget !== undefined) {
+          const left = parseUsd(budget.toFixed(6)) - runTotals.cost;
+          if (left <= 0n) throw previousError;
+          budget = Number(formatUsd(left));
+        }
+        const resumes = state.claudeSessionId !== undefined && input.resume === undefined;
+        return execute(
+          state,
+          {
+            ...input,
+            ...(budget !== undefined ? { maxBudgetUsd: budget } : {}),
+            ...(resumes ? { prompt: RESUME_PROMPT } : {}),
+          },
+          emit,
+          runTotals,
+        );
+      },
+    );
+    return r.value;
+  }
+
+  async function execute(
+    state: SessionState,
+    input: ClaudeCodeRunInput,
+    emit: (e: BatonEvent) => void,
+    runTotals: RunTotals,
+  ): Promise<RunResult> {
+    const t0 = runTotals.t0;
     const signal = input.signal;
     if (signal?.aborted) throw new AbortError(signal.reason);
     const admission = await gate.admit({
       reserveUsd: input.maxBudgetUsd !== undefined ? input.maxBudgetUsd.toFixed(6) : undefined,
       signal,
     });
+    // Room in the shared rate limits for the session's first request, before anything starts.
+    const runKey = input.apiKey ?? options.apiKey;
+    let ticket: RateTicket | undefined;
+    if (options.rateGate) {
+      try {
+        ticket = await options.rateGate.acquire({
+          provider,
+          apiKey: runKey,
+          model: input.model ?? state.config.model,
+          body: {
+            model: input.model ?? state.config.model,
+            messages: [{ role: 'user', content: input.prompt }],
+            ...((input.appendSystemPrompt ?? state.system)
+              ? { system: (input.appendSystemPrompt ?? state.system) as string }
+              : {}),
+          },
+          maxTokens: FIRST_REQUEST_OUTPUT_TOKENS,
+          team: input.team,
+          ...(input.priority !== undefined ? { priority: input.priority } : {}),
+          signal,
+        });
+      } catch (err) {
+        gate.settle(admission, '0');
+        throw isAbort(err) || signal?.aborted ? new AbortError(err) : err;
+      }
+    }
     let cost = 0n;
     const abort = new AbortController();
     const onAbort = () => abort.abort(signal?.reason);
@@ -336,6 +451,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       gate.settle(admission, '0');
+      if (ticket) options.rateGate?.release(ticket).catch(() => {});
       throw err;
     }
     const qo = prepared.options;
@@ -402,7 +518,12 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
         const p = options.usageSink?.record(rec);
         if (p) p.catch(() => {});
       } catch {}
-      options.rateGate?.charge(u.model, counts, input.apiKey ?? options.apiKey).catch(() => {});
+      if (ticket) {
+        // The first response settles the reservation made before the session started.
+        const t = ticket;
+        ticket = undefined;
+        options.rateGate?.settle(t, counts).catch(() => {});
+      } else options.rateGate?.charge(u.model, counts, runKey).catch(() => {});
       // The run's budget holds on what was billed (Claude Code's own check sees only its stream).
       if (
         input.maxBudgetUsd !== undefined &&
@@ -552,6 +673,11 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           u.raw = streamed.raw;
       }
       for (const u of usage.values()) record(u);
+      // No response at all: the reservation goes back.
+      if (ticket) options.rateGate?.release(ticket).catch(() => {});
+      ticket = undefined;
+      runTotals.cost += cost;
+      addTokens(runTotals.billed, billed);
       state.costUsd = formatUsd(parseUsd(state.costUsd) + cost);
       state.updatedAt = new Date().toISOString();
       gate.settle(admission, formatUsd(cost));
@@ -573,15 +699,16 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           state.claudeTranscript = undefined;
       }
     }
-    // What was billed, however the run ended.
+    // What was billed, however the run ended (every attempt of it).
+    const all = runTotals.billed;
     const spent = {
       backend: 'claude-code' as const,
       model: [...usage.values()].at(-1)?.model ?? qo.model ?? '',
-      costUsd: formatUsd(cost),
-      inputTokens: billed.inputTokens,
-      outputTokens: billed.outputTokens,
-      cacheReadTokens: billed.cacheReadTokens,
-      cacheWriteTokens: billed.cacheWrite5mTokens + billed.cacheWrite1hTokens,
+      costUsd: formatUsd(runTotals.cost),
+      inputTokens: all.inputTokens,
+      outputTokens: all.outputTokens,
+      cacheReadTokens: all.cacheReadTokens,
+      cacheWriteTokens: all.cacheWrite5mTokens + all.cacheWrite1hTokens,
       durationMs: performance.now() - t0,
     };
     if (overBudget)
@@ -656,7 +783,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
   return {
     kind: 'claude-code',
     run(state, input) {
-      return startRun((emit) => execute(state, input, emit), {
+      return startRun((emit) => recovered(state, input, emit), {
         onEvent: input.onEvent,
         toError: (e) => (e instanceof BatonError || e instanceof AbortError ? e : classifyError(e)),
       });

@@ -82,6 +82,8 @@ export function createClient(options: ClientOptions = {}): BatonClient {
   const cc = config.claudeCode;
   const claudeCode = createClaudeCodeBackend({
     ...common,
+    breakers,
+    strategies: provider.retries,
     permissionMode: cc.permissionMode,
     watchdogMs: cc.watchdogMs,
     gate: createSessionGate({

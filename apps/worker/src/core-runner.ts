@@ -394,6 +394,8 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
           ...(apiKey ? { apiKey } : {}),
           team: task.team_id,
           priority: priorityOf(task.priority),
+          // What the provider billed is durable before the run asks for more.
+          beforeNextRequest: ctx.flushUsage,
         };
         const result =
           task.backend === 'claude-code'

@@ -138,6 +138,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
     );
     const usage: UsageRecord[] = [];
     let usageWrites: Promise<unknown> = Promise.resolve();
+    let usageGaveUp = false;
     const flushUsage = () => {
       const batch = usage.splice(0);
       if (batch.length === 0) return usageWrites;
@@ -146,6 +147,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
           await persistently('writing usage', () => insertUsage(o.pool, batch));
           o.onUsage?.(batch);
         } catch (err) {
+          usageGaveUp = true;
           // Given up (the database stayed away): the batch goes back, and the settle statement
           // carries it with the task's state — never an unhandled rejection, nothing lost.
           usage.unshift(...batch);
@@ -199,6 +201,18 @@ export function createExecutor(o: ExecutorOptions): Executor {
           // Under a spend cap every response is written as it comes (its trigger then tells every
           // worker when the cap is reached); otherwise in batches of 20.
           if (usage.length >= 20 || task.capped) void flushUsage();
+        },
+        flushUsage: async () => {
+          await flushUsage();
+          if (usageGaveUp) {
+            usageGaveUp = false;
+            throw Object.assign(
+              new Error(
+                'the usage of this attempt could not be written (the database stayed away): its next request was not sent',
+              ),
+              { code: 'ServiceUnavailable', retryable: true },
+            );
+          }
         },
       });
       if (controller.signal.aborted) throw controller.signal.reason;

@@ -16,6 +16,12 @@ export interface RunContext {
   emit(event: TaskEvent): void;
   /** Records one model response's usage (taskId/teamId are filled in). */
   recordUsage(usage: Omit<UsageRecord, 'taskId' | 'teamId' | 'userId'>): void;
+  /**
+   * Writes the usage recorded so far, now: awaited before the run's next request, so what the
+   * provider billed is durable before more is asked. Rejects (retryable) when the writes gave up
+   * — the records then go with the attempt's settle statement, once.
+   */
+  flushUsage(): Promise<void>;
 }
 
 export interface RunResult {

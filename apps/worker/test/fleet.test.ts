@@ -101,6 +101,44 @@ describe('fleet on the shared test database', { timeout: 240_000 }, () => {
     await b.kill();
   });
 
+  it('a billed response is durable before the next request: a SIGKILL during the retry keeps its usage', async () => {
+    sim.reset();
+    sim.ledger.enable();
+    sim.configure({
+      response: { ttftMs: 0, tokensPerSecond: 30, outputTokens: { type: 'fixed', tokens: 300 } },
+      faults: 'reset-mid:next=1:after=2',
+    });
+    try {
+      const t = await team('durable');
+      const a = worker('durable-a', env);
+      await a.healthUrl;
+      const task = await submitTask(client.db, boss, {
+        teamId: t.id,
+        prompt: 'a long answer, cut once',
+        model: 'claude-sonnet-4-5',
+        teamQuota: 8,
+      });
+      // The first response was cut mid-stream; its retry is streaming now.
+      const [cut] = await waitUntil(
+        async () => {
+          const l = sim.ledger.entries();
+          return l.length >= 2 && l[1]!.outcome === 'pending' ? l : undefined;
+        },
+        30_000,
+        'the retry to stream',
+      );
+      expect(cut).toMatchObject({ outcome: 'fault', started: true });
+      await a.kill('SIGKILL');
+      const { rows } = await client.pool.query<{ message_id: string; output_estimated: boolean }>(
+        'select message_id, output_estimated from usage_events where task_id = $1',
+        [task.id],
+      );
+      expect(rows).toEqual([{ message_id: cut!.messageId, output_estimated: true }]);
+    } finally {
+      sim.configure({ faults: null });
+    }
+  });
+
   it('SIGTERM drains: a task that ends within the deadline finishes, one that does not is requeued and finished elsewhere', async () => {
     sim.reset();
     sim.configure({

@@ -277,6 +277,45 @@ describe('api backend', () => {
     }
   });
 
+  it('awaits beforeNextRequest before a request that follows a billed response; its rejection ends the run unsent', async () => {
+    s.configure({ faults: 'reset-mid:next=1:after=2' });
+    s.ledger.enable();
+    try {
+      const { b, usage } = backend();
+      const seen: number[] = [];
+      const r = await b.run(
+        newSessionState({ conversationId: 'c-hook', model: 'claude-haiku-4-5' }),
+        {
+          prompt: 'Say something.',
+          beforeNextRequest: async () => {
+            // The cut response is recorded, and the retry not yet sent.
+            seen.push(usage.records.length, s.ledger.entries().length);
+          },
+        },
+      ).result;
+      expect(r.stopReason).toBe('end_turn');
+      expect(seen).toEqual([1, 1]);
+      expect(usage.records).toHaveLength(2);
+
+      s.reset();
+      s.ledger.enable();
+      s.configure({ faults: 'reset-mid:next=1:after=2' });
+      const failed = await b
+        .run(newSessionState({ conversationId: 'c-hook2', model: 'claude-haiku-4-5' }), {
+          prompt: 'Say something.',
+          beforeNextRequest: async () => {
+            throw new Error('usage could not be written');
+          },
+        })
+        .result.catch((e: Error) => e);
+      expect((failed as Error).message).toBe('usage could not be written');
+      // Only the cut response reached the server: the retry was never sent.
+      expect(s.ledger.entries()).toHaveLength(1);
+    } finally {
+      s.configure({ faults: null });
+    }
+  });
+
   it('emits thinking deltas and keeps the thinking block in the history', async () => {
     const { b } = backend();
     const state = newSessionState({

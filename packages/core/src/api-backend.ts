@@ -93,6 +93,12 @@ export interface RunInput {
    * `x-api-key` per request, and the rate-limit scopes follow it.
    */
   apiKey?: string;
+  /**
+   * Awaited before each request that follows a billed response (the tool loop's next turn, a
+   * retry): where a caller makes that response's usage durable first. A rejection ends the run
+   * with that error, before the request is sent.
+   */
+  beforeNextRequest?: () => Promise<void>;
 }
 
 export type { Run } from './events.js';
@@ -554,8 +560,14 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
         stateCost.set(state, { usd: state.costUsd, pico: total });
       }
     };
+    // A response was billed since the last `beforeNextRequest`; what that hook threw.
+    let billedSince = false;
+    let hookError: unknown;
     const emitCounting = (e: BatonEvent) => {
-      if (e.type === 'usage') account(e.usage);
+      if (e.type === 'usage') {
+        account(e.usage);
+        billedSince = true;
+      }
       emit(e);
     };
 
@@ -580,6 +592,16 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
           async ({ model: m, previousError }) => {
             if (previousError?.code === 'ContextTooLarge')
               await compact(state, m, true, signal, emit);
+            if (billedSince && input.beforeNextRequest) {
+              billedSince = false;
+              try {
+                await input.beforeNextRequest();
+              } catch (err) {
+                // Not a provider failure: no retry, no breaker — the run ends with it (below).
+                hookError = err;
+                throw new AbortError(err);
+              }
+            }
             return request(buildParams(state, m, apiTools, input.cache), {
               requestedModel: model,
               conversationId: state.conversationId,
@@ -593,6 +615,7 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
         );
         resp = r.value;
       } catch (e) {
+        if (hookError !== undefined) throw hookError;
         if (isAbort(e) || signal?.aborted) return result('aborted');
         throw e;
       }

@@ -127,6 +127,12 @@ export interface ClaudeCodeRunInput {
   limits?: ResourceLimits;
   /** The provider key of this run (a team's own), instead of the backend's. */
   apiKey?: string;
+  /**
+   * Awaited (sandboxed runs) before each request of the session that follows a billed response:
+   * where the caller makes that response's usage durable first. A rejection refuses the request
+   * (Claude Code sees a 400 and the run fails).
+   */
+  beforeNextRequest?: () => Promise<void>;
   /** The team this run is for: its share in the rate limiter's fair queue. */
   team?: string;
   priority?: Priority;
@@ -343,38 +349,54 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
   ): Promise<RunResult> {
     const model = input.model ?? state.config.model;
     const runTotals: RunTotals = { cost: 0n, billed: zeroTokens(), t0: performance.now() };
-    const r = await withRecovery(
-      {
-        provider,
-        models: [model],
-        strategies,
-        breakers,
-        emit,
-        signal: input.signal,
-        ...(options.random ? { random: options.random } : {}),
-      },
-      async ({ previousError }) => {
-        if (!previousError) return execute(state, input, emit, runTotals);
-        // A respawn: what is left of the budget, and the session resumed where it stopped.
-        let budget = input.maxBudgetUsd;
-        if (budget !== undefined) {
-          const left = parseUsd(budget.toFixed(6)) - runTotals.cost;
-          if (left <= 0n) throw previousError;
-          budget = Number(formatUsd(left));
-        }
-        const resumes = state.claudeSessionId !== undefined && input.resume === undefined;
-        return execute(
-          state,
-          {
-            ...input,
-            ...(budget !== undefined ? { maxBudgetUsd: budget } : {}),
-            ...(resumes ? { prompt: RESUME_PROMPT } : {}),
-          },
+    let hookError: unknown;
+    let r: Awaited<ReturnType<typeof withRecovery<RunResult>>>;
+    try {
+      r = await withRecovery(
+        {
+          provider,
+          models: [model],
+          strategies,
+          breakers,
           emit,
-          runTotals,
-        );
-      },
-    );
+          signal: input.signal,
+          ...(options.random ? { random: options.random } : {}),
+        },
+        async ({ previousError }) => {
+          if (!previousError) return execute(state, input, emit, runTotals);
+          // The failed attempt's usage durable before the new process sends anything.
+          if (input.beforeNextRequest) {
+            try {
+              await input.beforeNextRequest();
+            } catch (err) {
+              hookError = err;
+              throw new AbortError(err);
+            }
+          }
+          // A respawn: what is left of the budget, and the session resumed where it stopped.
+          let budget = input.maxBudgetUsd;
+          if (budget !== undefined) {
+            const left = parseUsd(budget.toFixed(6)) - runTotals.cost;
+            if (left <= 0n) throw previousError;
+            budget = Number(formatUsd(left));
+          }
+          const resumes = state.claudeSessionId !== undefined && input.resume === undefined;
+          return execute(
+            state,
+            {
+              ...input,
+              ...(budget !== undefined ? { maxBudgetUsd: budget } : {}),
+              ...(resumes ? { prompt: RESUME_PROMPT } : {}),
+            },
+            emit,
+            runTotals,
+          );
+        },
+      );
+    } catch (e) {
+      if (hookError !== undefined) throw hookError;
+      throw e;
+    }
     return r.value;
   }
 
@@ -535,15 +557,25 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       }
     };
     let overBudget = false;
-    box?.onProviderResponse((r) =>
+    // Usage durable before the next request: the proxy holds each request until the hook is done.
+    let billedSince = false;
+    const hook = input.beforeNextRequest;
+    if (hook)
+      box?.beforeProviderRequest(async () => {
+        if (!billedSince) return;
+        billedSince = false;
+        await hook();
+      });
+    box?.onProviderResponse((r) => {
+      billedSince = true;
       record({
         messageId: r.messageId,
         requestId: r.requestId,
         model: r.model,
         raw: r.usage as Parameters<typeof tokenCounts>[0],
         outputEstimate: r.outputEstimate,
-      }),
-    );
+      });
+    });
     try {
       for await (const m of q as AsyncIterable<SDKMessage>) {
         timer.refresh();
@@ -667,6 +699,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       // Record what was used even when the session failed: those requests were made. (Behind
       // the sandbox the proxy reported every response by now: closing it ended the cut-off ones.)
       box?.onProviderResponse(undefined);
+      box?.beforeProviderRequest(undefined);
       for (const u of usage.values()) {
         const streamed = streamUsage.get(u.messageId);
         if (streamed && totalTokens(tokenCounts(streamed.raw)) > totalTokens(tokenCounts(u.raw)))

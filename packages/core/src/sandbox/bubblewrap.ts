@@ -318,6 +318,7 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
     let proxy: Awaited<ReturnType<typeof startProviderProxy>> | undefined;
     let responseListener: ((r: ProviderResponse) => void) | undefined;
     const earlyResponses: ProviderResponse[] = [];
+    let requestHook: (() => Promise<void>) | undefined;
     try {
       mkdirSync(etcDir);
       etcFiles(etcDir);
@@ -336,6 +337,7 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
           if (responseListener) responseListener(r);
           else earlyResponses.push(r);
         },
+        beforeMessages: () => (requestHook ? requestHook() : Promise.resolve()),
       });
       group = resources().create(`${name}-${randomBytes(3).toString('hex')}`, limits);
     } catch (err) {
@@ -507,6 +509,9 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
       onProviderResponse: (listener) => {
         responseListener = listener;
         if (listener) for (const r of earlyResponses.splice(0)) listener(r);
+      },
+      beforeProviderRequest: (hook) => {
+        requestHook = hook;
       },
       async close() {
         if (closed) return;

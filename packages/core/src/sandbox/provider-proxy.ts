@@ -31,6 +31,12 @@ export interface ProviderProxyOptions {
    * inside made it — Claude Code, its sub-agents, or a tool call of the model's own.
    */
   onResponse?: (r: ProviderResponse) => void;
+  /**
+   * Awaited before each Messages API request is forwarded (the body waits): where the owner
+   * makes the usage of the responses so far durable first. A rejection refuses the request
+   * (400, with the reason) and it never reaches the provider.
+   */
+  beforeMessages?: () => Promise<void>;
 }
 
 /** One Messages API response as the proxy saw it go by. */
@@ -259,6 +265,36 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
     }
     if (o.apiKey) headers['x-api-key'] = o.apiKey;
     headers.host = base.host;
+    const hold =
+      o.beforeMessages && req.method === 'POST' && MESSAGES.test(path.split('?')[0] ?? '')
+        ? o.beforeMessages
+        : undefined;
+    if (!hold) {
+      forward(req, res, path, headers);
+      return;
+    }
+    req.pause();
+    hold().then(
+      () => forward(req, res, path, headers),
+      (err: unknown) => {
+        refused++;
+        req.resume();
+        refuse(
+          res,
+          400,
+          'invalid_request_error',
+          `Baton did not send this request: ${(err as Error)?.message ?? String(err)}`,
+        );
+      },
+    );
+  });
+
+  function forward(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    path: string,
+    headers: http.OutgoingHttpHeaders,
+  ): void {
     const up = transport.request(
       {
         protocol: base.protocol,
@@ -316,7 +352,7 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
       if (!res.writableFinished) up.destroy();
     });
     (req as Readable).pipe(up);
-  });
+  }
   server.keepAliveTimeout = 60_000;
 
   return new Promise((resolve, reject) => {

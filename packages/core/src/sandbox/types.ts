@@ -87,6 +87,11 @@ export interface SandboxSession {
    * inside asked for it.
    */
   onProviderResponse(listener: ((r: ProviderResponse) => void) | undefined): void;
+  /**
+   * Awaited before each Messages API request from inside is forwarded (see the provider proxy's
+   * `beforeMessages`): a rejection refuses that request.
+   */
+  beforeProviderRequest(hook: (() => Promise<void>) | undefined): void;
   /** Kills whatever is left inside and removes the session's proxy, group and run directory. */
   close(): Promise<void>;
 }

@@ -146,6 +146,11 @@ describe('claude-code backend against the real Claude Code and the simulator', (
     expect(ev.of('session')[0]).toMatchObject({ resumed: false });
     expect(ev.of('tool_call').map((e) => e.name)).toEqual(['Write']);
     expect(ev.of('tool_result')).toHaveLength(1);
+    // Usage per response as each completes: the first response's record comes before the tool
+    // ran and the next response was streamed, not when the run ends.
+    const firstUsage = ev.events.findIndex((e) => e.type === 'usage');
+    expect(firstUsage).toBeGreaterThanOrEqual(0);
+    expect(firstUsage).toBeLessThan(ev.events.findIndex((e) => e.type === 'tool_result'));
     expect(r.sessionId).toMatch(/[0-9a-f-]{36}/);
     expect(state.claudeSessionId).toBe(r.sessionId);
     // Usage: one record per model response, summing to what the simulator counted, matching the result.

@@ -497,10 +497,12 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     let assistantError: string | undefined;
     // Final usage per message id from the raw stream (assistant messages carry message_start's).
     const streamUsage = new Map<string, { model: string; raw: Record<string, unknown> }>();
-    let streamMsgId: string | undefined;
+    // The message streaming now, per agent ('' the lead, else the sub-agent's tool use id).
+    const streamMsgIds = new Map<string, string>();
     // Every response billed, recorded once (by message id) as soon as it is known: from the
     // sandbox's proxy as each response ends — Claude Code's, its sub-agents', and any the model
-    // made itself from a tool — else from Claude Code's stream when the run ends.
+    // made itself from a tool — else from Claude Code's stream as each message stops (the lead's
+    // and its sub-agents'), and what was cut off when the run ends.
     const recorded = new Set<string>();
     const billed = zeroTokens();
     const record = (u: {
@@ -584,17 +586,23 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           state.claudeSessionId = sessionId;
           emit({ type: 'session', sessionId, resumed, warm });
         } else if (m.type === 'stream_event') {
-          if (m.parent_tool_use_id) continue;
+          const agent = m.parent_tool_use_id ?? '';
           const ev = m.event;
+          const streamMsgId = streamMsgIds.get(agent);
           if (ev.type === 'message_start') {
-            streamMsgId = ev.message.id;
+            streamMsgIds.set(agent, ev.message.id);
             const raw = { ...(ev.message.usage as object) } as Record<string, unknown>;
-            streamUsage.set(streamMsgId, { model: ev.message.model, raw });
+            streamUsage.set(ev.message.id, { model: ev.message.model, raw });
           } else if (ev.type === 'message_delta' && streamMsgId) {
             const cur = streamUsage.get(streamMsgId);
             if (cur)
               for (const [k, v] of Object.entries(ev.usage as object))
                 if (v !== null && v !== undefined) cur.raw[k] = v;
+          } else if (ev.type === 'message_stop' && streamMsgId && !box) {
+            // Unsandboxed: each response as it completes (behind the sandbox the proxy does).
+            const cur = streamUsage.get(streamMsgId);
+            if (cur)
+              record({ messageId: streamMsgId, requestId: null, model: cur.model, raw: cur.raw });
           }
         } else if (m.type === 'assistant') {
           if (m.error) assistantError = m.error;
@@ -706,6 +714,10 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           u.raw = streamed.raw;
       }
       for (const u of usage.values()) record(u);
+      // Unsandboxed, responses cut off before they stopped (sub-agents' included).
+      if (!box)
+        for (const [id, su] of streamUsage)
+          record({ messageId: id, requestId: null, model: su.model, raw: su.raw });
       // No response at all: the reservation goes back.
       if (ticket) options.rateGate?.release(ticket).catch(() => {});
       ticket = undefined;

@@ -37,29 +37,31 @@ afterAll(async () => {
 });
 
 describe('rate-limit buckets', () => {
-  it('refills levels to now and says when each bucket is full again', () => {
-    const now = new Date('2026-10-01T00:01:00Z');
-    const s = scopeState(
-      {
-        scope: 'org:sonnet',
-        capacity: [60, 60_000, null, null],
-        level: [0, 30_000, null, null],
-        updated_at: new Date('2026-10-01T00:00:30Z'),
-        paused_until: new Date('2026-10-01T00:02:00Z'),
-      },
+  it("turns the store's own snapshot into remaining and reset per dimension", () => {
+    // The store refilled the levels at its clock (`now`); what is left is the library's
+    // bucket math for when each is full again.
+    const now = Date.parse('2026-10-01T00:01:00Z');
+    const s = scopeState({
+      scope: 'org:sonnet',
       now,
-    );
-    // 30 s at 60/min refills 30 requests; 30 s at 60k/min would overfill input → capped.
-    expect(s.dimensions).toEqual([
-      {
-        dimension: 'requests',
-        limit: 60,
-        remaining: 30,
-        resetAt: new Date('2026-10-01T00:01:30Z'),
+      updatedAt: now - 30_000,
+      pausedUntil: now + 60_000,
+      buckets: {
+        requests: { capacity: 60, level: 30 },
+        inputTokens: { capacity: 60_000, level: 60_000 },
       },
-      { dimension: 'inputTokens', limit: 60_000, remaining: 60_000, resetAt: now },
+    });
+    expect(s.dimensions).toEqual([
+      { dimension: 'requests', limit: 60, remaining: 30, resetAt: new Date(now + 30_000) },
+      { dimension: 'inputTokens', limit: 60_000, remaining: 60_000, resetAt: new Date(now) },
     ]);
-    expect(s.pausedUntil).toEqual(new Date('2026-10-01T00:02:00Z'));
+    expect(s.pausedUntil).toEqual(new Date(now + 60_000));
+    expect(s.updatedAt).toEqual(new Date(now - 30_000));
+    // A pause that is over is no pause.
+    expect(
+      scopeState({ scope: 'x', now, updatedAt: now, pausedUntil: now - 1, buckets: {} })
+        .pausedUntil,
+    ).toBeNull();
   });
 
   it('hides scopes that name another team', () => {
@@ -196,6 +198,29 @@ describe('live.overview', () => {
 });
 
 describe('alert rules → alerts', () => {
+  it("rate_limit_remaining_ratio reads the limiter's own store: the lowest share left of the team's visible scopes", async () => {
+    const store = postgresStore(h.client.pool);
+    const team = await makeTeam(h, 'live-rl', [[owner, 'owner']]);
+    await store.reserve(`team:${team}`, { amounts: { requests: 8 }, capacity: { requests: 10 } });
+    const [rule] = await h.client.db
+      .insert(alertRules)
+      .values({
+        teamId: team,
+        name: 'Limits',
+        metric: 'rate_limit_remaining_ratio',
+        comparator: 'lt',
+        threshold: '50',
+        windowMinutes: 5,
+      })
+      .returning();
+    const [ev] = await evaluateAlertRules(h.client.db, team);
+    expect(ev!.ruleId).toBe(rule!.id);
+    // 2 of 10 left (refilled a little since, at 10 per minute): about 20 %, under 50 %.
+    expect(ev!.value).toBeGreaterThanOrEqual(20);
+    expect(ev!.value).toBeLessThan(30);
+    expect(ev!.firing).toBe(true);
+  });
+
   it('opens one alert while a rule fires, refreshes it, and resolves it when it clears', async () => {
     const [rule] = await h.client.db
       .insert(alertRules)

@@ -113,6 +113,9 @@ describe('postgresStore', () => {
     expect(a!.pausedUntil).toBeGreaterThan(a!.now + 50_000);
     expect(b!.buckets.requests).toEqual({ capacity: 60, level: 60 });
     expect(b!.pausedUntil).toBe(0);
+    // When each was last used: 'b' a minute before 'a'.
+    expect(a!.updatedAt - b!.updatedAt).toBeGreaterThanOrEqual(59_000);
+    expect(a!.updatedAt).toBeLessThanOrEqual(a!.now);
     expect(await store.scopes(1)).toHaveLength(1);
   });
 

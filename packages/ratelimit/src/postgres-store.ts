@@ -37,7 +37,7 @@ export interface PostgresStore extends RateLimitStore {
    * order, at most `limit` (default 1,000) — for dashboards and metrics. Empty before the
    * table exists.
    */
-  scopes(limit?: number): Promise<Array<ScopeSnapshot & { scope: string }>>;
+  scopes(limit?: number): Promise<Array<ScopeSnapshot & { scope: string; updatedAt: number }>>;
   readonly table: string;
 }
 
@@ -321,7 +321,8 @@ export function postgresStore(pool: Queryable, options: PostgresStoreOptions = {
       try {
         // Each row as `<table>_snapshot` reads one scope (refill, clock, pause).
         res = await pool.query(
-          `select b.scope, s.* from ${table} b, lateral ${table}_snapshot(b.scope) s
+          `select b.scope, (extract(epoch from b.updated_at) * 1000)::float8 as updated_at_ms, s.*
+             from ${table} b, lateral ${table}_snapshot(b.scope) s
             order by b.scope limit $1`,
           [limit],
         );
@@ -331,8 +332,10 @@ export function postgresStore(pool: Queryable, options: PostgresStoreOptions = {
         if (code === '42P01' || code === '42883') return [];
         throw e;
       }
-      return (res.rows as Array<SnapRow & { scope: string }>).map((row) => ({
+      return (res.rows as Array<SnapRow & { scope: string; updated_at_ms: number }>).map((row) => ({
         scope: row.scope,
+        // When the scope was last used (a reservation, a settlement, a pause).
+        updatedAt: Number(row.updated_at_ms),
         ...toSnapshot(row),
       }));
     },

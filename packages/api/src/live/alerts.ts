@@ -21,9 +21,10 @@
 import type { Database } from '@baton/db/client';
 import { alertRules, alerts } from '@baton/db/schema';
 import { activeBlock, identifyBlocks, projectBlock, type UsageRecord } from '@baton/ratelimit';
+import type { Queryable } from '@baton/ratelimit/postgres';
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
 import { formatUsd } from '../budget';
-import { type BucketRow, scopeState, scopeVisibleTo } from './ratelimit';
+import { liveScopes, scopeVisibleTo } from './ratelimit';
 
 export type AlertMetric = (typeof alertRules.$inferSelect)['metric'];
 
@@ -134,23 +135,12 @@ export async function measure(
         sql`select count(*) as v from tasks where team_id = ${teamId} and status = 'queued'`,
       );
     case 'rate_limit_remaining_ratio': {
-      let rows: BucketRow[];
-      try {
-        const res = await db.execute(
-          sql`select scope, capacity, level, updated_at, paused_until from baton_ratelimit_buckets`,
-        );
-        rows = (res.rows as unknown as BucketRow[]).map((r) => ({
-          ...r,
-          updated_at: new Date(r.updated_at),
-        }));
-      } catch {
-        return 100; // the limiter has not created its table yet
-      }
       let lowest = 100;
-      for (const row of rows) {
-        if (!scopeVisibleTo(row.scope, teamId)) continue;
-        for (const d of scopeState(row, now).dimensions)
-          lowest = Math.min(lowest, (100 * d.remaining) / d.limit);
+      // The pool under drizzle (node-postgres): the store reads its scopes itself.
+      const pool = (db as Database & { $client: Queryable }).$client;
+      for (const scope of await liveScopes(pool)) {
+        if (!scopeVisibleTo(scope.scope, teamId)) continue;
+        for (const d of scope.dimensions) lowest = Math.min(lowest, (100 * d.remaining) / d.limit);
       }
       return lowest;
     }

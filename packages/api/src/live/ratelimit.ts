@@ -1,18 +1,15 @@
+import { msUntilFull, type ScopeSnapshot } from '@baton/ratelimit';
+import { postgresStore, type Queryable } from '@baton/ratelimit/postgres';
+
 /**
- * Reading @baton/ratelimit's PostgreSQL buckets (`baton_ratelimit_buckets`:
- * scope, capacity[4], level[4], updated_at, paused_until; per-minute refill)
- * into "remaining and reset per dimension", the way the store itself refills.
+ * The shared rate limits as @baton/ratelimit's PostgreSQL store reports them: each scope read
+ * by the store itself (`scopes()`, refilled at the database clock), turned into "remaining and
+ * reset per dimension" with the library's own bucket math — nothing restated here.
  */
 export const LIMIT_DIMENSIONS = ['requests', 'inputTokens', 'outputTokens', 'tokens'] as const;
 export type LimitDimension = (typeof LIMIT_DIMENSIONS)[number];
 
-export interface BucketRow {
-  scope: string;
-  capacity: (number | null)[];
-  level: (number | null)[];
-  updated_at: Date;
-  paused_until: Date | null;
-}
+export type StoreScope = ScopeSnapshot & { scope: string; updatedAt: number };
 
 export interface DimensionState {
   dimension: LimitDimension;
@@ -27,31 +24,40 @@ export interface ScopeState {
   scope: string;
   dimensions: DimensionState[];
   pausedUntil: Date | null;
+  /** When the scope was last used. */
   updatedAt: Date;
 }
 
-/** One bucket row as of `now`: levels refilled at capacity per minute, capped at capacity. */
-export function scopeState(row: BucketRow, now: Date): ScopeState {
-  const elapsedMs = Math.max(0, now.getTime() - row.updated_at.getTime());
+/** One scope of the store as of its own clock. */
+export function scopeState(s: StoreScope): ScopeState {
   const dimensions: DimensionState[] = [];
-  LIMIT_DIMENSIONS.forEach((dimension, i) => {
-    const cap = row.capacity[i];
-    const level = row.level[i];
-    if (cap === null || cap === undefined || !(cap > 0)) return;
-    const current = Math.max(
-      level ?? cap,
-      Math.min(cap, (level ?? cap) + (elapsedMs * cap) / 60_000),
-    );
-    const msToFull = ((cap - current) / cap) * 60_000;
+  for (const dimension of LIMIT_DIMENSIONS) {
+    const b = s.buckets[dimension];
+    if (!b || !(b.capacity > 0)) continue;
     dimensions.push({
       dimension,
-      limit: cap,
-      remaining: Math.max(0, Math.floor(current)),
-      resetAt: new Date(now.getTime() + Math.ceil(msToFull)),
+      limit: b.capacity,
+      remaining: Math.max(0, Math.floor(b.level)),
+      resetAt: new Date(
+        s.now + Math.ceil(msUntilFull({ capacity: b.capacity, level: b.level, updatedAt: s.now })),
+      ),
     });
-  });
-  const paused = row.paused_until && row.paused_until > now ? row.paused_until : null;
-  return { scope: row.scope, dimensions, pausedUntil: paused, updatedAt: row.updated_at };
+  }
+  return {
+    scope: s.scope,
+    dimensions,
+    pausedUntil: s.pausedUntil > s.now ? new Date(s.pausedUntil) : null,
+    updatedAt: new Date(s.updatedAt),
+  };
+}
+
+/**
+ * The limiter's scopes as its store lists them (at most `limit`; none before the limiter made
+ * its table). Read only: the console never creates the limiter's table.
+ */
+export async function liveScopes(pool: Queryable, limit = 200): Promise<ScopeState[]> {
+  const scopes = await postgresStore(pool, { autoMigrate: false }).scopes(limit);
+  return scopes.map(scopeState);
 }
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;

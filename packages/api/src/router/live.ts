@@ -19,7 +19,7 @@ import {
   workerHeartbeats,
 } from '@baton/db/schema';
 import { and, desc, eq, gt, isNull, or, sql } from 'drizzle-orm';
-import { type BucketRow, type ScopeState, scopeState, scopeVisibleTo } from '../live/ratelimit';
+import { liveScopes, type ScopeState, scopeVisibleTo } from '../live/ratelimit';
 import { isOperator } from '../operator';
 import { createTRPCRouter, teamProcedure } from '../trpc';
 
@@ -203,16 +203,12 @@ export const liveRouter = createTRPCRouter({
     let limits: ScopeState[] = [];
     let limitsAvailable = false;
     try {
-      const res = await ctx.pool.query<BucketRow>(
-        'select scope, capacity, level, updated_at, paused_until from baton_ratelimit_buckets order by scope limit 200',
-      );
-      limitsAvailable = true;
-      limits = res.rows
-        .filter((r) => scopeVisibleTo(r.scope, teamId))
-        .map((r) => scopeState(r, now))
+      limits = (await liveScopes(ctx.pool))
+        .filter((s) => scopeVisibleTo(s.scope, teamId))
         .filter((s) => s.dimensions.length > 0 || s.pausedUntil);
+      limitsAvailable = true;
     } catch {
-      // the limiter has not created its table yet (no request made)
+      // the database could not be read: shown as unavailable
     }
 
     // Workers: processes connected to this database under the worker's application names.

@@ -1,6 +1,6 @@
 import { type PgBoss, quotaTiers } from '@baton/db/boss';
 import { JOBS, parsePayload } from '@baton/db/jobs';
-import { insertUsage, type UsageRecord } from '@baton/db/usage';
+import { insertUsage, type UsageRow } from '@baton/db/usage';
 import type pg from 'pg';
 import { type CancelWatcher, TaskAbort } from './cancel';
 import type { EventWriter } from './events';
@@ -25,7 +25,7 @@ export interface ExecutorOptions {
   writeRetries?: number;
   /** Hooks for metrics. */
   onTaskFinished?: (status: string, durationMs: number) => void;
-  onUsage?: (records: UsageRecord[]) => void;
+  onUsage?: (records: UsageRow[]) => void;
 }
 
 type JobOutcome = { id: string; status: 'completed' | 'failed' | 'deadletter'; output?: object };
@@ -136,7 +136,7 @@ export function createExecutor(o: ExecutorOptions): Executor {
         ),
       timeoutMs,
     );
-    const usage: UsageRecord[] = [];
+    const usage: UsageRow[] = [];
     let usageWrites: Promise<unknown> = Promise.resolve();
     let usageGaveUp = false;
     const flushUsage = () => {

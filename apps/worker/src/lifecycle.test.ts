@@ -1,5 +1,5 @@
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
-import type { UsageRecord } from '@baton/db/usage';
+import type { UsageRow } from '@baton/db/usage';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { beginAttempt, finish, settleTask, startTask } from './lifecycle';
@@ -129,7 +129,7 @@ describe('startTask and settleTask', () => {
   it('writes the usage in the settle statement: with the status or not at all, and once', async () => {
     const id = await task();
     expect((await startTask(pool, id, 'job-u', 0)).outcome).toBe('started');
-    const rec = (n: string, over: Partial<UsageRecord> = {}): UsageRecord => ({
+    const rec = (n: string, over: Partial<UsageRow> = {}): UsageRow => ({
       providerRequestId: `req_settle_${n}`,
       messageId: `msg_${n}`,
       taskId: id,
@@ -251,7 +251,7 @@ describe('fencing', () => {
     // The worker of attempt 1 stalls past its heartbeat; the task starts again elsewhere.
     const second = await startTask(pool, id, 'j1', 1);
     expect(second.outcome === 'started' && second.attempt).toBe(2);
-    const usage: UsageRecord = {
+    const usage: UsageRow = {
       providerRequestId: `req_stale_${id}`,
       messageId: `msg_stale_${id}`,
       taskId: id,

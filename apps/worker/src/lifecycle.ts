@@ -1,4 +1,4 @@
-import { type UsageRecord, usageInsert } from '@baton/db/usage';
+import { type UsageRow, usageInsert } from '@baton/db/usage';
 import type pg from 'pg';
 
 export type TerminalStatus = 'succeeded' | 'failed' | 'cancelled' | 'timed_out' | 'budget_exceeded';
@@ -157,7 +157,7 @@ export interface SettleFields {
   /** The task's conversation, saved in the same statement. */
   session?: SessionRow;
   /** Usage not written yet, inserted (idempotently) in the same statement. */
-  usage?: UsageRecord[];
+  usage?: UsageRow[];
   /**
    * The attempt settling: when it is no longer the task's latest (a stalled worker, the task
    * started again elsewhere) nothing but the usage is written and the result is false.

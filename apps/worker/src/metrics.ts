@@ -1,4 +1,4 @@
-import type { UsageRecord } from '@baton/db/usage';
+import type { UsageRow } from '@baton/db/usage';
 import client from 'prom-client';
 
 /**
@@ -81,7 +81,7 @@ export function createMetrics() {
       tasks.inc({ status });
       taskDuration.observe({ status }, durationMs / 1000);
     },
-    usage(records: UsageRecord[]) {
+    usage(records: UsageRow[]) {
       for (const r of records) {
         requests.inc({ model: r.model, status: r.status, backend: r.backend });
         tokens.inc({ model: r.model, kind: 'input' }, r.inputTokens);

@@ -1,4 +1,4 @@
-import type { UsageRecord } from '@baton/db/usage';
+import type { UsageRow } from '@baton/db/usage';
 import type { TaskEvent } from './events';
 import type { SessionRow, TaskRow } from './lifecycle';
 
@@ -15,7 +15,7 @@ export interface RunContext {
   signal: AbortSignal;
   emit(event: TaskEvent): void;
   /** Records one model response's usage (taskId/teamId are filled in). */
-  recordUsage(usage: Omit<UsageRecord, 'taskId' | 'teamId' | 'userId'>): void;
+  recordUsage(usage: Omit<UsageRow, 'taskId' | 'teamId' | 'userId'>): void;
   /**
    * Writes the usage recorded so far, now: awaited before the run's next request, so what the
    * provider billed is durable before more is asked. Rejects (retryable) when the writes gave up

@@ -19,7 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { createDb } from '@baton/db';
 import { rollupUsage } from '@baton/db/rollup';
 import { createTestDatabase, startTestPostgres } from '@baton/db/testing';
-import { insertUsage, type UsageRecord } from '@baton/db/usage';
+import { insertUsage, type UsageRow } from '@baton/db/usage';
 import { createCaller, createTRPCContext } from '../src/index';
 import { CATCH_UP_ROWS } from '../src/router/analytics';
 
@@ -119,9 +119,9 @@ async function main() {
     const end = Date.now();
     const start = end - DAYS * 86_400_000;
     const step = (end - start) / EVENTS;
-    const batches: UsageRecord[][] = [];
+    const batches: UsageRow[][] = [];
     for (let b = 0; b < EVENTS; b += INGEST_BATCH) {
-      const batch: UsageRecord[] = [];
+      const batch: UsageRow[] = [];
       for (let i = b; i < Math.min(EVENTS, b + INGEST_BATCH); i++) {
         const t = Math.min(taskCount - 1, Math.floor(i / 10 + rand() * 3));
         const u = taskUser[t]!;

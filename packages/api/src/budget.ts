@@ -55,12 +55,12 @@ export function sqlClientOf(db: Database): Queryable {
  * A decimal string with at least 2 and at most `max` decimals, trailing zeros dropped beyond
  * two: "5" → "5.00", "5.0000" → "5.00", "5.021300" → "5.0213".
  */
-export function formatUsd(value: string | number, max = 4): string {
+export function trimUsd(value: string | number, max = 4): string {
   const s = typeof value === 'number' ? value.toFixed(max) : value.trim();
   const m = /^(-?\d+)(?:\.(\d*))?$/.exec(s);
   if (!m) return s;
   let frac = (m[2] ?? '').replace(/0+$/, '');
-  if (frac.length > max) return formatUsd(Number(s).toFixed(max), max);
+  if (frac.length > max) return trimUsd(Number(s).toFixed(max), max);
   frac = frac.padEnd(2, '0');
   return `${m[1]}.${frac}`;
 }
@@ -77,7 +77,7 @@ export const usdAmount = z
       .regex(/^\d{1,10}(\.\d{1,4})?$/, 'Use an amount in USD with at most 4 decimals, e.g. 12.50.')
       .refine((v) => Number(v) > 0, 'Use an amount above $0.')
       .refine((v) => Number(v) <= MAX_USD, 'At most $1,000,000,000.')
-      .transform((v) => formatUsd(v)),
+      .transform((v) => trimUsd(v)),
   );
 
 const capKeyShape = {
@@ -194,8 +194,8 @@ async function decorate(db: Db, caps: CapState[]): Promise<CapView[]> {
       userName: user?.name ?? null,
       userEmail: user?.email ?? null,
       period: c.period,
-      usd: formatUsd(c.usd),
-      spent: formatUsd(c.spent, 6),
+      usd: trimUsd(c.usd),
+      spent: trimUsd(c.spent, 6),
       usedPct: usd > 0 ? Math.round((Number(c.spent) / usd) * 10_000) / 100 : 0,
       startsAt: c.startsAt,
       resetsAt: c.resetsAt,
@@ -310,7 +310,7 @@ async function checkCeiling(
   );
   const row = res.rows[0] as { usd: string; above: boolean } | undefined;
   if (row?.above) {
-    const ceiling = formatUsd(row.usd);
+    const ceiling = trimUsd(row.usd);
     throw fieldError(
       field,
       `Above the operator's ${period} ceiling for this team ($${ceiling}): use $${ceiling} or less.`,
@@ -431,7 +431,7 @@ export async function monthlyTeamCap(db: Db, teamId: string): Promise<string | n
       ),
     )
     .limit(1);
-  return row ? formatUsd(row.usd) : null;
+  return row ? trimUsd(row.usd) : null;
 }
 
 /**
@@ -464,8 +464,8 @@ export function budgetExceededError(cap: CapState): AppError {
     details: {
       scope: cap.scope,
       period: cap.period,
-      usd: formatUsd(cap.usd),
-      spent: formatUsd(cap.spent, 6),
+      usd: trimUsd(cap.usd),
+      spent: trimUsd(cap.spent, 6),
       resetsAt: cap.resetsAt.toISOString(),
     },
   });

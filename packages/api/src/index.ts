@@ -13,7 +13,6 @@ export {
   assertTaskMayRun,
   type CapView,
   capSentence,
-  formatUsd,
   listSpendCaps,
   NO_PROVIDER_KEY_MESSAGE,
   removeSpendCap,
@@ -23,6 +22,7 @@ export {
   setSpendCap,
   setSpendCapInput,
   spendCapKeyInput,
+  trimUsd,
 } from './budget';
 export {
   DEMO_EMAIL,

@@ -29,9 +29,9 @@ import { type ImageInput, type ImageOptions, prepareImage } from './images.js';
 import { DEFAULT_SUMMARIZER_MODEL } from './models.js';
 import {
   defaultPriceTable,
-  formatUsd,
   type PriceTable,
   parseUsd,
+  picoToUsd,
   type TokenCounts,
 } from './pricing.js';
 import { type RateGate, type RateRequest, unlimitedGate } from './rate-gate.js';
@@ -537,7 +537,7 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
       stopReason: reason,
       turns,
       model: lastModel,
-      costUsd: formatUsd(cost),
+      costUsd: picoToUsd(cost),
       inputTokens: run.inputTokens,
       outputTokens: run.outputTokens,
       cacheReadTokens: run.cacheReadTokens,
@@ -556,7 +556,7 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
         const prev = stateCost.get(state);
         const total =
           (prev && prev.usd === state.costUsd ? prev.pico : parseUsd(state.costUsd)) + c;
-        state.costUsd = formatUsd(total);
+        state.costUsd = picoToUsd(total);
         stateCost.set(state, { usd: state.costUsd, pico: total });
       }
     };

@@ -34,7 +34,7 @@ import {
   startRun,
 } from './events.js';
 import { loadAgentSdk } from './optional-deps.js';
-import { defaultPriceTable, formatUsd, type PriceTable, parseUsd } from './pricing.js';
+import { defaultPriceTable, type PriceTable, parseUsd, picoToUsd } from './pricing.js';
 import type { RateGate, RateTicket } from './rate-gate.js';
 import { withRecovery } from './resilience.js';
 import type { ResourceLimits } from './sandbox/resource-limits.js';
@@ -378,7 +378,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           if (budget !== undefined) {
             const left = parseUsd(budget.toFixed(6)) - runTotals.cost;
             if (left <= 0n) throw previousError;
-            budget = Number(formatUsd(left));
+            budget = Number(picoToUsd(left));
           }
           const resumes = state.claudeSessionId !== undefined && input.resume === undefined;
           return execute(
@@ -723,9 +723,9 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       ticket = undefined;
       runTotals.cost += cost;
       addTokens(runTotals.billed, billed);
-      state.costUsd = formatUsd(parseUsd(state.costUsd) + cost);
+      state.costUsd = picoToUsd(parseUsd(state.costUsd) + cost);
       state.updatedAt = new Date().toISOString();
-      gate.settle(admission, formatUsd(cost));
+      gate.settle(admission, picoToUsd(cost));
       // The transcript as it stands (also after a failure: a retry resumes from there).
       // A saved copy of the same session stays when this HOME has none (the run ended before
       // Claude Code wrote one); an outdated one never does.
@@ -749,7 +749,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     const spent = {
       backend: 'claude-code' as const,
       model: [...usage.values()].at(-1)?.model ?? qo.model ?? '',
-      costUsd: formatUsd(runTotals.cost),
+      costUsd: picoToUsd(runTotals.cost),
       inputTokens: all.inputTokens,
       outputTokens: all.outputTokens,
       cacheReadTokens: all.cacheReadTokens,

@@ -130,7 +130,6 @@ export {
   createPriceTable,
   DEFAULT_PRICES,
   defaultPriceTable,
-  formatUsd,
   microsToUsd,
   type Price,
   type PriceRow,
@@ -138,6 +137,7 @@ export {
   type PriceValue,
   parsePrice,
   parseUsd,
+  picoToUsd,
   sumUsd,
   type TokenCounts,
 } from './pricing.js';

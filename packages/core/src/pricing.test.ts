@@ -3,9 +3,9 @@ import {
   createPriceTable,
   DEFAULT_PRICES,
   defaultPriceTable,
-  formatUsd,
   parsePrice,
   parseUsd,
+  picoToUsd,
   sumUsd,
 } from './pricing.js';
 
@@ -69,7 +69,7 @@ describe('price table', () => {
   it('parses and formats exactly, and rejects bad rows with the field named', () => {
     expect(parsePrice(0.3)).toBe(300_000n);
     expect(parsePrice('18.75')).toBe(18_750_000n);
-    expect(formatUsd(parseUsd('0.000000000001'))).toBe('0.000000000001');
+    expect(picoToUsd(parseUsd('0.000000000001'))).toBe('0.000000000001');
     expect(() => createPriceTable([{ ...DEFAULT_PRICES[0]!, output: '-1' }])).toThrow(
       /prices\[0\].*output/,
     );

@@ -75,7 +75,7 @@ function numberToDecimal(n: number): string {
 const PICO = 1_000_000_000_000n;
 
 /** Picodollars → decimal USD string, exact, without trailing zeros. */
-export function formatUsd(pico: bigint): string {
+export function picoToUsd(pico: bigint): string {
   const neg = pico < 0n;
   const a = neg ? -pico : pico;
   const whole = a / PICO;
@@ -95,12 +95,12 @@ export function parseUsd(usd: string): bigint {
 export function sumUsd(values: Iterable<string | null | undefined>): string {
   let t = 0n;
   for (const v of values) if (v) t += parseUsd(v);
-  return formatUsd(t);
+  return picoToUsd(t);
 }
 
 /** Micro-USD (integer) → decimal USD string. */
 export function microsToUsd(micros: bigint): string {
-  return formatUsd(micros * 1_000_000n);
+  return picoToUsd(micros * 1_000_000n);
 }
 
 function specificity(pattern: string): number {
@@ -179,7 +179,7 @@ export function createPriceTable(rows: readonly PriceRow[]): PriceTable {
         BigInt(tokens.cacheWrite1hTokens) * price.cacheWrite1h +
         BigInt(tokens.cacheReadTokens) * price.cacheRead +
         BigInt(tokens.outputTokens) * price.output;
-      return { pico, usd: formatUsd(pico), price };
+      return { pico, usd: picoToUsd(pico), price };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { AbortError, SpendLimitError } from './errors.js';
-import { formatUsd, parseUsd } from './pricing.js';
+import { parseUsd, picoToUsd } from './pricing.js';
 
 /** Admission of Claude Code sessions: a concurrency limit and a spend budget. */
 export interface SessionGate {
@@ -51,13 +51,13 @@ export function createSessionGate(options: SessionGateOptions = {}): SessionGate
       return queue.length;
     },
     get remainingUsd() {
-      return remaining === undefined ? undefined : formatUsd(remaining);
+      return remaining === undefined ? undefined : picoToUsd(remaining);
     },
     async admit({ reserveUsd, signal }) {
       const reserve = parseUsd(reserveUsd ?? options.defaultReserveUsd ?? '0');
       if (remaining !== undefined && reserve > remaining)
         throw new SpendLimitError(
-          `session budget ${formatUsd(reserve)} USD exceeds the ${formatUsd(remaining)} USD left`,
+          `session budget ${picoToUsd(reserve)} USD exceeds the ${picoToUsd(remaining)} USD left`,
         );
       const t0 = Date.now();
       if (active >= max) {
@@ -78,11 +78,11 @@ export function createSessionGate(options: SessionGateOptions = {}): SessionGate
       }
       if (remaining !== undefined && reserve > remaining) {
         queue.shift()?.();
-        throw new SpendLimitError(`session budget exceeds the ${formatUsd(remaining)} USD left`);
+        throw new SpendLimitError(`session budget exceeds the ${picoToUsd(remaining)} USD left`);
       }
       active++;
       if (remaining !== undefined) remaining -= reserve;
-      return { reservedUsd: formatUsd(reserve), waitedMs: Date.now() - t0 };
+      return { reservedUsd: picoToUsd(reserve), waitedMs: Date.now() - t0 };
     },
     settle(adm, costUsd) {
       if (settled.has(adm)) return;

@@ -1,5 +1,5 @@
 import type { ErrorCode } from './errors.js';
-import { formatUsd, type PriceTable, parseUsd, type TokenCounts } from './pricing.js';
+import { type PriceTable, parseUsd, picoToUsd, type TokenCounts } from './pricing.js';
 
 /** One model response: what it used and cost. Keyed by provider request id + message id. */
 export interface UsageRecord extends TokenCounts {
@@ -155,7 +155,7 @@ export function sumUsage(records: Iterable<UsageRecord>): UsageTotals {
     t.cacheReadTokens += r.cacheReadTokens;
     if (r.costUsd) cost += parseUsd(r.costUsd);
   }
-  return { ...t, costUsd: formatUsd(cost) };
+  return { ...t, costUsd: picoToUsd(cost) };
 }
 
 export interface MemoryUsageSink extends UsageSink {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool } from './pool';
 import { rollupAll, rollupUsage, startRollupLoop } from './rollup';
 import { createTestDatabase, type TestDatabase } from './testing';
-import { insertUsage, type UsageRecord } from './usage';
+import { insertUsage, type UsageRow } from './usage';
 
 let tdb: TestDatabase;
 let pool: ReturnType<typeof createPool>;
@@ -37,7 +37,7 @@ afterAll(async () => {
 });
 
 /** Deterministic usage record i (the same i twice is a duplicate). */
-function row(i: number): UsageRecord {
+function row(i: number): UsageRow {
   const task = i % 7 === 0 ? null : tasks[i % tasks.length]!;
   const team = task ? teams[(tasks.indexOf(task) + 1) % 2]! : teams[i % 2]!;
   const error = i % 13 === 0;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool } from './pool';
 import { capsFor, listCaps, reachedCap } from './spend';
 import { createTestDatabase, type TestDatabase } from './testing';
-import { insertUsage, type UsageRecord } from './usage';
+import { insertUsage, type UsageRow } from './usage';
 
 let tdb: TestDatabase;
 let pool: ReturnType<typeof createPool>;
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 let n = 0;
-const rec = (cost: string, at: string, over: Partial<UsageRecord> = {}): UsageRecord => ({
+const rec = (cost: string, at: string, over: Partial<UsageRow> = {}): UsageRow => ({
   providerRequestId: `req_${++n}`,
   messageId: `msg_${n}`,
   taskId: null,

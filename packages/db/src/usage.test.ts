@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createPool } from './pool';
 import { createTestDatabase, type TestDatabase } from './testing';
-import { insertUsage, type UsageRecord } from './usage';
+import { insertUsage, type UsageRow } from './usage';
 
 let tdb: TestDatabase;
 let pool: ReturnType<typeof createPool>;
@@ -37,7 +37,7 @@ afterAll(async () => {
   await tdb?.drop();
 });
 
-function rec(id: string, over: Partial<UsageRecord> = {}): UsageRecord {
+function rec(id: string, over: Partial<UsageRow> = {}): UsageRow {
   return {
     providerRequestId: `req_${id}`,
     messageId: `msg_${id}`,

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 
 /** One model response's usage, as the worker records it. */
-export interface UsageRecord {
+export interface UsageRow {
   providerRequestId: string;
   messageId: string;
   /** null: usage outside a task (e.g. a replayed transcript). */
@@ -79,10 +79,7 @@ const sqlFrom = new Map<number, string>([[1, INSERT_SQL]]);
  * writes usage together with other rows, e.g. as a data-modifying `WITH`
  * (add `returning 1` to count the new rows).
  */
-export function usageInsert(
-  records: UsageRecord[],
-  first = 1,
-): { text: string; values: unknown[][] } {
+export function usageInsert(records: UsageRow[], first = 1): { text: string; values: unknown[][] } {
   let text = sqlFrom.get(first);
   if (!text) {
     text = insertSql(first);
@@ -91,7 +88,7 @@ export function usageInsert(
   return { text, values: usageColumns(records) };
 }
 
-function usageColumns(records: UsageRecord[]): unknown[][] {
+function usageColumns(records: UsageRow[]): unknown[][] {
   const n = records.length;
   const cols: unknown[][] = COLUMNS.map(() => new Array(n));
   const now = new Date().toISOString();
@@ -133,7 +130,7 @@ function usageColumns(records: UsageRecord[]): unknown[][] {
  */
 export async function insertUsage(
   pool: Pick<pg.Pool, 'query'> | Pick<pg.PoolClient, 'query'>,
-  records: UsageRecord[],
+  records: UsageRow[],
 ): Promise<number> {
   if (records.length === 0) return 0;
   const res = await pool.query(INSERT_SQL, usageColumns(records));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeBlock, burnRate, identifyBlocks, projectBlock, type UsageRecord } from './blocks.js';
+import { activeBlock, burnRate, identifyBlocks, projectBlock, type UsageEntry } from './blocks.js';
 
 const H = 3_600_000;
 const base = Date.parse('2026-01-01T10:00:00Z');
@@ -9,7 +9,7 @@ const rec = (
   output = 500,
   model = 'claude-sonnet-4-5',
   cost = 0.01,
-): UsageRecord => ({
+): UsageEntry => ({
   timestamp: new Date(t),
   model,
   inputTokens: input,

@@ -1,5 +1,5 @@
 /** One usage entry (a model response), in the shape the console and transcripts provide. */
-export interface UsageRecord {
+export interface UsageEntry {
   timestamp: Date | string | number;
   model: string;
   inputTokens: number;
@@ -9,7 +9,7 @@ export interface UsageRecord {
   costUsd: number | null;
 }
 
-export interface TokenCounts {
+export interface BlockTokenCounts {
   inputTokens: number;
   outputTokens: number;
   cacheCreationTokens: number;
@@ -27,8 +27,8 @@ export interface UsageBlock {
   actualEndTime?: Date;
   isActive: boolean;
   isGap: boolean;
-  entries: UsageRecord[];
-  tokenCounts: TokenCounts;
+  entries: UsageEntry[];
+  tokenCounts: BlockTokenCounts;
   costUsd: number;
   models: string[];
 }
@@ -53,14 +53,14 @@ const floorToHour = (t: number) => Math.floor(t / HOUR) * HOUR;
 
 function createBlock(
   start: number,
-  entries: UsageRecord[],
+  entries: UsageEntry[],
   now: number,
   durationMs: number,
 ): UsageBlock {
   const endTime = new Date(start + durationMs);
   const last = entries[entries.length - 1];
   const actualEnd = last ? ms(last.timestamp) : start;
-  const tokenCounts: TokenCounts = {
+  const tokenCounts: BlockTokenCounts = {
     inputTokens: 0,
     outputTokens: 0,
     cacheCreationTokens: 0,
@@ -117,7 +117,7 @@ function gapBlock(
  * time); a block is active when its last entry is less than 5 h ago and now is before its end.
  */
 export function identifyBlocks(
-  records: readonly UsageRecord[],
+  records: readonly UsageEntry[],
   options: { now?: Date | number; sessionDurationHours?: number } = {},
 ): UsageBlock[] {
   if (records.length === 0) return [];
@@ -126,7 +126,7 @@ export function identifyBlocks(
   const sorted = [...records].sort((a, b) => ms(a.timestamp) - ms(b.timestamp));
   const blocks: UsageBlock[] = [];
   let start: number | undefined;
-  let current: UsageRecord[] = [];
+  let current: UsageEntry[] = [];
   for (const entry of sorted) {
     const t = ms(entry.timestamp);
     if (start === undefined) {
@@ -134,7 +134,7 @@ export function identifyBlocks(
       current = [entry];
       continue;
     }
-    const last = current[current.length - 1] as UsageRecord;
+    const last = current[current.length - 1] as UsageEntry;
     const sinceLast = t - ms(last.timestamp);
     if (t - start > durationMs || sinceLast > durationMs) {
       blocks.push(createBlock(start, current, now, durationMs));
@@ -156,8 +156,8 @@ export function identifyBlocks(
 /** Burn rate between the block's first and last entry (undefined for gaps and single instants). */
 export function burnRate(block: UsageBlock): BurnRate | undefined {
   if (block.isGap || block.entries.length === 0) return undefined;
-  const first = ms((block.entries[0] as UsageRecord).timestamp);
-  const last = ms((block.entries[block.entries.length - 1] as UsageRecord).timestamp);
+  const first = ms((block.entries[0] as UsageEntry).timestamp);
+  const last = ms((block.entries[block.entries.length - 1] as UsageEntry).timestamp);
   const minutes = (last - first) / 60_000;
   if (minutes <= 0) return undefined;
   const tokens = block.tokenCounts.inputTokens + block.tokenCounts.outputTokens;

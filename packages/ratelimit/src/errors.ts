@@ -1,6 +1,6 @@
 import type { Dimension } from './limits.js';
 
-export type RateLimitErrorCode =
+export type LimiterErrorCode =
   | 'oversize'
   | 'aborted'
   | 'deadline'
@@ -9,17 +9,17 @@ export type RateLimitErrorCode =
   | 'closed';
 
 /** Base class of every error this package throws; switch on `code`. */
-export class RateLimitError extends Error {
-  readonly code: RateLimitErrorCode;
-  constructor(code: RateLimitErrorCode, message: string, options?: { cause?: unknown }) {
+export class LimiterError extends Error {
+  readonly code: LimiterErrorCode;
+  constructor(code: LimiterErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'RateLimitError';
+    this.name = 'LimiterError';
     this.code = code;
   }
 }
 
 /** The request needs more than a bucket can ever hold: it can never be sent as it is. */
-export class OversizeError extends RateLimitError {
+export class OversizeError extends LimiterError {
   readonly dimension: Dimension;
   readonly requested: number;
   readonly capacity: number;
@@ -36,7 +36,7 @@ export class OversizeError extends RateLimitError {
 }
 
 /** The wait was cancelled through its AbortSignal. */
-export class AbortedError extends RateLimitError {
+export class AbortedError extends LimiterError {
   constructor(reason?: unknown) {
     super('aborted', 'waiting for rate-limit capacity was aborted', { cause: reason });
     this.name = 'AbortError';
@@ -44,7 +44,7 @@ export class AbortedError extends RateLimitError {
 }
 
 /** The capacity would not be available before the request's deadline. */
-export class DeadlineError extends RateLimitError {
+export class DeadlineError extends LimiterError {
   readonly deadline: number;
   constructor(deadline: number, availableAt: number) {
     super(
@@ -60,17 +60,17 @@ export class DeadlineError extends RateLimitError {
  * A 429 without `retry-after` saying the spend (usage) limit is reached: final, never retried.
  * Every later request on the scope fails with it until `limiter.clearSpendLimit(scope)`.
  */
-export class SpendLimitError extends RateLimitError {
+export class ProviderSpendLimitError extends LimiterError {
   readonly scope: string;
   constructor(scope: string, message: string) {
     super('spend_limit', `spend limit reached for ${scope}: ${message}`);
-    this.name = 'SpendLimitError';
+    this.name = 'ProviderSpendLimitError';
     this.scope = scope;
   }
 }
 
 /** The server kept answering 429 after every retry the caller allowed. */
-export class RateLimitedError extends RateLimitError {
+export class RateLimitedError extends LimiterError {
   readonly retryAfterMs: number | undefined;
   constructor(message: string, retryAfterMs: number | undefined) {
     super('rate_limited', message);
@@ -80,7 +80,7 @@ export class RateLimitedError extends RateLimitError {
 }
 
 /** The limiter was closed while the request waited. */
-export class ClosedError extends RateLimitError {
+export class ClosedError extends LimiterError {
   constructor() {
     super('closed', 'the rate limiter was closed');
     this.name = 'ClosedError';

@@ -1,5 +1,5 @@
 import { errorMessage, type getHeader } from './calibrate.js';
-import type { RateLimitError } from './errors.js';
+import type { LimiterError } from './errors.js';
 import {
   type FetchLike,
   localTokenCounter,
@@ -274,7 +274,7 @@ interface HttpErrorLike {
 /**
  * Runs `fn` under the limiter: acquire, call, settle from the result's `usage` (an Anthropic
  * Message) or keep the reservation as charged. A 429 thrown by `fn` pauses the scope; a spend-limit
- * 429 becomes a `SpendLimitError`.
+ * 429 becomes a `ProviderSpendLimitError`.
  */
 export async function withRateLimit<T>(
   limiter: Limiter,
@@ -295,7 +295,7 @@ export async function withRateLimit<T>(
         message: errorMessage(err.error) ?? err.message ?? '',
         status: 429,
       });
-      if (outcome.final) throw outcome.error as RateLimitError;
+      if (outcome.final) throw outcome.error as LimiterError;
     } else if (typeof err?.status === 'number') {
       await limiter.release(reservation);
     } else {

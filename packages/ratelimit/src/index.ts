@@ -8,14 +8,14 @@ export {
 export {
   activeBlock,
   type BlockProjection,
+  type BlockTokenCounts,
   type BurnRate,
   burnRate,
   DEFAULT_BLOCK_HOURS,
   identifyBlocks,
   projectBlock,
-  type TokenCounts,
   type UsageBlock,
-  type UsageRecord,
+  type UsageEntry,
 } from './blocks.js';
 export {
   type Bucket,
@@ -46,11 +46,11 @@ export {
   AbortedError,
   ClosedError,
   DeadlineError,
+  LimiterError,
+  type LimiterErrorCode,
   OversizeError,
-  RateLimitError,
-  type RateLimitErrorCode,
+  ProviderSpendLimitError,
   RateLimitedError,
-  SpendLimitError,
 } from './errors.js';
 export {
   type CountTokensClient,

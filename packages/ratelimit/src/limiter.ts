@@ -7,7 +7,7 @@ import {
   ClosedError,
   DeadlineError,
   OversizeError,
-  SpendLimitError,
+  ProviderSpendLimitError,
 } from './errors.js';
 import { type OutputEstimator, outputEstimator } from './estimate.js';
 import { FairQueue, type Priority } from './fair-queue.js';
@@ -150,7 +150,7 @@ export interface RateLimitedInfo {
 }
 
 export type RateLimitedOutcome =
-  | { final: true; error: SpendLimitError }
+  | { final: true; error: ProviderSpendLimitError }
   | { final: false; pauseMs: number; retryAfterMs: number | undefined };
 
 export interface CalibrateOptions {
@@ -256,7 +256,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
   const queues = new Map<string, ScopeQueue>();
   const inFlight = new Map<string, Map<number, MutableReservation>>();
   const backoffs = new Map<string, Backoff>();
-  const spendLimited = new Map<string, SpendLimitError>();
+  const spendLimited = new Map<string, ProviderSpendLimitError>();
   const lastSnapshot = new Map<string, ScopeSnapshot>();
   let nextId = 1;
   let closed = false;
@@ -650,7 +650,7 @@ export function createLimiter(options: LimiterOptions): Limiter {
         r.charged = {};
       }
       if (isSpendLimit(info.status ?? 429, info.headers, info.message)) {
-        const error = new SpendLimitError(scope, info.message ?? 'spend limit reached');
+        const error = new ProviderSpendLimitError(scope, info.message ?? 'spend limit reached');
         spendLimited.set(scope, error);
         const q = queues.get(scope);
         if (q) for (const w of q.queue.items()) fail(q, w, error);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { UsageRecord } from './blocks.js';
+import type { UsageEntry } from './blocks.js';
 import { demandPerMinute, drainTime, predict } from './predict.js';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
@@ -9,7 +9,7 @@ const rec = (
   output: number,
   cacheRead = 0,
   cacheWrite = 0,
-): UsageRecord => ({
+): UsageEntry => ({
   timestamp: now - agoMs,
   model: 'claude-sonnet-4-5',
   inputTokens: input,

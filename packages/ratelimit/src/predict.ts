@@ -3,7 +3,7 @@ import {
   type BlockProjection,
   identifyBlocks,
   projectBlock,
-  type UsageRecord,
+  type UsageEntry,
 } from './blocks.js';
 import { rateOf } from './bucket.js';
 import { type Amounts, chargeOf, DIMENSIONS, type Dimension } from './limits.js';
@@ -18,7 +18,7 @@ export interface LimitView {
 
 /** What the recent records demand per minute, per dimension (as the limits count it). */
 export function demandPerMinute(
-  records: readonly UsageRecord[],
+  records: readonly UsageEntry[],
   now: number,
   windowMs = 10 * 60_000,
 ): Amounts {
@@ -76,7 +76,7 @@ export interface Prediction {
 }
 
 /** Combines the limiter's state with recent usage into what the console shows. */
-export function predict(view: LimitView, records: readonly UsageRecord[] = []): Prediction {
+export function predict(view: LimitView, records: readonly UsageEntry[] = []): Prediction {
   const utilization: Prediction['utilization'] = {};
   const pressure: Prediction['pressure'] = {};
   const demand = demandPerMinute(records, view.now);

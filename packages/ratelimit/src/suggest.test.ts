@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { UsageRecord } from './blocks.js';
+import type { UsageEntry } from './blocks.js';
 import { suggest } from './suggest.js';
 
 const base = Date.parse('2026-01-01T10:00:00Z');
-const rec = (p: Partial<UsageRecord> & { at: number }): UsageRecord => ({
+const rec = (p: Partial<UsageEntry> & { at: number }): UsageEntry => ({
   timestamp: base + p.at,
   model: p.model ?? 'claude-sonnet-4-5',
   inputTokens: p.inputTokens ?? 1_000,

@@ -1,4 +1,4 @@
-import type { UsageRecord } from './blocks.js';
+import type { UsageEntry } from './blocks.js';
 import { modelClass } from './scope.js';
 
 export type SuggestionKind =
@@ -41,18 +41,18 @@ const DEFAULT_CHEAPER: Record<string, { to: string; ratio: number }> = {
   sonnet: { to: 'haiku', ratio: 1 / 3 },
 };
 
-const t = (r: UsageRecord) => new Date(r.timestamp).getTime();
+const t = (r: UsageEntry) => new Date(r.timestamp).getTime();
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Looks at usage records and returns what would cut cost or rate-limit pressure. */
 export function suggest(
-  records: readonly UsageRecord[],
+  records: readonly UsageEntry[],
   options: SuggestOptions = {},
 ): Suggestion[] {
   const out: Suggestion[] = [];
   if (records.length === 0) return out;
-  const byModel = new Map<string, UsageRecord[]>();
+  const byModel = new Map<string, UsageEntry[]>();
   for (const r of records) {
     const list = byModel.get(r.model) ?? [];
     list.push(r);
@@ -135,7 +135,7 @@ export function suggest(
   // Short answers from an expensive model: a cheaper one likely does.
   const cheaper = { ...DEFAULT_CHEAPER, ...options.cheaperRatio };
   const shortOut = options.shortOutputTokens ?? 400;
-  const byClass = new Map<string, UsageRecord[]>();
+  const byClass = new Map<string, UsageEntry[]>();
   for (const r of records) {
     const c = modelClass(r.model);
     byClass.set(c, [...(byClass.get(c) ?? []), r]);

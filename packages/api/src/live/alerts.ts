@@ -20,10 +20,10 @@
 
 import type { Database } from '@baton/db/client';
 import { alertRules, alerts } from '@baton/db/schema';
-import { activeBlock, identifyBlocks, projectBlock, type UsageRecord } from '@baton/ratelimit';
+import { activeBlock, identifyBlocks, projectBlock, type UsageEntry } from '@baton/ratelimit';
 import type { Queryable } from '@baton/ratelimit/postgres';
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
-import { formatUsd } from '../budget';
+import { trimUsd } from '../budget';
 import { liveScopes, scopeVisibleTo } from './ratelimit';
 
 export type AlertMetric = (typeof alertRules.$inferSelect)['metric'];
@@ -113,7 +113,7 @@ export async function measure(
              where team_id = ${teamId} and created_at >= ${new Date(now.getTime() - 48 * HOUR)} and created_at < ${now}
              group by 1, 2 order by 1`,
       );
-      const records: UsageRecord[] = (res.rows as Record<string, unknown>[]).map((r) => ({
+      const records: UsageEntry[] = (res.rows as Record<string, unknown>[]).map((r) => ({
         timestamp: new Date(r.bucket as string),
         model: String(r.model),
         inputTokens: Number(r.i),
@@ -262,7 +262,7 @@ export function capAlertMessage(
   const spentOn = cap.scope === 'instance' ? ' across all teams' : '';
   const used = Math.floor(Number(cap.used_pct) * 10) / 10;
   const resets = cap.resets_at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return `${whose} of $${formatUsd(cap.usd)} is ${used.toFixed(1)}% used ($${formatUsd(cap.spent, 4)} spent${spentOn}; alert at ${pct}%); it resets at ${resets}`;
+  return `${whose} of $${trimUsd(cap.usd)} is ${used.toFixed(1)}% used ($${trimUsd(cap.spent, 4)} spent${spentOn}; alert at ${pct}%); it resets at ${resets}`;
 }
 
 /**

@@ -15,7 +15,7 @@ import {
   type RollupGrain,
   TASK_COST_BOUNDS,
 } from '@baton/db/schema';
-import { burnRate, identifyBlocks, projectBlock, type UsageRecord } from '@baton/ratelimit';
+import { burnRate, identifyBlocks, projectBlock, type UsageEntry } from '@baton/ratelimit';
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { quantile } from '../analytics/histogram';
@@ -373,7 +373,7 @@ async function blocks(ctx: Pick<Context, 'db'>, teamId: string, f: Filter, now: 
         from usage_rollup_minute r where ${where(teamId, window, 'minute')}
         group by bucket, model order by bucket`,
   );
-  const records: UsageRecord[] = list.map((r) => ({
+  const records: UsageEntry[] = list.map((r) => ({
     timestamp: new Date(r.bucket as string),
     model: String(r.model),
     inputTokens: n(r.i),

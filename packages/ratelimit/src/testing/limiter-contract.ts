@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../clock.js';
-import type { RateLimitError } from '../errors.js';
+import type { LimiterError } from '../errors.js';
 import { createLimiter, type Limiter, type LimiterOptions, type Reservation } from '../limiter.js';
 import type { RateLimitStore } from '../store.js';
 
@@ -32,7 +32,7 @@ function track<T>(p: Promise<T>): Settled<T> {
   return s;
 }
 
-const codeOf = (e: unknown) => (e as RateLimitError | undefined)?.code;
+const codeOf = (e: unknown) => (e as LimiterError | undefined)?.code;
 
 /** Limiter behaviour over a store: run once per store implementation. */
 export function describeLimiterContract(name: string, make: () => Promise<LimiterHarness>): void {

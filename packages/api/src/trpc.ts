@@ -16,6 +16,7 @@ import { apiEnv, repositoryRoots } from './env';
 import { AppError, isAppError, TRPC_CODE_OF } from './errors';
 import { isOperator } from './operator';
 import { roleAtLeast } from './roles';
+import { nulCharacterIssues } from './validate';
 
 export interface SessionUser {
   id: string;
@@ -179,8 +180,25 @@ const domainErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
+/**
+ * Refuses input with a NUL character in any string before any procedure sees it: PostgreSQL
+ * cannot store one in text or jsonb (the statement would fail as an internal error). A field
+ * error like `parseInput`'s: `meta.field` the first such string, `meta.issues` all of them.
+ */
+const noNulCharacters = t.middleware(async ({ getRawInput, next }) => {
+  const issues = nulCharacterIssues(await getRawInput());
+  if (issues.length > 0) {
+    const first = issues[0]!;
+    throw new AppError('BAD_REQUEST', first.message, {
+      ...(first.field ? { field: first.field } : {}),
+      issues,
+    });
+  }
+  return next();
+});
+
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure.use(domainErrors);
+export const publicProcedure = t.procedure.use(domainErrors).use(noNulCharacters);
 
 /** A signed-in user; `ctx.session` is non-null. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -30,3 +30,31 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 export function fieldError(field: string, message: string): AppError {
   return new AppError('BAD_REQUEST', message, { field });
 }
+
+/** What PostgreSQL cannot store in text or jsonb, said once for every procedure. */
+export const NUL_MESSAGE = 'Remove the NUL character (\\u0000): text cannot contain it.';
+
+/**
+ * The input's strings (values and keys, at any depth) that contain a NUL character, which
+ * PostgreSQL refuses in text and jsonb — one issue naming each one's field (at most 20; no
+ * deeper than 64 levels, past any schema's own nesting).
+ */
+export function nulCharacterIssues(input: unknown): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const seen = new Set<object>();
+  const stack: { value: unknown; path: string[] }[] = [{ value: input, path: [] }];
+  while (stack.length > 0 && issues.length < 20) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) issues.push({ field: path.join('.'), message: NUL_MESSAGE });
+    } else if (value && typeof value === 'object' && path.length < 64 && !seen.has(value)) {
+      seen.add(value);
+      for (const [key, child] of Object.entries(value)) {
+        if (key.includes('\u0000'))
+          issues.push({ field: [...path, key].join('.'), message: NUL_MESSAGE });
+        stack.push({ value: child, path: [...path, key] });
+      }
+    }
+  }
+  return issues;
+}

@@ -8,7 +8,8 @@ const decimal = (field: string) =>
   z
     .number({ error: `Enter a number for ${field}.` })
     .nonnegative('Use 0 or more.')
-    .max(1_000_000, 'Too large.');
+    // numeric(12, 6): 999999.999999 is the most a price column holds.
+    .max(999_999.999999, 'At most 999999.999999.');
 
 export const addPriceInput = z.object({
   modelPattern: z
@@ -17,7 +18,11 @@ export const addPriceInput = z.object({
     .min(1, 'Enter a model or pattern (e.g. claude-sonnet-4-5*).')
     .max(100)
     .regex(/^[a-z0-9.*-]+$/, 'Lowercase letters, digits, dots, dashes and *.'),
-  validFrom: z.coerce.date({ error: 'Enter a date.' }),
+  // Within what PostgreSQL's timestamptz holds (a Date may reach far past it either way).
+  validFrom: z.coerce
+    .date({ error: 'Enter a date.' })
+    .min(new Date('1970-01-01T00:00:00Z'), 'Use a date from 1970 on.')
+    .max(new Date('9999-12-31T23:59:59Z'), 'Use a date before the year 10000.'),
   inputPerMtok: decimal('input'),
   cacheWrite5mPerMtok: decimal('cache write 5m'),
   cacheWrite1hPerMtok: decimal('cache write 1h'),

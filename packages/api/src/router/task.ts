@@ -67,6 +67,9 @@ async function taskOfTeam(ctx: Pick<Context, 'db'>, teamId: string, taskId: stri
   return task;
 }
 
+/** The largest event number (`task_events.seq` is a PostgreSQL integer). */
+const SEQ_MAX = 2_147_483_647;
+
 /** How often `task.watch` polls when no notification woke it (and re-checks membership). */
 export const WATCH_POLL_MS = 2_000;
 
@@ -344,8 +347,13 @@ export const taskRouter = createTRPCRouter({
   watch: teamProcedure('viewer')
     .input(
       taskIdInput.extend({
-        afterSeq: z.number().int().min(0).optional(),
-        lastEventId: z.string().regex(/^\d+$/, 'Not a valid event id.').nullish(),
+        // Event numbers are PostgreSQL integers: a larger one is no event of this task.
+        afterSeq: z.number().int().min(0).max(SEQ_MAX, 'Not a valid event number.').optional(),
+        lastEventId: z
+          .string()
+          .regex(/^\d+$/, 'Not a valid event id.')
+          .refine((v) => Number(v) <= SEQ_MAX, 'Not a valid event id.')
+          .nullish(),
       }),
     )
     .subscription(async function* ({ ctx, input, signal }) {

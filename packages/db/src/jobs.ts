@@ -38,7 +38,20 @@ export const CHANNELS = {
   taskCancel: 'baton_task_cancel',
 } as const;
 
-/** Parses a job's payload, with an error that says which job and field is wrong. */
+/** A job's payload that is not one: which job, which field (`(root)`: the payload itself). */
+export class PayloadError extends Error {
+  override readonly name = 'PayloadError';
+  readonly code = 'INVALID_PAYLOAD';
+  constructor(
+    readonly job: JobName,
+    readonly field: string,
+    message: string,
+  ) {
+    super(`invalid ${job} payload: ${field}: ${message}`);
+  }
+}
+
+/** Parses a job's payload, with an error (`PayloadError`) that says which job and field is wrong. */
 export function parsePayload<N extends JobName>(
   name: N,
   data: unknown,
@@ -46,9 +59,7 @@ export function parsePayload<N extends JobName>(
   const result = PAYLOADS[name].safeParse(data);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new Error(
-      `invalid ${name} payload: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
-    );
+    throw new PayloadError(name, issue?.path.join('.') || '(root)', issue?.message ?? 'invalid');
   }
   return result.data as z.infer<(typeof PAYLOADS)[N]>;
 }

@@ -1,3 +1,4 @@
+import { throwEnvError } from '@baton/db';
 import { createEnv } from '@t3-oss/env-core';
 import { z } from 'zod';
 
@@ -40,6 +41,8 @@ export const workerEnv = createEnv({
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,
+  // An EnvError naming each wrong variable (the default's Error names none).
+  onValidationError: throwEnvError,
 });
 
 export type WorkerEnv = typeof workerEnv;

@@ -3,6 +3,37 @@ import path from 'node:path';
 import { createEnv } from '@t3-oss/env-core';
 import { z } from 'zod';
 
+/** One environment variable that is missing or malformed (its value is never repeated). */
+export interface EnvIssue {
+  setting: string;
+  message: string;
+}
+
+/** The environment is not usable: `issues` names each variable that is wrong and why. */
+export class EnvError extends Error {
+  override readonly name = 'EnvError';
+  readonly code = 'INVALID_ENV';
+  constructor(readonly issues: EnvIssue[]) {
+    super(`invalid environment: ${issues.map((i) => `${i.setting}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/**
+ * `createEnv`'s `onValidationError` for every Baton process: an `EnvError` naming the variables
+ * (the default logs them and throws an Error that names none).
+ */
+export function throwEnvError(
+  issues: readonly { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] }[],
+): never {
+  throw new EnvError(
+    issues.map((issue) => {
+      const first = issue.path?.[0];
+      const key = typeof first === 'object' && first !== null ? first.key : first;
+      return { setting: key === undefined ? '(environment)' : String(key), message: issue.message };
+    }),
+  );
+}
+
 /** The environment this package reads, validated once. */
 export const dbEnv = createEnv({
   server: {
@@ -19,6 +50,7 @@ export const dbEnv = createEnv({
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,
+  onValidationError: throwEnvError,
 });
 
 /** The checkout's root (the folder holding pnpm-workspace.yaml), or the current directory. */

@@ -7,7 +7,7 @@ export {
   type Schema,
 } from './client';
 export { type ResolvedDatabase, redactUrl, resolveDatabase } from './database';
-export { dataDir, dbEnv, workspaceRoot } from './env';
+export { dataDir, dbEnv, EnvError, type EnvIssue, throwEnvError, workspaceRoot } from './env';
 export {
   type MigrationState,
   migrationStatus,

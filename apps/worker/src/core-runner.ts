@@ -1,22 +1,18 @@
 import { realpathSync } from 'node:fs';
 import {
-  apiSummarizer,
   BatonError,
   type BatonEvent,
   batonError,
   type ClaudeCodeRunInput,
   type UsageRecord as CoreUsage,
-  createApiBackend,
-  createBreakerRegistry,
-  createClaudeCodeBackend,
-  createContextManager,
+  createClient,
   createPriceTable,
-  createSessionPool,
   DEFAULT_STRATEGIES,
   DEFAULT_SUMMARIZER_MODEL,
   defaultPriceTable,
   effectiveTools,
   limiterGate,
+  loadConfig,
   type PriceRow,
   type PriceTable,
   parseRepositorySource,
@@ -160,7 +156,6 @@ function classify(err: unknown): ClassifiedError {
 /** Runs tasks through @baton/core: session pool, both backends, breakers, shared rate limits. */
 export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner> {
   const prices = await loadPriceTable(o.pool);
-  const breakers = createBreakerRegistry();
   let rateGate: RateGate | undefined;
   const teamWeights: Record<string, number> = {};
   let limiter: ReturnType<typeof createLimiter> | undefined;
@@ -173,25 +168,36 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
     limiter = createLimiter({ store: limitStore, teamWeights });
     rateGate = limiterGate(limiter);
   }
-  const common = {
-    ...(o.baseURL ? { baseURL: o.baseURL } : {}),
-    ...(o.apiKey ? { apiKey: o.apiKey } : {}),
-    prices,
-    ...(rateGate ? { rateGate } : {}),
-  };
-  const summarizer = createApiBackend({ ...common, breakers });
-  const context = createContextManager({
-    summarizer: apiSummarizer(summarizer, { model: o.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL }),
-  });
-  const api = createApiBackend({ ...common, breakers, context });
   const ts = o.taskSandbox;
   const workerId = o.workerId ?? 'this worker';
-  const claudeCode = createClaudeCodeBackend({
-    ...common,
-    breakers,
-    permissionMode: 'acceptEdits',
+  // Sessions are saved with the task's terminal state (one statement); one not taken within
+  // 2 s (a conversation outside the executor) is written on its own.
+  const store = postgresSessionStore(o.pool, {
+    deferMs: 2000,
+    onError: (err) => o.logger.warn({ err: err.message }, 'saving a session failed'),
+  });
+  // The client other repositories get from @baton/core: both backends, the context manager,
+  // breakers and the session pool, wired from one configuration — here the worker's own
+  // (validated by its environment), with the operator's price table and the shared limits.
+  const client = createClient({
+    config: loadConfig({
+      env: o.apiKey ? { ANTHROPIC_API_KEY: o.apiKey } : {},
+      config: {
+        ...(o.baseURL ? { providers: { anthropic: { baseURL: o.baseURL } } } : {}),
+        models: { summarizer: o.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL },
+        pool: { maxSessions: o.maxSessions },
+        claudeCode: {
+          permissionMode: 'acceptEdits',
+          ...(o.maxClaudeCode ? { maxConcurrent: o.maxClaudeCode } : {}),
+        },
+      },
+    }),
+    prices,
+    store,
+    ...(rateGate ? { rateGate } : {}),
     ...(ts?.sandbox ? { sandbox: ts.sandbox } : {}),
   });
+  const sessions = client.pool;
 
   /**
    * A claude-code attempt: its workspace (made on the first attempt, kept for retries and
@@ -302,18 +308,6 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
       }
     }
   }
-  // Sessions are saved with the task's terminal state (one statement); one not taken within
-  // 2 s (a conversation outside the executor) is written on its own.
-  const store = postgresSessionStore(o.pool, {
-    deferMs: 2000,
-    onError: (err) => o.logger.warn({ err: err.message }, 'saving a session failed'),
-  });
-  const sessions = createSessionPool({
-    api,
-    claudeCode,
-    store,
-    maxSessions: o.maxSessions,
-  });
 
   /**
    * The key a task runs with: its team's own (decrypted here, never logged or put in an event),
@@ -444,9 +438,8 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
       return { active: s.active, idle: s.idle, waiting: s.waiting, max: o.maxSessions };
     },
     async close() {
-      await sessions.close();
+      await client.close();
       await store.flush();
-      claudeCode.close();
       limiter?.close?.();
     },
   };

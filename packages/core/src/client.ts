@@ -10,6 +10,7 @@ import { createContextManager } from './context.js';
 import type { EventListener, RunResult } from './events.js';
 import { createPriceTable, defaultPriceTable, type PriceTable } from './pricing.js';
 import type { RateGate } from './rate-gate.js';
+import type { Sandbox } from './sandbox/types.js';
 import { createSessionGate } from './session-gate.js';
 import { createSessionPool, type SessionPool } from './session-pool.js';
 import type { SessionStore } from './session-store.js';
@@ -22,6 +23,10 @@ export interface ClientOptions {
   usageSink?: UsageSink;
   store?: SessionStore;
   rateGate?: RateGate;
+  /** A price table of the caller's (e.g. an operator's, from a database) over the configuration's. */
+  prices?: PriceTable;
+  /** Confines every Claude Code process (see `bubblewrapSandbox`); without one it runs unconfined. */
+  sandbox?: Sandbox;
 }
 
 export interface ClientRunOptions {
@@ -50,7 +55,8 @@ export interface BatonClient {
 export function createClient(options: ClientOptions = {}): BatonClient {
   const config = options.config ?? loadConfig();
   const provider = config.provider();
-  const prices = config.prices ? createPriceTable(config.prices) : defaultPriceTable();
+  const prices =
+    options.prices ?? (config.prices ? createPriceTable(config.prices) : defaultPriceTable());
   const breakers = createBreakerRegistry(config.breaker);
   const common = {
     provider: provider.name,
@@ -93,6 +99,7 @@ export function createClient(options: ClientOptions = {}): BatonClient {
     ...(cc.pathToClaudeCodeExecutable
       ? { pathToClaudeCodeExecutable: cc.pathToClaudeCodeExecutable }
       : {}),
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   });
   const pool = createSessionPool({
     api,

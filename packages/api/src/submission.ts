@@ -49,6 +49,8 @@ export const TASK_MAX_TURNS = z
 export const TASK_BUDGET_USD = z
   .number()
   .positive('Use a positive amount.')
+  // Stored with 6 decimals: less would be $0, which the table refuses.
+  .min(0.000001, 'At least $0.000001.')
   .max(100_000, 'At most $100,000.');
 export const TASK_TIMEOUT_MS = z
   .number()

@@ -237,17 +237,3 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
---> statement-breakpoint
--- A deleted team's usage and rollups go with it.
-CREATE OR REPLACE FUNCTION baton_team_rollups_delete() RETURNS trigger
-LANGUAGE plpgsql AS $fn$
-BEGIN
-  DELETE FROM usage_events WHERE team_id IN (SELECT id FROM old_teams);
-  DELETE FROM usage_rollup_minute WHERE team_id IN (SELECT id FROM old_teams);
-  DELETE FROM usage_rollup_hour WHERE team_id IN (SELECT id FROM old_teams);
-  DELETE FROM usage_rollup_day WHERE team_id IN (SELECT id FROM old_teams);
-  DELETE FROM usage_error_rollup_hour WHERE team_id IN (SELECT id FROM old_teams);
-  DELETE FROM usage_task_cost_day WHERE team_id IN (SELECT id FROM old_teams);
-  RETURN NULL;
-END
-$fn$;

@@ -40,7 +40,12 @@ describe('migrations', () => {
 
     const first = await runMigrations(db.url);
     expect(first.applied).toEqual(before.map((m) => m.tag));
-    expect(first.repeatable).toEqual(['rollup.sql', 'spend.sql', 'task_lifecycle.sql']);
+    expect(first.repeatable).toEqual([
+      'references.sql',
+      'rollup.sql',
+      'spend.sql',
+      'task_lifecycle.sql',
+    ]);
 
     const second = await runMigrations(db.url);
     expect(second.applied).toEqual([]);
@@ -56,6 +61,7 @@ describe('migrations', () => {
       cpSync(repeatablesFolder, folder, { recursive: true });
       expect((await runMigrations(db.url, { repeatables: folder })).repeatable).toEqual([]);
       expect(await repeatableStatus(db.url, folder)).toEqual([
+        { name: 'references.sql', state: 'applied' },
         { name: 'rollup.sql', state: 'applied' },
         { name: 'spend.sql', state: 'applied' },
         { name: 'task_lifecycle.sql', state: 'applied' },
@@ -71,6 +77,7 @@ describe('migrations', () => {
         'CREATE OR REPLACE FUNCTION baton_probe() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;',
       );
       expect((await repeatableStatus(db.url, folder)).map((r) => r.state)).toEqual([
+        'applied',
         'applied',
         'applied',
         'changed',

@@ -146,6 +146,33 @@ describe('session states through the task lifecycle', () => {
   });
 });
 
+describe('references without foreign keys (migration 0022)', () => {
+  it('deleting a task keeps its session without the task; deleting a team deletes its sessions', async () => {
+    expect(await start()).toEqual({ outcome: 'started', attempt: 1 });
+    expect(await settle('succeeded', 1)).toBe(true);
+    await pool.query('delete from tasks where id = $1', [task]);
+    expect(await session()).toEqual([{ state: 'closed', task_id: null, message_count: 2 }]);
+
+    const other = randomUUID();
+    const theirs = randomUUID();
+    await pool.query(`insert into teams (id, name, slug) values ($1, 'Gone', 'gone')`, [other]);
+    await pool.query(
+      `insert into tasks (id, team_id, prompt, model) values ($1, $2, 'p', 'claude-sonnet-4-5')`,
+      [theirs, other],
+    );
+    task = theirs;
+    expect(await start()).toEqual({ outcome: 'started', attempt: 1 });
+    expect(await session()).toHaveLength(1);
+    await pool.query('delete from teams where id = $1', [other]);
+    expect(await session()).toEqual([]);
+    const { rows } = await pool.query(
+      'select count(*)::int as n from claude_sessions where team_id = $1',
+      [other],
+    );
+    expect(rows[0].n).toBe(0);
+  });
+});
+
 describe('reaping the sessions of lapsed leases', () => {
   const reap = async () =>
     (await pool.query<{ n: number }>('select baton_sessions_reap() as n')).rows[0]!.n;

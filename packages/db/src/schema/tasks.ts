@@ -84,15 +84,24 @@ export const taskEvents = pgTable(
   (t) => [uniqueIndex('task_events_task_seq_key').on(t.taskId, t.seq)],
 );
 
-/** A Claude conversation (API message history or Claude Code session) that can resume anywhere. */
+/**
+ * A Claude conversation (API message history or Claude Code session) that can resume anywhere.
+ *
+ * `team_id` and `task_id` reference teams and tasks without foreign keys (migration 0022): every
+ * writer takes both from the task's own row in the same statement (the task lifecycle functions,
+ * the worker's session store), and a foreign key's check of the team row on each task start
+ * (a shared lock on one hot row per team, a MultiXact under concurrency) was most of the start
+ * statement's cost. Deleting a team deletes its sessions, deleting a task sets their task_id to
+ * null (statement-level triggers, as ON DELETE CASCADE / SET NULL did).
+ */
 export const claudeSessions = pgTable(
   'claude_sessions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    teamId: uuid('team_id')
-      .notNull()
-      .references(() => teams.id, { onDelete: 'cascade' }),
-    taskId: uuid('task_id').references(() => tasks.id, { onDelete: 'set null' }),
+    /** → teams.id, on delete cascade (trigger). */
+    teamId: uuid('team_id').notNull(),
+    /** → tasks.id, on delete set null (trigger). */
+    taskId: uuid('task_id'),
     backend: backendEnum('backend').notNull(),
     /** Claude Code's session id, or our conversation id for the API backend. */
     providerSessionId: text('provider_session_id'),

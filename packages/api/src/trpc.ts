@@ -16,7 +16,7 @@ import { apiEnv, repositoryRoots } from './env';
 import { AppError, isAppError, TRPC_CODE_OF } from './errors';
 import { isOperator } from './operator';
 import { roleAtLeast } from './roles';
-import { nulCharacterIssues } from './validate';
+import { unstorableIssues } from './validate';
 
 export interface SessionUser {
   id: string;
@@ -181,12 +181,13 @@ const domainErrors = t.middleware(async ({ next }) => {
 });
 
 /**
- * Refuses input with a NUL character in any string before any procedure sees it: PostgreSQL
- * cannot store one in text or jsonb (the statement would fail as an internal error). A field
- * error like `parseInput`'s: `meta.field` the first such string, `meta.issues` all of them.
+ * Refuses input PostgreSQL cannot take before any procedure sees it — a NUL character in any
+ * string (text and jsonb refuse it), a date outside the years 1–9999 — where the statement would
+ * fail as an internal error. A field error like `parseInput`'s: `meta.field` the first such
+ * value, `meta.issues` all of them.
  */
-const noNulCharacters = t.middleware(async ({ getRawInput, next }) => {
-  const issues = nulCharacterIssues(await getRawInput());
+const storableInput = t.middleware(async ({ getRawInput, next }) => {
+  const issues = unstorableIssues(await getRawInput());
   if (issues.length > 0) {
     const first = issues[0]!;
     throw new AppError('BAD_REQUEST', first.message, {
@@ -198,7 +199,7 @@ const noNulCharacters = t.middleware(async ({ getRawInput, next }) => {
 });
 
 /** Anyone, signed in or not. */
-export const publicProcedure = t.procedure.use(domainErrors).use(noNulCharacters);
+export const publicProcedure = t.procedure.use(domainErrors).use(storableInput);
 
 /** A signed-in user; `ctx.session` is non-null. */
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {

@@ -33,13 +33,18 @@ export function fieldError(field: string, message: string): AppError {
 
 /** What PostgreSQL cannot store in text or jsonb, said once for every procedure. */
 export const NUL_MESSAGE = 'Remove the NUL character (\\u0000): text cannot contain it.';
+/** Dates PostgreSQL is sent and reads back as written (node-postgres writes 4-digit years). */
+export const DATE_RANGE_MESSAGE = 'Use a date between the years 1 and 9999.';
+// Date.UTC maps years 0–99 to 1900–1999: set the year after.
+const FIRST_DATE = new Date(Date.UTC(2000, 0, 1)).setUTCFullYear(1);
+const LAST_DATE = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
- * The input's strings (values and keys, at any depth) that contain a NUL character, which
- * PostgreSQL refuses in text and jsonb — one issue naming each one's field (at most 20; no
- * deeper than 64 levels, past any schema's own nesting).
+ * The input's values PostgreSQL cannot take, at any depth — strings (values and keys) with a NUL
+ * character, which text and jsonb refuse, and dates outside the years 1–9999 — one issue naming
+ * each one's field (at most 20; no deeper than 64 levels, past any schema's own nesting).
  */
-export function nulCharacterIssues(input: unknown): FieldIssue[] {
+export function unstorableIssues(input: unknown): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const seen = new Set<object>();
   const stack: { value: unknown; path: string[] }[] = [{ value: input, path: [] }];
@@ -47,6 +52,10 @@ export function nulCharacterIssues(input: unknown): FieldIssue[] {
     const { value, path } = stack.pop()!;
     if (typeof value === 'string') {
       if (value.includes('\u0000')) issues.push({ field: path.join('.'), message: NUL_MESSAGE });
+    } else if (value instanceof Date) {
+      const t = value.getTime();
+      if (t < FIRST_DATE || t > LAST_DATE)
+        issues.push({ field: path.join('.'), message: DATE_RANGE_MESSAGE });
     } else if (value && typeof value === 'object' && path.length < 64 && !seen.has(value)) {
       seen.add(value);
       for (const [key, child] of Object.entries(value)) {

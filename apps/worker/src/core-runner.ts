@@ -6,24 +6,23 @@ import {
   type ClaudeCodeRunInput,
   type UsageRecord as CoreUsage,
   createClient,
-  createPriceTable,
   DEFAULT_STRATEGIES,
   DEFAULT_SUMMARIZER_MODEL,
-  defaultPriceTable,
   effectiveTools,
   limiterGate,
   loadConfig,
-  type PriceRow,
   type PriceTable,
   parseRepositorySource,
   permissionModeOf,
   permissionRules,
+  priceTableOf,
   type RateGate,
   RepositoryError,
   SANDBOX_PATHS,
   type SessionState,
 } from '@baton/core';
 import { decryptSecret } from '@baton/db/crypto';
+import { readPrices } from '@baton/db/prices';
 import { createLimiter } from '@baton/ratelimit';
 import { postgresStore } from '@baton/ratelimit/postgres';
 import type pg from 'pg';
@@ -58,33 +57,9 @@ export interface CoreRunnerOptions {
   taskSandbox?: TaskSandbox;
 }
 
-/** Loads the operator's price table (the `prices` rows) into @baton/core's form. */
+/** The operator's price table (the `prices` rows), or core's defaults while there are none. */
 export async function loadPriceTable(pool: pg.Pool): Promise<PriceTable> {
-  const { rows } = await pool.query<{
-    model_pattern: string;
-    valid_from: Date;
-    input: string;
-    cw5: string;
-    cw1h: string;
-    cr: string;
-    output: string;
-  }>(
-    `select model_pattern, valid_from, input_per_mtok::text as input, cache_write_5m_per_mtok::text as cw5,
-            cache_write_1h_per_mtok::text as cw1h, cache_read_per_mtok::text as cr, output_per_mtok::text as output
-       from prices`,
-  );
-  if (rows.length === 0) return defaultPriceTable();
-  const trim = (v: string) => v.replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
-  const table: PriceRow[] = rows.map((r) => ({
-    model: r.model_pattern,
-    validFrom: r.valid_from.toISOString(),
-    input: trim(r.input),
-    cacheWrite5m: trim(r.cw5),
-    cacheWrite1h: trim(r.cw1h),
-    cacheRead: trim(r.cr),
-    output: trim(r.output),
-  }));
-  return createPriceTable(table);
+  return priceTableOf(await readPrices(pool));
 }
 
 function eventData(e: BatonEvent): { type: string; data: Record<string, unknown> } | undefined {

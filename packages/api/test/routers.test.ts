@@ -313,7 +313,7 @@ describe('price.list', () => {
       outputPerMtok: '4.5',
     });
     const list = await (await callerFor(h, viewer)).price.list();
-    expect(list.length).toBe(11);
+    expect(list.length).toBe(14);
     const haiku = list.filter((p) => p.modelPattern === 'claude-haiku-4-5*');
     expect(haiku.map((p) => [p.inputPerMtok, p.current])).toEqual([
       ['0.900000', false],

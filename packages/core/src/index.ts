@@ -138,6 +138,7 @@ export {
   parsePrice,
   parseUsd,
   picoToUsd,
+  priceTableOf,
   sumUsd,
   type TokenCounts,
 } from './pricing.js';

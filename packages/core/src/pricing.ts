@@ -196,8 +196,12 @@ const row = (
 
 /** Default prices (Anthropic's pricing page, 2026-09), USD per MTok. The operator can replace them. */
 export const DEFAULT_PRICES: readonly PriceRow[] = Object.freeze([
-  // Opus 4 and 4.1 (the older, higher price), then Opus 4.5 and later.
+  // Opus 4 and 4.1 (the older, higher price; `claude-opus-4*` catches any other Opus 4 id), then
+  // Opus 4.5 and later. The same rows as the database's seed (migrations 0001, 0023; a test says so).
   row('claude-opus-4*', '15', '18.75', '30', '1.5', '75'),
+  row('claude-opus-4-0*', '15', '18.75', '30', '1.5', '75'),
+  row('claude-opus-4-1*', '15', '18.75', '30', '1.5', '75'),
+  row('claude-opus-4-2025*', '15', '18.75', '30', '1.5', '75'),
   row('claude-opus-4-5*', '5', '6.25', '10', '0.5', '25'),
   row('claude-opus-4-6*', '5', '6.25', '10', '0.5', '25'),
   row('claude-opus-4-7*', '5', '6.25', '10', '0.5', '25'),
@@ -206,8 +210,17 @@ export const DEFAULT_PRICES: readonly PriceRow[] = Object.freeze([
   row('claude-sonnet-4*', '3', '3.75', '6', '0.3', '15'),
   row('claude-sonnet-5*', '2', '2.5', '4', '0.2', '10'),
   row('claude-haiku-4-5*', '1', '1.25', '2', '0.1', '5'),
+  row('claude-3-5-haiku*', '0.8', '1', '1.6', '0.08', '4'),
 ]);
 
 export function defaultPriceTable(): PriceTable {
   return createPriceTable(DEFAULT_PRICES);
+}
+
+/**
+ * The price table in force for an operator's rows (e.g. a database's): those rows, or the
+ * defaults while there are none — one rule for every reader of the same rows.
+ */
+export function priceTableOf(rows: readonly PriceRow[]): PriceTable {
+  return rows.length === 0 ? defaultPriceTable() : createPriceTable(rows);
 }

@@ -21,9 +21,8 @@
 import type { Database } from '@baton/db/client';
 import { alertRules, alerts } from '@baton/db/schema';
 import { activeBlock, identifyBlocks, projectBlock, type UsageEntry } from '@baton/ratelimit';
-import type { Queryable } from '@baton/ratelimit/postgres';
 import { and, desc, eq, gte, sql } from 'drizzle-orm';
-import { trimUsd } from '../budget';
+import { sqlClientOf, trimUsd } from '../budget';
 import { liveScopes, scopeVisibleTo } from './ratelimit';
 
 export type AlertMetric = (typeof alertRules.$inferSelect)['metric'];
@@ -137,8 +136,7 @@ export async function measure(
     case 'rate_limit_remaining_ratio': {
       let lowest = 100;
       // The pool under drizzle (node-postgres): the store reads its scopes itself.
-      const pool = (db as Database & { $client: Queryable }).$client;
-      for (const scope of await liveScopes(pool)) {
+      for (const scope of await liveScopes(sqlClientOf(db))) {
         if (!scopeVisibleTo(scope.scope, teamId)) continue;
         for (const d of scope.dimensions) lowest = Math.min(lowest, (100 * d.remaining) / d.limit);
       }

@@ -8,10 +8,8 @@
  */
 import {
   BatonError,
-  createPriceTable,
   DEFAULT_FALLBACK_MODELS,
   DEFAULT_MODEL,
-  defaultPriceTable,
   listProviderModels,
   MODEL_LIFECYCLE,
   microsToUsd,
@@ -19,9 +17,11 @@ import {
   type Price,
   type PriceTable,
   type ProviderModel,
+  priceTableOf,
 } from '@baton/core';
 import type { Database } from '@baton/db/client';
-import { prices } from '@baton/db/schema';
+import { readPrices } from '@baton/db/prices';
+import { sqlClientOf } from '../budget';
 import { AppError } from '../errors';
 import { createTRPCRouter, protectedProcedure, publicProcedure } from '../trpc';
 
@@ -43,19 +43,7 @@ function providerModels(baseURL: string, apiKey: string, now: number): Promise<P
 
 /** The price table in force: the operator's rows, or core's defaults while there are none. */
 async function priceTable(db: Database): Promise<PriceTable> {
-  const rows = await db.select().from(prices);
-  if (rows.length === 0) return defaultPriceTable();
-  return createPriceTable(
-    rows.map((r) => ({
-      model: r.modelPattern,
-      validFrom: r.validFrom.toISOString(),
-      input: r.inputPerMtok,
-      cacheWrite5m: r.cacheWrite5mPerMtok,
-      cacheWrite1h: r.cacheWrite1hPerMtok,
-      cacheRead: r.cacheReadPerMtok,
-      output: r.outputPerMtok,
-    })),
-  );
+  return priceTableOf(await readPrices(sqlClientOf(db)));
 }
 
 /** USD per million tokens, exact decimal strings. */

@@ -1,3 +1,4 @@
+import { throwEnvError } from '@baton/db';
 import { createEnv } from '@t3-oss/env-core';
 import { z } from 'zod';
 
@@ -15,4 +16,6 @@ export const cliEnv = createEnv({
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,
+  // An EnvError naming each wrong variable (the default's Error names none).
+  onValidationError: throwEnvError,
 });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { throwEnvError } from '@baton/db';
 import { createEnv } from '@t3-oss/env-core';
 import { z } from 'zod';
 
@@ -34,6 +35,8 @@ export const apiEnv = createEnv({
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,
+  // An EnvError naming each wrong variable (the default's Error names none).
+  onValidationError: throwEnvError,
 });
 
 export type ApiEnv = Pick<typeof apiEnv, 'BATON_REPOS_DIRS' | 'BATON_DATA_DIR'>;

@@ -11,6 +11,8 @@ export const APP_ERROR_CODES = [
   'CONFLICT',
   /** A spend cap that applies is reached (FORBIDDEN over tRPC; `meta.details` names the cap). */
   'BUDGET_EXCEEDED',
+  /** Something this server depends on is not there (no provider key, the provider unreachable). */
+  'UNAVAILABLE',
   'INTERNAL',
 ] as const;
 
@@ -46,6 +48,7 @@ export const TRPC_CODE_OF = {
   BAD_REQUEST: 'BAD_REQUEST',
   CONFLICT: 'CONFLICT',
   BUDGET_EXCEEDED: 'FORBIDDEN',
+  UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const satisfies Record<AppErrorCode, string>;
 

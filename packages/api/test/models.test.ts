@@ -140,7 +140,7 @@ describe('model router (against the simulator)', () => {
     const other = await startSimulator({ port: 0 });
     await other.close();
     const err = await rejection((await caller(me, { anthropicBaseUrl: other.url })).model.list());
-    expect(err.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(err.code).toBe('SERVICE_UNAVAILABLE');
     expect(err.message).toMatch(/could not be read \(NetworkTimeout/);
   });
 

@@ -75,7 +75,7 @@ export const modelRouter = createTRPCRouter({
   list: protectedProcedure.query(async ({ ctx }) => {
     if (!ctx.anthropicApiKey)
       throw new AppError(
-        'INTERNAL',
+        'UNAVAILABLE',
         'No provider key is configured on this server (ANTHROPIC_API_KEY), so the provider’s model list cannot be read. Type a model id.',
         { providerCode: 'AuthenticationFailure' },
       );
@@ -86,7 +86,7 @@ export const modelRouter = createTRPCRouter({
     } catch (err) {
       const e = err instanceof BatonError ? err : undefined;
       throw new AppError(
-        'INTERNAL',
+        'UNAVAILABLE',
         `The provider’s model list could not be read${e ? ` (${e.code}: ${e.message})` : ''}. Type a model id.`,
         { providerCode: e?.code ?? 'Unknown' },
       );

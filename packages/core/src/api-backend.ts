@@ -35,7 +35,7 @@ import {
   type TokenCounts,
 } from './pricing.js';
 import { type RateGate, type RateRequest, unlimitedGate } from './rate-gate.js';
-import { withRecovery } from './resilience.js';
+import { unrecoverable, withRecovery } from './resilience.js';
 import { addTokens, type ChatMessage, type SessionState, zeroTokens } from './session.js';
 import { resolveStrategies, type Strategies, type StrategyOverrides } from './strategy.js';
 import { runTool, type Tool, toApiTools, toolOutputText } from './tools.js';
@@ -560,9 +560,8 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
         stateCost.set(state, { usd: state.costUsd, pico: total });
       }
     };
-    // A response was billed since the last `beforeNextRequest`; what that hook threw.
+    // A response was billed since the last `beforeNextRequest`.
     let billedSince = false;
-    let hookError: unknown;
     const emitCounting = (e: BatonEvent) => {
       if (e.type === 'usage') {
         account(e.usage);
@@ -594,13 +593,8 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
               await compact(state, m, true, signal, emit);
             if (billedSince && input.beforeNextRequest) {
               billedSince = false;
-              try {
-                await input.beforeNextRequest();
-              } catch (err) {
-                // Not a provider failure: no retry, no breaker — the run ends with it (below).
-                hookError = err;
-                throw new AbortError(err);
-              }
+              // Not a provider failure: no retry, no breaker — the run ends with it.
+              await input.beforeNextRequest().catch(unrecoverable);
             }
             return request(buildParams(state, m, apiTools, input.cache), {
               requestedModel: model,
@@ -615,7 +609,6 @@ export function createApiBackend(options: ApiBackendOptions = {}): ApiBackend {
         );
         resp = r.value;
       } catch (e) {
-        if (hookError !== undefined) throw hookError;
         if (isAbort(e) || signal?.aborted) return result('aborted');
         throw e;
       }

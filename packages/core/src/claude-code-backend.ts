@@ -36,7 +36,7 @@ import {
 import { loadAgentSdk } from './optional-deps.js';
 import { defaultPriceTable, type PriceTable, parseUsd, picoToUsd } from './pricing.js';
 import type { RateGate, RateTicket } from './rate-gate.js';
-import { withRecovery } from './resilience.js';
+import { unrecoverable, withRecovery } from './resilience.js';
 import type { ResourceLimits } from './sandbox/resource-limits.js';
 import type { Sandbox, SandboxSession } from './sandbox/types.js';
 import { addTokens, type SessionState, zeroTokens } from './session.js';
@@ -349,54 +349,41 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
   ): Promise<RunResult> {
     const model = input.model ?? state.config.model;
     const runTotals: RunTotals = { cost: 0n, billed: zeroTokens(), t0: performance.now() };
-    let hookError: unknown;
-    let r: Awaited<ReturnType<typeof withRecovery<RunResult>>>;
-    try {
-      r = await withRecovery(
-        {
-          provider,
-          models: [model],
-          strategies,
-          breakers,
+    const r = await withRecovery(
+      {
+        provider,
+        models: [model],
+        strategies,
+        breakers,
+        emit,
+        signal: input.signal,
+        ...(options.random ? { random: options.random } : {}),
+      },
+      async ({ previousError }) => {
+        if (!previousError) return execute(state, input, emit, runTotals);
+        // The failed attempt's usage durable before the new process sends anything (its
+        // failure is not the provider's: the run ends with it).
+        await input.beforeNextRequest?.().catch(unrecoverable);
+        // A respawn: what is left of the budget, and the session resumed where it stopped.
+        let budget = input.maxBudgetUsd;
+        if (budget !== undefined) {
+          const left = parseUsd(budget.toFixed(6)) - runTotals.cost;
+          if (left <= 0n) throw previousError;
+          budget = Number(picoToUsd(left));
+        }
+        const resumes = state.claudeSessionId !== undefined && input.resume === undefined;
+        return execute(
+          state,
+          {
+            ...input,
+            ...(budget !== undefined ? { maxBudgetUsd: budget } : {}),
+            ...(resumes ? { prompt: RESUME_PROMPT } : {}),
+          },
           emit,
-          signal: input.signal,
-          ...(options.random ? { random: options.random } : {}),
-        },
-        async ({ previousError }) => {
-          if (!previousError) return execute(state, input, emit, runTotals);
-          // The failed attempt's usage durable before the new process sends anything.
-          if (input.beforeNextRequest) {
-            try {
-              await input.beforeNextRequest();
-            } catch (err) {
-              hookError = err;
-              throw new AbortError(err);
-            }
-          }
-          // A respawn: what is left of the budget, and the session resumed where it stopped.
-          let budget = input.maxBudgetUsd;
-          if (budget !== undefined) {
-            const left = parseUsd(budget.toFixed(6)) - runTotals.cost;
-            if (left <= 0n) throw previousError;
-            budget = Number(picoToUsd(left));
-          }
-          const resumes = state.claudeSessionId !== undefined && input.resume === undefined;
-          return execute(
-            state,
-            {
-              ...input,
-              ...(budget !== undefined ? { maxBudgetUsd: budget } : {}),
-              ...(resumes ? { prompt: RESUME_PROMPT } : {}),
-            },
-            emit,
-            runTotals,
-          );
-        },
-      );
-    } catch (e) {
-      if (hookError !== undefined) throw hookError;
-      throw e;
-    }
+          runTotals,
+        );
+      },
+    );
     return r.value;
   }
 

@@ -118,6 +118,21 @@ async function retryAfterFirst<T>(
 }
 
 /**
+ * An error from inside an attempt that is not the provider's (e.g. a caller's hook): no retry,
+ * no breaker count, no fallback — `withRecovery` ends with `error` itself at once.
+ */
+export class Unrecoverable extends Error {
+  constructor(readonly error: unknown) {
+    super('unrecoverable', { cause: error });
+  }
+}
+
+/** For `.catch`: rethrows `error` as `Unrecoverable`. */
+export function unrecoverable(error: unknown): never {
+  throw new Unrecoverable(error);
+}
+
+/**
  * Runs `fn` with the error strategies (cockatiel retry), a circuit breaker per model (cockatiel
  * circuit breaker) and the fallback chain: a model whose breaker is open, or that stays
  * overloaded after its retries, hands over to the next model. Every retry, fallback and breaker
@@ -155,11 +170,12 @@ export async function withRecovery<T>(
             signal,
           );
         } catch (e) {
-          if (signal?.aborted) throw e;
+          if (signal?.aborted && !(e instanceof Unrecoverable)) throw e;
           value = await retryAfterFirst(e, model, breaker, options, random, fn);
         }
         return { value, model };
       } catch (e) {
+        if (e instanceof Unrecoverable) throw e.error;
         if (isAbort(e) || signal?.aborted) throw e instanceof AbortError ? e : new AbortError(e);
         if (isBreakerRejection(e)) {
           if (next !== undefined) {

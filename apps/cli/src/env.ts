@@ -1,4 +1,4 @@
-import { throwEnvError } from '@baton/db';
+import { throwEnvError } from '@baton/db/env';
 import { createEnv } from '@t3-oss/env-core';
 import { z } from 'zod';
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { throwEnvError } from '@baton/db';
+import { throwEnvError } from '@baton/db/env';
 import { createEnv } from '@t3-oss/env-core';
 import { z } from 'zod';
 

@@ -30,6 +30,23 @@ export interface AuthSession {
   session: { id: string; expiresAt: Date };
 }
 
+/**
+ * Who calls through Baton's MCP server: a team's bearer token (`mcp_tokens`, authenticated by the
+ * MCP adapter before any procedure runs). A token the worker minted for a Claude Code task carries
+ * that task (`taskId`) and its tree (`rootTaskId`): it acts only inside that tree, and what it
+ * spawns are that task's children.
+ */
+export interface McpPrincipal {
+  tokenId: string;
+  teamId: string;
+  /** The token's creator: spawned tasks are created by them (their user caps apply). */
+  userId: string | null;
+  /** A task-scoped token: the tree it may act in. */
+  rootTaskId: string | null;
+  /** A task-scoped token: the task it speaks for. */
+  taskId: string | null;
+}
+
 export interface CreateContextOptions {
   /** The incoming request's headers (cookies carry the session). */
   headers: Headers;
@@ -41,6 +58,8 @@ export interface CreateContextOptions {
   auth?: Pick<Auth, 'api'>;
   /** An already known session (tests, server-side callers); `null` = signed out. */
   session?: AuthSession | null;
+  /** A caller authenticated by an MCP bearer token (the MCP adapter); no session then. */
+  mcp?: McpPrincipal | null;
   /** The version reported by `system.health` (default: this package's). */
   version?: string;
   /** The job queue (lazily started); needed to submit and retry tasks. */
@@ -63,6 +82,8 @@ export interface Context {
   databaseUrl: string;
   headers: Headers;
   session: AuthSession | null;
+  /** Set when the call came through Baton's MCP server with a team's token. */
+  mcp: McpPrincipal | null;
   version: string;
   boss: () => Promise<PgBoss>;
   secret: string | null;
@@ -94,6 +115,7 @@ export async function createTRPCContext(opts: CreateContextOptions): Promise<Con
     databaseUrl: opts.databaseUrl,
     headers: opts.headers,
     session,
+    mcp: opts.mcp ?? null,
     version: opts.version ?? pkg.version,
     boss:
       opts.boss ??

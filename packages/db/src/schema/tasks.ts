@@ -29,6 +29,17 @@ export const tasks = pgTable(
     parentTaskId: uuid('parent_task_id').references((): AnyPgColumn => tasks.id, {
       onDelete: 'cascade',
     }),
+    /**
+     * The root of the multi-agent tree this task belongs to (its `task_trees` row); null for a
+     * task outside any tree and for a tree's root itself.
+     */
+    rootTaskId: uuid('root_task_id').references((): AnyPgColumn => tasks.id, {
+      onDelete: 'cascade',
+    }),
+    /** Depth in its tree: 0 for a root (or a task outside any tree), 1 for its children, … */
+    depth: integer('depth').notNull().default(0),
+    /** The agent's role in its tree (e.g. "researcher", "reviewer"); null outside a tree. */
+    role: text('role'),
     kind: text('kind').notNull().default('prompt'),
     title: text('title'),
     prompt: text('prompt').notNull(),
@@ -59,6 +70,8 @@ export const tasks = pgTable(
     index('tasks_team_created_idx').on(t.teamId, t.createdAt.desc()),
     index('tasks_team_status_idx').on(t.teamId, t.status),
     index('tasks_parent_idx').on(t.parentTaskId),
+    index('tasks_root_idx').on(t.rootTaskId).where(sql`${t.rootTaskId} is not null`),
+    check('tasks_depth_nonnegative', sql`${t.depth} >= 0`),
     check('tasks_priority_range', sql`${t.priority} between -100 and 100`),
     check('tasks_attempts_nonnegative', sql`${t.attempts} >= 0`),
     check('tasks_budget_positive', sql`${t.budgetUsd} is null or ${t.budgetUsd} > 0`),

@@ -65,6 +65,7 @@ export {
   toolUnits,
   truncatingSummarizer,
 } from './context.js';
+export * from './coordination/index.js';
 export {
   AbortError,
   AuthenticationFailureError,

@@ -1,0 +1,27 @@
+export {
+  CoordinationError,
+  type CoordinationErrorCode,
+  DEFAULT_TREE_LIMITS,
+  isCoordinationError,
+  resolveTreeLimits,
+  TREE_LIMIT_CEILINGS,
+  WAIT_DEFAULT_MS,
+  WAIT_MAX_MS,
+} from './limits.js';
+export {
+  type AgentProof,
+  type AgentRecord,
+  type AgentStatus,
+  type AgentUsage,
+  type BoardPost,
+  type BoardPostKind,
+  type CoordinationStrategy,
+  isTerminalAgentStatus,
+  type SpawnRequest,
+  type SpawnResult,
+  type TaskQueue,
+  TERMINAL_AGENT_STATUSES,
+  type TreeLimits,
+  type TreeState,
+  type WaitOptions,
+} from './task-queue.js';

@@ -30,8 +30,9 @@ export const tasks = pgTable(
       onDelete: 'cascade',
     }),
     /**
-     * The root of the multi-agent tree this task belongs to (its `task_trees` row); null for a
-     * task outside any tree and for a tree's root itself.
+     * The root of the multi-agent tree this task belongs to (its `task_trees` row). A tree's root
+     * has its own id here once a tree is created around it; null means outside any tree, so the
+     * lifecycle functions never probe `task_trees` for an ordinary task.
      */
     rootTaskId: uuid('root_task_id').references((): AnyPgColumn => tasks.id, {
       onDelete: 'cascade',

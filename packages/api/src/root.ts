@@ -2,6 +2,7 @@ import { analyticsRouter } from './router/analytics';
 import { budgetRouter } from './router/budget';
 import { invitationRouter } from './router/invitation';
 import { liveRouter } from './router/live';
+import { mcpTokenRouter } from './router/mcp-token';
 import { modelRouter } from './router/model';
 import { priceRouter } from './router/price';
 import { repositoryRouter } from './router/repository';
@@ -23,6 +24,7 @@ export const appRouter = createTRPCRouter({
   repository: repositoryRouter,
   budget: budgetRouter,
   model: modelRouter,
+  mcpToken: mcpTokenRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -56,6 +56,9 @@ const OPERATOR_ONLY = new Set(['price.add', 'system.setSandbox', 'team.setOperat
 /** Queries that act on the team's behalf (they run git against its repositories): members only. */
 const MEMBER_QUERIES = new Set(['repository.checkRef']);
 
+/** Queries only a team's admins may make (its MCP tokens, with their last use). */
+const ADMIN_QUERIES = new Set(['mcpToken.list']);
+
 let h: Harness;
 let viewer: AuthSession;
 let outsider: AuthSession;
@@ -221,7 +224,12 @@ describe('every procedure', () => {
   it.each(procedures)('$path: a viewer may read but not change', async ({ path, type }) => {
     if (NOT_TEAM_SCOPED.has(path)) return;
     const r = await call(viewer, path, validInput(path));
-    if (type === 'mutation' || OPERATOR_ONLY.has(path) || MEMBER_QUERIES.has(path)) {
+    if (
+      type === 'mutation' ||
+      OPERATOR_ONLY.has(path) ||
+      MEMBER_QUERIES.has(path) ||
+      ADMIN_QUERIES.has(path)
+    ) {
       expect(r.ok).toBe(false);
       expect(r.ok ? null : r.error.code).toBe('FORBIDDEN');
     } else {

@@ -59,12 +59,51 @@ BEGIN
 END
 $fn$;
 --> statement-breakpoint
+-- A tree's root ended (p_status: the terminal status it ended with, p_reason its status_reason):
+-- the tree's status follows it unless the tree already stopped (a cancel, its budget spent), and
+-- its agents still queued are cancelled — they would only start into a finished tree. Its agents
+-- running go on to their own end (the tree's own cancel stops them). Called only for a root
+-- (tasks.root_task_id = its own id), by the statement that ended it.
+CREATE OR REPLACE FUNCTION baton_tree_root_ended(p_root uuid, p_status text, p_reason text)
+RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_ids uuid[];
+BEGIN
+  UPDATE task_trees
+     SET status = CASE p_status WHEN 'succeeded' THEN 'succeeded' WHEN 'cancelled' THEN 'cancelled'
+                                WHEN 'budget_exceeded' THEN 'budget_exceeded' ELSE 'failed' END,
+         stop_reason = 'the root task ended ' || p_status || coalesce(': ' || p_reason, ''),
+         updated_at = now()
+   WHERE task_trees.root_task_id = p_root AND task_trees.status = 'running';
+  WITH c AS (
+    UPDATE tasks SET status = 'cancelled', status_reason = 'the tree''s root ended', error = NULL,
+           finished_at = now(), updated_at = now()
+     WHERE tasks.root_task_id = p_root AND tasks.id <> p_root AND tasks.status = 'queued'
+    RETURNING tasks.id)
+  SELECT array_agg(c.id) INTO v_ids FROM c;
+  IF v_ids IS NOT NULL THEN
+    UPDATE claude_sessions SET state = 'closed', updated_at = now()
+     WHERE claude_sessions.backend IN ('api', 'claude-code')
+       AND claude_sessions.provider_session_id = ANY (v_ids::text[])
+       AND claude_sessions.state <> 'closed';
+    PERFORM pg_notify('baton_task_events', i::text) FROM unnest(v_ids) AS i;
+  END IF;
+END
+$fn$;
+--> statement-breakpoint
 --
 -- Starts an attempt: loads the task; cancels it if its cancellation was requested; checks the
 -- team quota (serialised per team by an advisory transaction lock); marks it running (attempts+1);
 -- appends its attempt_started event; returns the conversation an earlier attempt saved and, for a
 -- claude-code task, its sandbox policy and team repository; ends it as budget_exceeded when a
 -- spend cap that applies is reached.
+-- A task of an agent tree (root_task_id set; ordinary tasks skip all of it behind one IF on a
+-- column already loaded) also obeys its tree: a stopped tree's task ends without starting —
+-- cancelled, or budget_exceeded when the tree's budget is spent — and one over the tree's
+-- max_concurrent is deferred exactly as a team over its quota is ('over-quota': the worker holds
+-- the job and tries again shortly). Its usage is then written response by response ('capped')
+-- when the tree has a budget, so the spend trigger stops the tree in time.
 CREATE OR REPLACE FUNCTION baton_task_start(p_task uuid, p_job text, p_job_retry int)
 RETURNS TABLE (outcome text, attempt int, last_seq int, session jsonb, task jsonb)
 LANGUAGE plpgsql AS $fn$
@@ -79,6 +118,9 @@ DECLARE
   v_cap record;
   v_capped boolean;
   v_cred record;
+  v_tree task_trees%ROWTYPE;
+  v_tree_msg text;
+  v_tree_capped boolean := false;
 BEGIN
   SELECT * INTO t FROM tasks WHERE tasks.id = p_task;
   IF NOT FOUND THEN
@@ -91,7 +133,8 @@ BEGIN
     'backend', t.backend, 'model', t.model, 'fallback_models', to_jsonb(t.fallback_models),
     'options', t.options, 'status', t.status, 'attempts', t.attempts,
     'max_attempts', t.max_attempts, 'budget_usd', t.budget_usd::text, 'timeout_ms', t.timeout_ms,
-    'cancel_requested_at', t.cancel_requested_at, 'priority', t.priority);
+    'cancel_requested_at', t.cancel_requested_at, 'priority', t.priority,
+    'root_task_id', t.root_task_id);
   IF t.cancel_requested_at IS NOT NULL THEN
     UPDATE tasks SET status = 'cancelled', status_reason = 'cancelled before it started',
            error = NULL, finished_at = now(), updated_at = now()
@@ -101,6 +144,9 @@ BEGIN
        WHERE claude_sessions.backend IN ('api', 'claude-code')
          AND claude_sessions.provider_session_id = p_task::text AND claude_sessions.state <> 'closed';
       PERFORM pg_notify('baton_task_events', p_task::text);
+      IF t.root_task_id = t.id THEN
+        PERFORM baton_tree_root_ended(t.id, 'cancelled', 'cancelled before it started');
+      END IF;
     END IF;
     outcome := 'cancelled';
     RETURN NEXT;
@@ -114,6 +160,66 @@ BEGIN
   -- The team quota holds exactly: checks and starts are serialised per team (pg-boss group
   -- concurrency spreads a team's jobs, but two workers fetching at once can both see a slot).
   PERFORM pg_advisory_xact_lock(728145201, hashtext(t.team_id::text));
+  -- The task's tree (under the same lock: a tree's agents are all of its root's team, so the
+  -- tree's max_concurrent holds exactly too).
+  IF t.root_task_id IS NOT NULL THEN
+    SELECT * INTO v_tree FROM task_trees WHERE task_trees.root_task_id = t.root_task_id;
+    IF FOUND THEN
+      v_tree_msg := baton_tree_budget_spent(v_tree.budget_usd, v_tree.spent_usd,
+                                            v_tree.budget_tokens, v_tree.spent_tokens);
+      IF v_tree.status = 'budget_exceeded' OR (v_tree.status = 'running' AND v_tree_msg IS NOT NULL) THEN
+        -- A budget reached while the tree still reads running (lowered since): it stops now.
+        IF v_tree.status = 'running' THEN
+          UPDATE task_trees SET status = 'budget_exceeded', stop_reason = v_tree_msg, updated_at = now()
+           WHERE task_trees.root_task_id = v_tree.root_task_id AND task_trees.status = 'running';
+          PERFORM pg_notify('baton_spend_cap', json_build_object(
+                    'scope', 'tree', 'team', v_tree.team_id, 'root', v_tree.root_task_id,
+                    'message', v_tree_msg)::text);
+        ELSE
+          v_tree_msg := coalesce(v_tree.stop_reason, v_tree_msg, 'the agent tree''s budget is spent');
+        END IF;
+        UPDATE tasks SET status = 'budget_exceeded', status_reason = 'not started: ' || v_tree_msg,
+               error = jsonb_build_object('type', 'BudgetExceeded', 'message', v_tree_msg,
+                                          'tree', jsonb_build_object(
+                                            'rootTaskId', v_tree.root_task_id,
+                                            'budgetUsd', v_tree.budget_usd::text,
+                                            'spentUsd', v_tree.spent_usd::text,
+                                            'budgetTokens', v_tree.budget_tokens,
+                                            'spentTokens', v_tree.spent_tokens)),
+               finished_at = now(), updated_at = now()
+         WHERE tasks.id = p_task AND tasks.status IN ('queued', 'running');
+        outcome := 'budget-exceeded';
+      ELSIF v_tree.status <> 'running' THEN
+        UPDATE tasks SET status = 'cancelled',
+               status_reason = CASE v_tree.status
+                                 WHEN 'cancelled' THEN 'not started: the agent tree was cancelled'
+                                 ELSE 'not started: the agent tree has ended (' || v_tree.status || ')'
+                               END || coalesce(' — ' || v_tree.stop_reason, ''),
+               error = NULL, finished_at = now(), updated_at = now()
+         WHERE tasks.id = p_task AND tasks.status IN ('queued', 'running');
+        outcome := 'cancelled';
+      END IF;
+      IF outcome IS NOT NULL THEN
+        UPDATE claude_sessions SET state = 'closed', updated_at = now()
+         WHERE claude_sessions.backend IN ('api', 'claude-code')
+           AND claude_sessions.provider_session_id = p_task::text AND claude_sessions.state <> 'closed';
+        PERFORM pg_notify('baton_task_events', p_task::text);
+        IF t.root_task_id = t.id THEN
+          PERFORM baton_tree_root_ended(t.id, replace(outcome, '-', '_'), NULL);
+        END IF;
+        RETURN NEXT;
+        RETURN;
+      END IF;
+      IF (SELECT count(*) FROM tasks
+           WHERE tasks.root_task_id = t.root_task_id AND tasks.status = 'running'
+             AND tasks.id <> p_task) >= v_tree.max_concurrent THEN
+        outcome := 'over-quota';
+        RETURN NEXT;
+        RETURN;
+      END IF;
+      v_tree_capped := v_tree.budget_usd IS NOT NULL OR v_tree.budget_tokens IS NOT NULL;
+    END IF;
+  END IF;
   SELECT count(*)::int INTO v_running FROM tasks
    WHERE tasks.team_id = t.team_id AND tasks.status = 'running' AND tasks.id <> p_task;
   SELECT teams.max_concurrent_tasks, teams.claude_code_tools, teams.claude_code_permission_mode,
@@ -144,6 +250,9 @@ BEGIN
        WHERE claude_sessions.backend IN ('api', 'claude-code')
          AND claude_sessions.provider_session_id = p_task::text AND claude_sessions.state <> 'closed';
       PERFORM pg_notify('baton_task_events', p_task::text);
+      IF t.root_task_id = t.id THEN
+        PERFORM baton_tree_root_ended(t.id, 'budget_exceeded', 'not started: ' || v_cap.message);
+      END IF;
       outcome := 'budget-exceeded';
       RETURN NEXT;
       RETURN;
@@ -187,7 +296,7 @@ BEGIN
                                                'aad', t.team_id::text || ':anthropic:' || v_cred.label) END,
     'allow_instance_key', coalesce(v_allow, false),
     'share_weight', coalesce(v_weight, 1),
-    'capped', v_capped);
+    'capped', v_capped OR v_tree_capped);
   -- A claude-code task's policy, read here rather than in a statement of its own: the team's
   -- tools and permission mode, the instance's resource limits, the team repository it names.
   IF t.backend = 'claude-code' THEN
@@ -228,6 +337,7 @@ RETURNS boolean
 LANGUAGE plpgsql AS $fn$
 DECLARE
   v_made boolean := false;
+  v_root uuid;
 BEGIN
   IF p_attempt IS NOT NULL THEN
     -- Locked: a start elsewhere (attempts+1) waits until this settle is done, or went first.
@@ -249,8 +359,15 @@ BEGIN
   ELSIF p_status IS NOT NULL THEN
     UPDATE tasks SET status = p_status::task_status, status_reason = p_reason,
            result = coalesce(p_result, result), error = p_error, finished_at = now(), updated_at = now()
-     WHERE id = p_task AND NOT baton_task_is_terminal(status);
+     WHERE id = p_task AND NOT baton_task_is_terminal(status)
+    RETURNING root_task_id INTO v_root;
     v_made := FOUND;
+    -- A tree's root ended: the tree follows (read from the row just written, no lookup more for
+    -- an ordinary task). Another agent of a tree ending only frees its slot of max_concurrent,
+    -- which is counted from the tasks running.
+    IF v_root = p_task THEN
+      PERFORM baton_tree_root_ended(p_task, p_status, p_reason);
+    END IF;
   END IF;
   -- The session after the status: its state is the task's as it now stands (baton_session_state;
   -- a terminal status another caller wrote first is the one that counts).

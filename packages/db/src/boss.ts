@@ -165,12 +165,14 @@ export function queuePriority(taskPriority: number, waiting: number, weight = 1)
  * Re-drives a finished task (failed, cancelled, timed out — e.g. from the
  * dead-letter queue): back to queued with a new job, in one transaction, and
  * its dead-lettered jobs removed. A running or queued task is left alone.
+ * `continue`: a succeeded task is queued again too (an agent given new input
+ * continues its conversation), with `reason` as its status reason.
  */
 export async function redriveTask(
   pool: pg.Pool,
   boss: PgBoss,
   taskId: string,
-  options: { requestedBy?: string; teamQuota?: number } = {},
+  options: { requestedBy?: string; teamQuota?: number; continue?: boolean; reason?: string } = {},
 ): Promise<
   { status: 'requeued'; jobId: string } | { status: 'not-found' | 'not-finished' | 'succeeded' }
 > {
@@ -195,11 +197,11 @@ export async function redriveTask(
       await client.query('rollback');
       return { status: 'not-found' };
     }
-    if (task.status === 'succeeded') {
+    if (task.status === 'succeeded' && !options.continue) {
       await client.query('rollback');
       return { status: 'succeeded' };
     }
-    if (!['failed', 'cancelled', 'timed_out', 'budget_exceeded'].includes(task.status)) {
+    if (!(TERMINAL_TASK_STATUSES as readonly string[]).includes(task.status)) {
       await client.query('rollback');
       return { status: 'not-finished' };
     }
@@ -221,7 +223,11 @@ export async function redriveTask(
     await client.query(
       `update tasks set status = 'queued', status_reason = $2, error = null, finished_at = null,
               cancel_requested_at = null, job_id = $3, updated_at = now() where id = $1`,
-      [taskId, `re-driven${options.requestedBy ? ` by ${options.requestedBy}` : ''}`, jobId],
+      [
+        taskId,
+        options.reason ?? `re-driven${options.requestedBy ? ` by ${options.requestedBy}` : ''}`,
+        jobId,
+      ],
     );
     await client.query('select pg_notify($1, $2)', [CHANNELS.taskEvents, taskId]);
     await client.query('commit');

@@ -2,6 +2,7 @@ import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { type AppRouter, appRouter } from './root';
 import { createCallerFactory } from './trpc';
 
+export * from './agents/index';
 export {
   type Auth,
   type CreateAuthOptions,
@@ -48,6 +49,13 @@ export {
   evaluateAllAlertRules,
   startAlertLoop,
 } from './live/alerts';
+export {
+  authenticateMcpToken,
+  hashMcpToken,
+  MCP_TOKEN_PREFIX,
+  type MintedMcpToken,
+  mintMcpToken,
+} from './mcp-auth';
 export { claimOperatorIfNone, isOperator, setOperator } from './operator';
 export {
   type AddRepositoryInput,
@@ -62,6 +70,12 @@ export {
   removeRepository,
 } from './repositories';
 export { ROLES, type Role, roleAtLeast } from './roles';
+export {
+  type AgentWaitEvent,
+  sendInputInput,
+  spawnAgentInput,
+  waitAgentsInput,
+} from './router/agent';
 export {
   CWD_REMOVED_MESSAGE,
   type PrepareSubmissionOptions,
@@ -82,6 +96,7 @@ export {
   type Context,
   type CreateContextOptions,
   createTRPCContext,
+  type McpPrincipal,
   operatorOnly,
   requireOperator,
   requireTeamRole,

@@ -11,6 +11,7 @@ import { and, eq } from 'drizzle-orm';
 import superjson from 'superjson';
 import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
+import { coordinationAsAppError } from './agents/errors';
 import type { Auth } from './auth';
 import { apiEnv, repositoryRoots } from './env';
 import { AppError, isAppError, TRPC_CODE_OF } from './errors';
@@ -192,12 +193,16 @@ export const createCallerFactory = t.createCallerFactory;
 export const createTRPCRouter = t.router;
 export const middleware = t.middleware;
 
-/** Converts an `AppError` thrown anywhere below into the matching tRPC error. */
+/**
+ * Converts an `AppError` thrown anywhere below into the matching tRPC error (a coordination
+ * refusal, core's `CoordinationError`, as the `AppError` it stands for).
+ */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok && isAppError(result.error.cause)) {
-    const cause = result.error.cause;
-    throw new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
+  if (!result.ok) {
+    const cause = coordinationAsAppError(result.error.cause);
+    if (isAppError(cause))
+      throw new TRPCError({ code: TRPC_CODE_OF[cause.code], message: cause.message, cause });
   }
   return result;
 });

@@ -7,10 +7,12 @@ import pg from 'pg';
  */
 export type AbortReason = 'cancelled' | 'timeout' | 'shutdown' | 'budget' | 'stale';
 
-/** Whose task it is (a spend cap stops the tasks of its scope). */
+/** Whose task it is (a spend cap stops the tasks of its scope, a tree's budget those of the tree). */
 export interface TaskOwner {
   teamId: string;
   userId: string | null;
+  /** The agent tree the task is in (its root's id), or null outside any tree. */
+  rootTaskId?: string | null;
 }
 
 export class TaskAbort extends Error {

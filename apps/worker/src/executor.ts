@@ -112,7 +112,11 @@ export function createExecutor(o: ExecutorOptions): Executor {
     // Registered before anything else awaits: a spend cap reached from now on (NOTIFY) reaches
     // this task; the start statement itself refused it if one was reached before.
     const controller = new AbortController();
-    o.cancels.register(taskId, controller, { teamId: task.team_id, userId: task.created_by });
+    o.cancels.register(taskId, controller, {
+      teamId: task.team_id,
+      userId: task.created_by,
+      rootTaskId: task.root_task_id ?? null,
+    });
     runs.set(taskId, { attempt, controller });
     const tlog = log.child({ taskId, teamId: task.team_id, jobId: job.id });
     const started = performance.now();

@@ -33,8 +33,13 @@ export interface TaskRow {
   allow_instance_key?: boolean;
   /** The team's share of the workers and rate limits (fair queueing weight). */
   share_weight?: number;
-  /** Whether a spend cap applies to the task (its usage is then written response by response). */
+  /**
+   * Whether a spend cap or its agent tree's budget applies to the task (its usage is then written
+   * response by response).
+   */
   capped?: boolean;
+  /** The agent tree the task is in (its root's id; the root's own id for the root), null outside any. */
+  root_task_id?: string | null;
 }
 
 export async function loadTask(pool: pg.Pool, taskId: string): Promise<TaskRow | undefined> {

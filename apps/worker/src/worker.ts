@@ -93,10 +93,36 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   let boss: PgBoss | undefined;
   let executor: Executor | undefined;
   let cancels: CancelWatcher | undefined;
-  /** Stops running tasks whose spend cap is reached (after notifications may have been missed). */
+  /**
+   * Stops running tasks whose spend cap or agent tree's budget is reached (after notifications may
+   * have been missed).
+   */
   const recheckCaps = async () => {
+    const owned = cancels?.ownedBy(() => true) ?? [];
+    const roots = [...new Set(owned.flatMap(([, o]) => (o.rootTaskId ? [o.rootTaskId] : [])))];
+    if (roots.length) {
+      const spent = await pool
+        .query<{ root_task_id: string; stop_reason: string | null }>(
+          `select root_task_id, stop_reason from task_trees
+            where root_task_id = any($1::uuid[]) and status = 'budget_exceeded'`,
+          [roots],
+        )
+        .then(
+          (r) => new Map(r.rows.map((x) => [x.root_task_id, x.stop_reason])),
+          () => new Map<string, string | null>(),
+        );
+      for (const [taskId, o] of owned)
+        if (o.rootTaskId && spent.has(o.rootTaskId))
+          cancels?.abort(
+            taskId,
+            new TaskAbort(
+              'budget',
+              `stopped: ${spent.get(o.rootTaskId) ?? "the agent tree's budget is spent"}`,
+            ),
+          );
+    }
     const seen = new Map<string, Promise<Awaited<ReturnType<typeof reachedCap>>>>();
-    for (const [taskId, o] of cancels?.ownedBy(() => true) ?? []) {
+    for (const [taskId, o] of owned) {
       const key = `${o.teamId}\u0000${o.userId ?? ''}`;
       if (!seen.has(key))
         seen.set(
@@ -173,17 +199,25 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
         },
         // A spend cap was reached (the usage insert's trigger): stop the tasks it covers.
         [SPEND_CAP_CHANNEL]: (payload) => {
-          let cap: { scope?: string; team?: string; user?: string | null; message?: string };
+          let cap: {
+            scope?: string;
+            team?: string;
+            user?: string | null;
+            root?: string;
+            message?: string;
+          };
           try {
             cap = JSON.parse(payload);
           } catch {
             return;
           }
-          const hits = cancels?.ownedBy(
-            (o) =>
-              cap.scope === 'instance' ||
-              (o.teamId === cap.team &&
-                (cap.scope === 'team' || (o.userId ?? '') === (cap.user ?? ''))),
+          // scope 'tree': an agent tree's budget is spent — the agents of that tree stop.
+          const hits = cancels?.ownedBy((o) =>
+            cap.scope === 'tree'
+              ? cap.root !== undefined && o.rootTaskId === cap.root
+              : cap.scope === 'instance' ||
+                (o.teamId === cap.team &&
+                  (cap.scope === 'team' || (o.userId ?? '') === (cap.user ?? ''))),
           );
           for (const [taskId] of hits ?? [])
             cancels?.abort(

@@ -454,7 +454,7 @@ export function createPgTaskQueue(
       const { submission, taskOptions } = spawnOptions(request.options);
 
       const parentId =
-        request.parentId !== undefined
+        request.parentId != null
           ? idOf(request.parentId, 'parentId')
           : (scope.taskId ?? scopeRoot ?? null);
       const parent = parentId ? await taskRow(parentId, 'parentId') : null;
@@ -795,7 +795,7 @@ export function createPgTaskQueue(
       const round = p.round ?? 1;
       if (!Number.isInteger(round) || round < 1 || round > MAX_ROUNDS_CEILING)
         throw invalid('round', `round is a whole number from 1 to ${MAX_ROUNDS_CEILING}.`);
-      const agentId = p.agentId !== undefined ? idOf(p.agentId, 'agentId') : (scope.taskId ?? null);
+      const agentId = p.agentId != null ? idOf(p.agentId, 'agentId') : (scope.taskId ?? null);
       // One statement: the tree is this caller's and running, the round within its rounds, the
       // poster one of its agents.
       const [made] = await rows<{ id: string | number; created_at: Date | string }>(

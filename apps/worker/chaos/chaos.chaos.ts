@@ -52,6 +52,8 @@ const SECRET = 'chaos-secret-0123456789abcdef0123456789abcdef';
 /** A SIGKILLed process's responses that ended this close to its death may never reach its database. */
 const KILL_WINDOW_BEFORE_MS = 5000;
 const KILL_WINDOW_AFTER_MS = 3000;
+/** A slot resumed from its stall is not killed for this long (see the kill loop). */
+const RESUME_GRACE_MS = 20_000;
 
 const FAULTS = [
   '429:p=0.02:ms=1000',
@@ -78,10 +80,32 @@ interface Team {
   capUsd?: number;
 }
 
-const log = (msg: string) => {
-  if (process.env.CHAOS_VERBOSE)
-    process.stderr.write(`[chaos ${new Date().toISOString()}] ${msg}\n`);
-};
+/** The harness's phases and its chaos are always logged: a run that fails says where it was. */
+const log = (msg: string) => process.stderr.write(`[chaos ${new Date().toISOString()}] ${msg}\n`);
+
+/**
+ * Every step of the harness has a deadline of its own: a step that hangs (a query on a connection
+ * the restart left half-open, a worker that never drains, a server that never stops) fails the run
+ * at once, naming the step and what the fleet last logged, instead of stalling until vitest's
+ * timeout says nothing.
+ */
+let fleetLogs: () => string = () => '';
+async function within<T>(ms: number, what: string, work: Promise<T> | (() => Promise<T>)) {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      typeof work === 'function' ? work() : work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`chaos: "${what}" took more than ${ms} ms${fleetLogs()}`)),
+          ms,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
   let dataDir: string;
@@ -97,12 +121,21 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'baton-chaos-pg-'));
-    pgServer = await startEmbeddedPostgres({ dataDir, ephemeral: true });
-    tdb = await createTestDatabase(pgServer.adminUrl);
+    log('setup: PostgreSQL, database, queue, simulator');
+    pgServer = await within(
+      90_000,
+      'start PostgreSQL',
+      startEmbeddedPostgres({ dataDir, ephemeral: true }),
+    );
+    tdb = await within(60_000, 'create the test database', createTestDatabase(pgServer.adminUrl));
     client = createDb(tdb.url);
     client.pool.on('error', () => {});
-    boss = await createBoss(tdb.url, { supervise: false });
+    boss = await within(30_000, 'start pg-boss', createBoss(tdb.url, { supervise: false }));
     boss.on('error', () => {});
+    fleetLogs = () =>
+      slots
+        .map((s) => `\n--- ${s.proc.id} (last logs) ---\n${s.proc.logs.slice(-15).join('\n')}`)
+        .join('');
     sim = await startSimulator({
       port: 0,
       response: {
@@ -120,12 +153,17 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(slots.map((s) => s.proc.kill('SIGKILL')));
-    await boss?.stop({ graceful: false }).catch(() => {});
-    await sim?.close();
-    await client?.close().catch(() => {});
-    await tdb?.drop().catch(() => {});
-    await pgServer?.stop();
+    // Best effort, each step bounded: the run's verdict is already in.
+    const step = (ms: number, what: string, work: () => Promise<unknown>) =>
+      within(ms, what, work).catch((err: Error) => log(`teardown: ${err.message.split('\n')[0]}`));
+    await step(15_000, 'kill the workers', () =>
+      Promise.all(slots.map((s) => s.proc.kill('SIGKILL'))),
+    );
+    await step(15_000, 'stop pg-boss', async () => boss?.stop({ graceful: false }));
+    await step(15_000, 'close the simulator', async () => sim?.close());
+    await step(15_000, 'close the pool', async () => client?.close());
+    await step(30_000, 'drop the database', async () => tdb?.drop());
+    await step(40_000, 'stop PostgreSQL', async () => pgServer?.stop());
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(workspaces, { recursive: true, force: true });
   });
@@ -192,8 +230,9 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
       const key = `sk-chaos-slot-${i}`;
       slots.push({ key, proc: start(i, key, 0), generation: 0, kills: [] });
     }
-    await Promise.all(slots.map((s) => ready(s.proc)));
-    log('workers ready');
+    log('workers: starting 3');
+    await within(300_000, 'workers ready', Promise.all(slots.map((s) => ready(s.proc))));
+    log('workers ready; submitting');
 
     // The tasks: round robin over the teams, every (TASKS / CC_TASKS)th on Claude Code.
     const ids: string[] = [];
@@ -202,15 +241,19 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
     for (let i = 0; i < TASKS; i++) {
       const team = ts[i % ts.length]!;
       const cc = ccEvery > 0 && i % ccEvery === ccEvery - 1;
-      const task = await submitTask(client.db, boss, {
-        teamId: team.id,
-        title: `chaos ${i}`,
-        prompt: `Chaos task ${i}: describe the weather on a planet named ${team.slug}-${i}.`,
-        backend: cc ? 'claude-code' : 'api',
-        model: MODEL,
-        teamQuota: team.quota,
-        ...(cc ? { options: { maxTurns: 3 } } : {}),
-      });
+      const task = await within(
+        30_000,
+        `submit task ${i}`,
+        submitTask(client.db, boss, {
+          teamId: team.id,
+          title: `chaos ${i}`,
+          prompt: `Chaos task ${i}: describe the weather on a planet named ${team.slug}-${i}.`,
+          backend: cc ? 'claude-code' : 'api',
+          model: MODEL,
+          teamQuota: team.quota,
+          ...(cc ? { options: { maxTurns: 3 } } : {}),
+        }),
+      );
       ids.push(task.id);
       backendOf.set(task.id, cc ? 'claude-code' : 'api');
     }
@@ -225,8 +268,10 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
     const sampler = (async () => {
       while (sampling) {
         try {
-          const { rows } = await client.pool.query<{ team_id: string; n: number }>(
-            `select team_id, count(*)::int as n from tasks where status = 'running' group by team_id`,
+          const { rows } = await within(5_000, 'sample running tasks', () =>
+            client.pool.query<{ team_id: string; n: number }>(
+              `select team_id, count(*)::int as n from tasks where status = 'running' group by team_id`,
+            ),
           );
           for (const r of rows)
             maxRunning.set(r.team_id, Math.max(maxRunning.get(r.team_id) ?? 0, r.n));
@@ -245,11 +290,21 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
     let dbRestarts = 0;
     let stalledSlot = -1;
     let killTurn = 0;
+    const stallSlot = 2;
+    let stalledAt = 0;
+    let resumedAt = 0;
+    let lastProgress = Date.now();
     const allDone = async () => {
-      const { rows } = await client.pool.query<{ n: number }>(
-        `select count(*)::int as n from tasks where id = any($1::uuid[]) and status::text = any($2::text[])`,
-        [ids, TERMINAL],
+      const { rows } = await within(15_000, 'count terminal tasks', () =>
+        client.pool.query<{ n: number }>(
+          `select count(*)::int as n from tasks where id = any($1::uuid[]) and status::text = any($2::text[])`,
+          [ids, TERMINAL],
+        ),
       );
+      if (Date.now() - lastProgress > 30_000) {
+        lastProgress = Date.now();
+        log(`progress: ${rows[0]!.n}/${ids.length} terminal`);
+      }
       return rows[0]!.n === ids.length;
     };
     let finished = false;
@@ -263,18 +318,25 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
           nextKill += KILL_EVERY_MS;
           // Kill a slot that is not the stalled one.
           let i = killTurn++ % slots.length;
-          if (i === stalledSlot) i = (i + 1) % slots.length;
+          // Not the stalled slot, nor one just resumed: a resumed process first catches up on
+          // what it read while stopped (its usage included) through a pool the database restart
+          // may have broken, and a kill then would lose responses it never had the time to write.
+          const busy = (j: number) =>
+            j === stalledSlot ||
+            (resumedAt > 0 && j === stallSlot && now - resumedAt < RESUME_GRACE_MS);
+          if (busy(i)) i = (i + 1) % slots.length;
           const s = slots[i]!;
           log(`SIGKILL slot ${i} (generation ${s.generation})`);
           s.kills.push(Date.now());
-          await s.proc.kill('SIGKILL');
+          await within(15_000, `SIGKILL slot ${i}`, s.proc.kill('SIGKILL'));
           s.generation++;
           s.proc = start(i, s.key, s.generation);
           restarts.push(Date.now());
         }
         if (!stallDone && now - c0 >= STALL_AT_MS) {
           stallDone = true;
-          stalledSlot = 2;
+          stalledSlot = stallSlot;
+          stalledAt = Date.now();
           const s = slots[stalledSlot]!;
           log(`SIGSTOP slot ${stalledSlot}`);
           s.proc.child.kill('SIGSTOP');
@@ -283,14 +345,19 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
             log(`SIGCONT slot ${stalledSlot}`);
             s.proc.child.kill('SIGCONT');
             stalledSlot = -1;
+            resumedAt = Date.now();
           }, STALL_FOR_MS);
         }
         if (!dbDone && now - c0 >= DB_RESTART_AT_MS) {
           dbDone = true;
           log('PostgreSQL: stopping');
-          await pgServer.stop();
+          await within(40_000, 'stop PostgreSQL mid-run', pgServer.stop());
           await new Promise((r) => setTimeout(r, 2000));
-          pgServer = await startEmbeddedPostgres({ dataDir, port: pgServer.port, ephemeral: true });
+          pgServer = await within(
+            90_000,
+            'start PostgreSQL again',
+            startEmbeddedPostgres({ dataDir, port: pgServer.port, ephemeral: true }),
+          );
           dbRestarts++;
           restarts.push(Date.now());
           log('PostgreSQL: started again');
@@ -299,39 +366,54 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
       }
     })();
 
+    // A step of the chaos that fails (PostgreSQL not coming back, a kill that never ends) ends the
+    // wait at once with its own error.
+    const chaosFailed = chaos.then(() => new Promise<never>(() => {}));
     try {
-      await waitUntil(
-        async () =>
-          Date.now() - c0 > DB_RESTART_AT_MS + 5000 && stalledSlot === -1 && (await allDone()),
-        DEADLINE_MS,
-        'every task to reach a terminal state',
-      );
+      await Promise.race([
+        waitUntil(
+          async () =>
+            Date.now() - c0 > DB_RESTART_AT_MS + 5000 && stalledSlot === -1 && (await allDone()),
+          DEADLINE_MS,
+          'every task to reach a terminal state',
+        ),
+        chaosFailed,
+      ]);
     } finally {
       finished = true;
-      await chaos;
+      log('every task terminal (or the deadline passed); ending the chaos');
+      await within(180_000, 'the chaos loop to end its step', chaos);
     }
     // Let the last usage writes land, then stop the fleet gracefully (a drain writes what is left).
     await new Promise((r) => setTimeout(r, 3000));
-    await Promise.all(slots.map((s) => s.proc.kill('SIGTERM')));
+    log('stopping the fleet (SIGTERM, drain)');
+    await within(60_000, 'the workers to drain and exit on SIGTERM', () =>
+      Promise.all(slots.map((s) => s.proc.kill('SIGTERM'))),
+    );
     sampling = false;
-    await sampler;
+    await within(15_000, 'the sampler to stop', sampler);
     const seconds = Math.round((Date.now() - t0) / 100) / 10;
+    log('checking: tasks, usage against the ledger, quotas, the cap, the limiter');
 
     // Terminal states: exactly one per task.
-    const { rows: taskRows } = await client.pool.query<{
-      id: string;
-      team_id: string;
-      status: string;
-      status_reason: string | null;
-      attempts: number;
-      results: number;
-      future_events: number;
-    }>(
-      `select t.id, t.team_id, t.status, t.status_reason, t.attempts,
+    const { rows: taskRows } = await within(
+      60_000,
+      'read the tasks',
+      client.pool.query<{
+        id: string;
+        team_id: string;
+        status: string;
+        status_reason: string | null;
+        attempts: number;
+        results: number;
+        future_events: number;
+      }>(
+        `select t.id, t.team_id, t.status, t.status_reason, t.attempts,
               (select count(*)::int from task_events e where e.task_id = t.id and e.type = 'result') as results,
               (select count(*)::int from task_events e where e.task_id = t.id and e.attempt > t.attempts) as future_events
          from tasks t where t.id = any($1::uuid[])`,
-      [ids],
+        [ids],
+      ),
     );
     const terminal = taskRows.filter((r) => TERMINAL.includes(r.status)).length;
     const lost = ids.length - terminal;
@@ -345,18 +427,22 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
     }
 
     // Usage, response by response.
-    const { rows: usage } = await client.pool.query<{
-      message_id: string;
-      provider_request_id: string;
-      input_tokens: number;
-      output_tokens: number;
-      cache_write_5m_tokens: number;
-      cache_write_1h_tokens: number;
-      cache_read_tokens: number;
-      backend: string;
-    }>(
-      `select message_id, provider_request_id, input_tokens, output_tokens, cache_write_5m_tokens,
+    const { rows: usage } = await within(
+      60_000,
+      'read usage_events',
+      client.pool.query<{
+        message_id: string;
+        provider_request_id: string;
+        input_tokens: number;
+        output_tokens: number;
+        cache_write_5m_tokens: number;
+        cache_write_1h_tokens: number;
+        cache_read_tokens: number;
+        backend: string;
+      }>(
+        `select message_id, provider_request_id, input_tokens, output_tokens, cache_write_5m_tokens,
               cache_write_1h_tokens, cache_read_tokens, backend::text from usage_events`,
+      ),
     );
     const rowsByMessage = new Map<string, typeof usage>();
     for (const u of usage) {
@@ -408,8 +494,12 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
         }
         lostUsage++;
         usageDiff += total;
+        // When it was, against its slot's kills and the stall: which fault lost it.
+        const kills = (killsOf.get(e.apiKey) ?? []).map((k) => Math.round((k - c0) / 100) / 10);
         diffs.push(
-          `${e.messageId} (${e.outcome}, key ${e.apiKey}): billed ${total} tokens, not recorded`,
+          `${e.messageId} (${e.outcome}, key ${e.apiKey}): billed ${total} tokens, not recorded — ` +
+            `admitted +${((e.admittedAt - c0) / 1000).toFixed(1)} s, ended +${(((e.endedAt ?? Date.now()) - c0) / 1000).toFixed(1)} s; ` +
+            `its slot killed at +[${kills.join(', ')}] s; stall of slot ${stallSlot} at +${(stalledAt - c0) / 1000} s for ${STALL_FOR_MS / 1000} s`,
         );
         continue;
       }
@@ -449,10 +539,14 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
       .filter((t) => (maxRunning.get(t.id) ?? 0) > t.quota)
       .map((t) => `${t.slug}: ${maxRunning.get(t.id)} running > quota ${t.quota}`);
     const gamma = ts.find((t) => t.capUsd !== undefined)!;
-    const { rows: spend } = await client.pool.query<{ usd: string; max_usd: string }>(
-      `select coalesce(sum(cost_usd), 0)::text as usd, coalesce(max(cost_usd), 0)::text as max_usd
+    const { rows: spend } = await within(
+      30_000,
+      "read the capped team's spend",
+      client.pool.query<{ usd: string; max_usd: string }>(
+        `select coalesce(sum(cost_usd), 0)::text as usd, coalesce(max(cost_usd), 0)::text as max_usd
          from usage_events where team_id = $1`,
-      [gamma.id],
+        [gamma.id],
+      ),
     );
     const gammaSpent = Number(spend[0]!.usd);
     // In flight when the cap was reached: at most the team's quota of tasks plus the stalled

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createClient } from './client.js';
 import { ConfigError, loadConfig } from './config.js';
+import { DEFAULT_TREE_LIMITS, treeLimitsFromConfig } from './coordination/limits.js';
 import { KEY, sim } from './testing/sim.js';
 import { memoryUsageSink } from './usage.js';
 
@@ -116,5 +117,53 @@ describe('configuration', () => {
     } finally {
       await s.close();
     }
+  });
+
+  it('reads the multi_agent section and the Claude Code model, and names the key of a bad value', () => {
+    const file = join(dir, 'multi.yaml');
+    writeFileSync(
+      file,
+      [
+        'claudeCode: { model: claude-sonnet-4-6, maxConcurrent: 2, pathToClaudeCodeExecutable: /opt/claude }',
+        'multi_agent:',
+        '  enabled: false',
+        '  max_agents: 12',
+        '  max_depth: 1',
+        '  coordination_strategy: mesh',
+      ].join('\n'),
+    );
+    const c = loadConfig({ file, env: {} });
+    expect(c.multi_agent).toEqual({
+      enabled: false,
+      max_agents: 12,
+      max_depth: 1,
+      max_concurrent: 4,
+      coordination_strategy: 'mesh',
+    });
+    expect(c.claudeCode).toMatchObject({ model: 'claude-sonnet-4-6', maxConcurrent: 2 });
+    expect(treeLimitsFromConfig(c.multi_agent)).toEqual({
+      maxAgents: 12,
+      maxDepth: 1,
+      maxConcurrent: 4,
+    });
+    // Defaults when the section is absent: the library's own tree limits.
+    expect(loadConfig({ env: {} }).multi_agent).toMatchObject({
+      enabled: true,
+      max_agents: DEFAULT_TREE_LIMITS.maxAgents,
+      max_depth: DEFAULT_TREE_LIMITS.maxDepth,
+    });
+    const bad = (multi_agent: unknown) => {
+      try {
+        loadConfig({ config: { multi_agent } as never, env: {} });
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        return (err as ConfigError).issues.map((i) => i.path);
+      }
+      throw new Error('accepted');
+    };
+    expect(bad({ max_agents: 0 })).toEqual(['multi_agent.max_agents']);
+    expect(bad({ max_depth: 99 })).toEqual(['multi_agent.max_depth']);
+    expect(bad({ coordination_strategy: 'swarm' })).toEqual(['multi_agent.coordination_strategy']);
+    expect(bad({ maxAgents: 3 })).toEqual(['multi_agent']);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_TREE_LIMITS, TREE_LIMIT_CEILINGS } from './coordination/limits.js';
 import { ERROR_CODES } from './errors.js';
 import { DEFAULT_FALLBACK_MODELS, DEFAULT_MODEL, DEFAULT_SUMMARIZER_MODEL } from './models.js';
 
@@ -114,6 +115,38 @@ export const ConfigSchema = z
         maxConcurrent: positiveInt.default(4),
         budgetUsd: z.number().positive().optional(),
         pathToClaudeCodeExecutable: z.string().optional(),
+        /** The model of a claude-code task that names none (default: `models.default`). */
+        model: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Multi-agent runs (the seed design's keys, snake_case as it spells them): whether agents may
+     * spawn agents at all, and the limits of a tree nobody set limits for. A run's own limits
+     * override these, and every limit is held to TREE_LIMIT_CEILINGS.
+     */
+    multi_agent: z
+      .object({
+        enabled: z.boolean().default(true),
+        max_agents: z
+          .number()
+          .int()
+          .min(1)
+          .max(TREE_LIMIT_CEILINGS.maxAgents)
+          .default(DEFAULT_TREE_LIMITS.maxAgents),
+        max_depth: z
+          .number()
+          .int()
+          .min(0)
+          .max(TREE_LIMIT_CEILINGS.maxDepth)
+          .default(DEFAULT_TREE_LIMITS.maxDepth),
+        max_concurrent: z
+          .number()
+          .int()
+          .min(1)
+          .max(TREE_LIMIT_CEILINGS.maxConcurrent)
+          .default(DEFAULT_TREE_LIMITS.maxConcurrent),
+        coordination_strategy: z.enum(['hierarchical', 'mesh']).default('hierarchical'),
       })
       .strict()
       .prefault({}),

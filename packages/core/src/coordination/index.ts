@@ -5,6 +5,7 @@ export {
   isCoordinationError,
   resolveTreeLimits,
   TREE_LIMIT_CEILINGS,
+  treeLimitsFromConfig,
   WAIT_DEFAULT_MS,
   WAIT_MAX_MS,
 } from './limits.js';

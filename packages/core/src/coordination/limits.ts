@@ -86,3 +86,16 @@ export function resolveTreeLimits(...layers: Array<Partial<TreeLimits> | undefin
   }
   return out;
 }
+
+/** The tree limits a configuration's `multi_agent` section sets (no budget: a run sets its own). */
+export function treeLimitsFromConfig(section: {
+  max_agents: number;
+  max_depth: number;
+  max_concurrent: number;
+}): Partial<TreeLimits> {
+  return {
+    maxAgents: section.max_agents,
+    maxDepth: section.max_depth,
+    maxConcurrent: section.max_concurrent,
+  };
+}

@@ -42,6 +42,8 @@ export interface CoreRunnerOptions {
   maxSessions: number;
   /** Claude Code processes at once. */
   maxClaudeCode?: number;
+  /** Baton's configuration file: its settings under the worker's own (see env.ts BATON_CONFIG). */
+  configFile?: string;
   /** Summaries for context compaction use this (cheaper) model. */
   summarizerModel?: string;
   /** Rate limits are shared by every worker through this PostgreSQL store (default true). */
@@ -156,6 +158,7 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
   // (validated by its environment), with the operator's price table and the shared limits.
   const client = createClient({
     config: loadConfig({
+      ...(o.configFile ? { file: o.configFile } : {}),
       env: o.apiKey ? { ANTHROPIC_API_KEY: o.apiKey } : {},
       config: {
         ...(o.baseURL ? { providers: { anthropic: { baseURL: o.baseURL } } } : {}),

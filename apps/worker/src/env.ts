@@ -30,6 +30,12 @@ export const workerEnv = createEnv({
       .enum(['required', 'off'], 'BATON_SANDBOX must be required or off')
       .default('required'),
     /** Decrypts the teams' own provider keys (the console encrypts them with the same). */
+    /**
+     * Baton's configuration file (YAML or JSON, @baton/core's loader): the `claudeCode` section
+     * (CLI path, sessions at once, default model), `multi_agent`, profiles. The worker's own
+     * settings above win over the file's. A bad key fails the start, naming the key.
+     */
+    BATON_CONFIG: z.string().min(1).optional(),
     BATON_SECRET: z.string().min(32, 'BATON_SECRET must be at least 32 characters long').optional(),
     /** Task workspaces; default <BATON_DATA_DIR>/workspaces. */
     BATON_WORKSPACES_DIR: z.string().min(1).optional(),

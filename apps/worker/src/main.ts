@@ -16,6 +16,7 @@ try {
     provider: { baseURL: workerEnv.ANTHROPIC_BASE_URL, apiKey: workerEnv.ANTHROPIC_API_KEY },
     concurrency: workerEnv.WORKER_CONCURRENCY,
     ...(workerEnv.BATON_SECRET ? { secret: workerEnv.BATON_SECRET } : {}),
+    ...(workerEnv.BATON_CONFIG ? { configFile: workerEnv.BATON_CONFIG } : {}),
     sandbox: {
       mode: workerEnv.BATON_SANDBOX,
       dataDir: dataDir(),

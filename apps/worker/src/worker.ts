@@ -42,6 +42,8 @@ export interface WorkerOptions {
   provider?: { baseURL?: string; apiKey?: string };
   /** BATON_SECRET: decrypts teams' own provider keys. */
   secret?: string;
+  /** Baton's configuration file (BATON_CONFIG), read by the core runner through @baton/core. */
+  configFile?: string;
   /** Tasks run at once by this worker (default 8). */
   concurrency?: number;
   /** Default task timeout (default 30 min). */
@@ -166,6 +168,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       maxSessions: options.concurrency ?? 8,
       workerId: id,
       ...(options.secret ? { secret: options.secret } : {}),
+      ...(options.configFile ? { configFile: options.configFile } : {}),
       ...(taskSandbox ? { taskSandbox } : {}),
     });
   } else if (options.runner) runner = options.runner;

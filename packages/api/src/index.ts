@@ -55,6 +55,7 @@ export {
   MCP_TOKEN_PREFIX,
   type MintedMcpToken,
   mintMcpToken,
+  teamMcpPrincipal,
 } from './mcp-auth';
 export { claimOperatorIfNone, isOperator, setOperator } from './operator';
 export {

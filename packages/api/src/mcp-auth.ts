@@ -76,3 +76,27 @@ export async function authenticateMcpToken(
     taskId: row.task_id,
   };
 }
+
+/**
+ * The principal of a local stdio server run as a configured team (`baton mcp --team <slug>`, by
+ * whoever holds the instance's database URL, like the CLI's other commands): the team's first
+ * owner acts (their user caps apply). Its `tokenId` is `stdio:<team id>`, no row of `mcp_tokens`.
+ * Null when there is no such team or it has no owner.
+ */
+export async function teamMcpPrincipal(db: Database, slug: string): Promise<McpPrincipal | null> {
+  const result = await db.execute<{ team_id: string; user_id: string }>(sql`
+    select t.id as team_id, m.user_id
+      from teams t join memberships m on m.team_id = t.id and m.role = 'owner'
+     where t.slug = ${slug}
+     order by m.created_at, m.user_id
+     limit 1`);
+  const row = result.rows[0];
+  if (!row) return null;
+  return {
+    tokenId: `stdio:${row.team_id}`,
+    teamId: row.team_id,
+    userId: row.user_id,
+    rootTaskId: null,
+    taskId: null,
+  };
+}

@@ -1,3 +1,4 @@
+import { agentRouter } from './router/agent';
 import { analyticsRouter } from './router/analytics';
 import { budgetRouter } from './router/budget';
 import { invitationRouter } from './router/invitation';
@@ -25,6 +26,7 @@ export const appRouter = createTRPCRouter({
   budget: budgetRouter,
   model: modelRouter,
   mcpToken: mcpTokenRouter,
+  agent: agentRouter,
 });
 
 export type AppRouter = typeof appRouter;

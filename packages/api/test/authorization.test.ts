@@ -7,7 +7,8 @@
  *  - signed out → UNAUTHORIZED (except public ones);
  *  - with malformed input → BAD_REQUEST naming a field, never a 500.
  */
-import { tasks } from '@baton/db/schema';
+import { tasks, taskTrees } from '@baton/db/schema';
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appRouter, createCaller, createTRPCContext } from '../src/index';
 import type { AuthSession } from '../src/trpc';
@@ -87,6 +88,16 @@ function validInput(path: string): Record<string, unknown> {
   if (path === 'invitation.revoke') Object.assign(base, { invitationId: taskId });
   if (path === 'invitation.preview' || path === 'invitation.accept')
     return { token: 'unknown-token-0123456789abcdefghijklmnop' };
+  if (path.startsWith('agent.'))
+    Object.assign(base, {
+      agent_id: taskId,
+      agent_ids: [taskId],
+      ...(path === 'agent.list' ? {} : { root_id: taskId }),
+      timeout_ms: 0,
+      task: 'x',
+      message: 'x',
+    });
+  if (path === 'mcpToken.revoke') Object.assign(base, { tokenId: taskId });
   if (path === 'team.setRole') Object.assign(base, { userId: ownerId, role: 'member' });
   if (path === 'team.removeMember') Object.assign(base, { userId: ownerId });
   if (path === 'repository.add')
@@ -165,6 +176,11 @@ beforeAll(async () => {
     .values({ teamId, prompt: 'private', model: 'm', status: 'failed' })
     .returning();
   taskId = task!.id;
+  // The task is also a tree's root (agent.tree, agent.board read it).
+  await h.client.db.update(tasks).set({ rootTaskId: taskId }).where(eq(tasks.id, taskId));
+  await h.client.db
+    .insert(taskTrees)
+    .values({ rootTaskId: taskId, teamId, maxAgents: 8, maxDepth: 2, maxConcurrent: 4 });
 });
 
 afterAll(async () => {

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { mcpTokens, memberships } from '@baton/db/schema';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authenticateMcpToken, hashMcpToken, mintMcpToken } from '../src/mcp-auth';
+import {
+  authenticateMcpToken,
+  hashMcpToken,
+  mintMcpToken,
+  teamMcpPrincipal,
+} from '../src/mcp-auth';
 import type { AuthSession } from '../src/trpc';
 import {
   callerFor,
@@ -140,5 +145,20 @@ describe('mcpToken router', () => {
       const err = await rejection(caller.mcpToken.create({ teamId, name }));
       expect(fieldErrorOf(err)).toEqual({ code: 'BAD_REQUEST', field: 'name', message });
     }
+  });
+});
+
+describe('teamMcpPrincipal (stdio, as a configured team)', () => {
+  it('acts as the team’s owner; no team or no owner is no principal', async () => {
+    expect(await teamMcpPrincipal(h.client.db, 'tokens-other')).toEqual({
+      tokenId: `stdio:${otherTeamId}`,
+      teamId: otherTeamId,
+      userId: other.user.id,
+      rootTaskId: null,
+      taskId: null,
+    });
+    // 'tokens' has an admin and a member but no owner.
+    expect(await teamMcpPrincipal(h.client.db, 'tokens')).toBeNull();
+    expect(await teamMcpPrincipal(h.client.db, 'no-such-team')).toBeNull();
   });
 });

@@ -27,6 +27,7 @@ import { createLimiter } from '@baton/ratelimit';
 import { postgresStore } from '@baton/ratelimit/postgres';
 import type pg from 'pg';
 import { TaskAbort } from './cancel';
+import type { TaskRow } from './lifecycle';
 import type { Logger } from './logger';
 import type { ClassifiedError, RunContext, TaskRunner } from './runner';
 import { postgresSessionStore } from './session-store';
@@ -128,6 +129,18 @@ function classify(err: unknown): ClassifiedError {
     code: 'Unknown',
     retryable: true,
   });
+}
+
+/**
+ * What an attempt says to the model. An agent sent inputs (send_input) takes them as its next user
+ * message: after the conversation an earlier attempt saved, the inputs alone (the task's prompt is
+ * already in it); without one, the prompt and then the inputs.
+ */
+export function promptOf(task: Pick<TaskRow, 'prompt' | 'inputs'>, savedSession: unknown): string {
+  const inputs = (task.inputs ?? []).map((i) => i.message);
+  if (inputs.length === 0) return task.prompt;
+  if (savedSession) return inputs.join('\n\n');
+  return [task.prompt, ...inputs].join('\n\n');
 }
 
 /** Runs tasks through @baton/core: session pool, both backends, breakers, shared rate limits. */
@@ -358,7 +371,7 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
           if (ev) ctx.emit(ev);
         };
         const common = {
-          prompt: task.prompt,
+          prompt: promptOf(task, ctx.savedSession),
           signal: ctx.signal,
           onEvent,
           ...(opts.maxTurns ? { maxTurns: opts.maxTurns } : {}),

@@ -40,6 +40,8 @@ export interface TaskRow {
   capped?: boolean;
   /** The agent tree the task is in (its root's id; the root's own id for the root), null outside any. */
   root_task_id?: string | null;
+  /** An agent's inputs (send_input) this attempt took, oldest first: its next user messages. */
+  inputs?: { id: number; message: string }[];
 }
 
 export async function loadTask(pool: pg.Pool, taskId: string): Promise<TaskRow | undefined> {

@@ -99,7 +99,8 @@ $fn$;
 -- claude-code task, its sandbox policy and team repository; ends it as budget_exceeded when a
 -- spend cap that applies is reached.
 -- A task of an agent tree (root_task_id set; ordinary tasks skip all of it behind one IF on a
--- column already loaded) also obeys its tree: a stopped tree's task ends without starting —
+-- column already loaded) takes the inputs sent to it and not yet taken (`task.inputs`), and
+-- obeys its tree: a stopped tree's task ends without starting —
 -- cancelled, or budget_exceeded when the tree's budget is spent — and one over the tree's
 -- max_concurrent is deferred exactly as a team over its quota is ('over-quota': the worker holds
 -- the job and tries again shortly). Its usage is then written response by response ('capped')
@@ -121,6 +122,7 @@ DECLARE
   v_tree task_trees%ROWTYPE;
   v_tree_msg text;
   v_tree_capped boolean := false;
+  v_inputs jsonb;
 BEGIN
   SELECT * INTO t FROM tasks WHERE tasks.id = p_task;
   IF NOT FOUND THEN
@@ -279,6 +281,19 @@ BEGIN
    WHERE s.backend IN ('api', 'claude-code') AND s.provider_session_id = p_task::text
      AND s.state_blob IS NOT NULL
    ORDER BY s.updated_at DESC LIMIT 1;
+  -- An agent's inputs (send_input) not yet taken: this attempt takes them, in order, as its next
+  -- user messages (only a tree's agents can be sent any; ordinary tasks skip it on a loaded column).
+  IF t.root_task_id IS NOT NULL THEN
+    WITH taken AS (
+      UPDATE task_inputs SET consumed_at = now()
+       WHERE task_inputs.task_id = p_task AND task_inputs.consumed_at IS NULL
+      RETURNING task_inputs.id, task_inputs.message)
+    SELECT jsonb_agg(jsonb_build_object('id', taken.id, 'message', taken.message) ORDER BY taken.id)
+      INTO v_inputs FROM taken;
+    IF v_inputs IS NOT NULL THEN
+      task := task || jsonb_build_object('inputs', v_inputs);
+    END IF;
+  END IF;
   -- The task's session is active from now until the attempt settles (or its lease lapses).
   INSERT INTO claude_sessions (team_id, task_id, backend, provider_session_id, state, model,
                                updated_at, last_used_at)

@@ -246,6 +246,37 @@ describe('start of a tree task', () => {
   });
 });
 
+describe('inputs sent to an agent', () => {
+  it('an attempt takes the inputs not yet taken, in order, once; an ordinary task has none', async () => {
+    const t = await tree({}, 1);
+    const agent = t.agents[0]!;
+    await pool.query(
+      `insert into task_inputs (task_id, message) values ($1, 'first'), ($1, 'second')`,
+      [agent],
+    );
+    const s = await start(agent);
+    expect(s.outcome).toBe('started');
+    const inputs = (s.task as { inputs?: { id: number; message: string }[] }).inputs;
+    expect(inputs?.map((i) => i.message)).toEqual(['first', 'second']);
+    const { rows } = await pool.query<{ pending: number }>(
+      `select count(*) filter (where consumed_at is null)::int as pending from task_inputs where task_id = $1`,
+      [agent],
+    );
+    expect(rows[0]!.pending).toBe(0);
+    // The next attempt takes only what came since.
+    await settle(agent, 'queued', s.attempt);
+    await pool.query(`insert into task_inputs (task_id, message) values ($1, 'third')`, [agent]);
+    const again = await start(agent);
+    expect(
+      (again.task as { inputs?: { message: string }[] }).inputs?.map((i) => i.message),
+    ).toEqual(['third']);
+    const third = await start(agent);
+    expect((third.task as { inputs?: unknown }).inputs).toBeUndefined();
+    const o = await start(await ordinaryTask());
+    expect((o.task as { inputs?: unknown }).inputs).toBeUndefined();
+  });
+});
+
 describe('tree spend', () => {
   it('adds each tree task’s cost and tokens to its tree, exactly; ordinary usage leaves trees alone', async () => {
     const a = await tree({}, 1);

@@ -149,6 +149,50 @@ describe('cancel, retry, children', () => {
     expect(row?.status).toBe('queued');
   });
 
+  it("cancelling an agent tree's root stops the whole tree: its agents, and any new spawn", async () => {
+    const api = await as(member);
+    const [root] = await h.client.db
+      .insert(tasks)
+      .values({ teamId, prompt: 'lead', model: 'claude-haiku-4-5' })
+      .returning();
+    await h.client.db.update(tasks).set({ rootTaskId: root!.id }).where(eq(tasks.id, root!.id));
+    await h.client.pool.query(
+      `insert into task_trees (root_task_id, team_id, max_agents, max_depth, max_concurrent, agents)
+       values ($1, $2, 8, 2, 4, 3)`,
+      [root!.id, teamId],
+    );
+    const kids = await h.client.db
+      .insert(tasks)
+      .values(
+        ['a', 'b'].map((p) => ({
+          teamId,
+          prompt: p,
+          model: 'claude-haiku-4-5',
+          parentTaskId: root!.id,
+          rootTaskId: root!.id,
+          depth: 1,
+        })),
+      )
+      .returning();
+    expect(await api.task.cancel({ teamId, taskId: root!.id })).toEqual({
+      outcome: 'cancelled',
+      agents: 3,
+    });
+    const rows = await h.client.db
+      .select({ status: tasks.status })
+      .from(tasks)
+      .where(inArray(tasks.id, [root!.id, ...kids.map((k) => k.id)]));
+    expect(rows.map((r) => r.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    const { rows: trees } = await h.client.pool.query(
+      `select status, stop_reason from task_trees where root_task_id = $1`,
+      [root!.id],
+    );
+    expect(trees[0]).toEqual({ status: 'cancelled', stop_reason: 'cancelled by Mia Member' });
+    expect(await rejection(api.task.cancel({ teamId, taskId: kids[0]!.id }))).toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+
   it('returns the child tree depth-first', async () => {
     const api = await as(member);
     const [root] = await h.client.db

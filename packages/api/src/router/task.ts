@@ -5,6 +5,7 @@ import {
   memberships,
   TASK_STATUSES,
   type TaskStatus,
+  TERMINAL_TASK_STATUSES,
   taskEvents,
   tasks,
   taskWorkspaces,
@@ -29,6 +30,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import { z } from 'zod';
+import { createPgTaskQueue } from '../agents';
 import { assertTaskMayRun } from '../budget';
 import { AppError } from '../errors';
 import { prepareTaskSubmission, submitTaskInput } from '../submission';
@@ -249,16 +251,29 @@ export const taskRouter = createTRPCRouter({
       return { id: task.id, status: task.status };
     }),
 
-  /** Asks to cancel a queued or running task (member or higher). */
+  /**
+   * Asks to cancel a queued or running task (member or higher). An agent of a multi-agent run
+   * takes its descendants with it (the root: its whole tree, which then takes no new agents).
+   */
   cancel: teamProcedure('member')
     .input(taskIdInput)
     .mutation(async ({ ctx, input }) => {
-      await taskOfTeam(ctx, ctx.team.id, input.taskId);
-      const outcome = await requestCancel(
-        ctx.pool,
-        input.taskId,
-        `cancelled by ${ctx.session.user.name || ctx.session.user.email}`,
-      );
+      const task = await taskOfTeam(ctx, ctx.team.id, input.taskId);
+      const reason = `cancelled by ${ctx.session.user.name || ctx.session.user.email}`;
+      if (task.rootTaskId !== null) {
+        if ((TERMINAL_TASK_STATUSES as readonly string[]).includes(task.status))
+          throw new AppError('CONFLICT', 'The task has already finished.', { field: 'taskId' });
+        const queue = createPgTaskQueue(
+          { db: ctx.db, pool: ctx.pool, boss: ctx.boss },
+          { teamId: ctx.team.id, userId: ctx.session.user.id },
+        );
+        const { cancelled } = await queue.cancel(task.id, reason);
+        return {
+          outcome: task.status === 'queued' ? ('cancelled' as const) : ('requested' as const),
+          agents: cancelled,
+        };
+      }
+      const outcome = await requestCancel(ctx.pool, input.taskId, reason);
       if (outcome === 'already-finished') {
         throw new AppError('CONFLICT', 'The task has already finished.', { field: 'taskId' });
       }

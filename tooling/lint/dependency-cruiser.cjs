@@ -113,6 +113,20 @@ module.exports = {
       },
     },
     {
+      name: 'mcp-only-through-the-api',
+      comment:
+        "Baton's MCP server is an adapter over @baton/api's procedures (one authorization choke point): it opens the database client and the job queue for the api, but never queries tables itself, nor imports another app.",
+      severity: 'error',
+      from: { path: '^apps/mcp/src', pathNot: '\\.test\\.ts$' },
+      to: {
+        path: [
+          '^apps/(web|worker|cli)/',
+          '^packages/db/src/(schema/|usage|spend|rollup|prices|sessions)',
+          '(^|/)node_modules/(drizzle-orm|pg|next|@baton/(web|worker|cli))/',
+        ],
+      },
+    },
+    {
       name: 'web-never-imports-worker-or-core-runtime',
       comment:
         'The console reaches the fleet through the database and the shared job contract, never by importing the worker.',

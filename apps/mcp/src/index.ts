@@ -1,0 +1,21 @@
+export { type McpEnv, mcpEnv } from './env';
+export {
+  type HttpServerOptions,
+  MAX_BODY_BYTES,
+  MCP_PATH,
+  type RunningHttpServer,
+  startHttpServer,
+} from './http';
+export {
+  createMcpServer,
+  explainError,
+  type McpServerDeps,
+  TRANSCRIPT_URI_TEMPLATE,
+} from './server';
+export {
+  type RunningStdio,
+  runStdio,
+  type StdioIdentity,
+  StdioIdentityError,
+  type StdioOptions,
+} from './stdio';

@@ -13,6 +13,8 @@ export const cliEnv = createEnv({
     BATON_SIM_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
     NO_COLOR: z.string().optional(),
     BATON_VERBOSE: z.enum(['0', '1']).optional(),
+    /** Baton's configuration file (also `--config`; see config.ts). */
+    BATON_CONFIG: z.string().min(1).optional(),
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,

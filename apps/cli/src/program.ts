@@ -8,6 +8,7 @@ import { simCommand } from './commands/sim';
 import { startCommand } from './commands/start';
 import { taskCommand } from './commands/task';
 import { workerCommand } from './commands/worker';
+import { useConfigFile } from './config';
 
 export function createProgram(): Command {
   const program = new Command('baton')
@@ -15,7 +16,15 @@ export function createProgram(): Command {
       'Baton runs Claude work at team scale: a console, a fleet of workers, and one rate-limited integration layer.',
     )
     .showHelpAfterError('(run with --help for usage)')
-    .configureHelp({ sortSubcommands: false });
+    .configureHelp({ sortSubcommands: false })
+    .option(
+      '--config <file>',
+      "Baton's configuration file, YAML or JSON (default models, the Claude Code section, multi_agent); also BATON_CONFIG",
+    )
+    .hook('preAction', async (cmd) => {
+      const file = cmd.opts().config as string | undefined;
+      if (file !== undefined) await useConfigFile(file);
+    });
   program.addCommand(startCommand());
   program.addCommand(dbCommand());
   program.addCommand(simCommand());

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -57,6 +60,39 @@ describe('baton task', () => {
       costUsd: '0',
     });
     id = task.id;
+  });
+
+  it("takes the configuration file's default models (--config), and refuses a bad one naming the key", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'baton-cli-config-'));
+    try {
+      const file = path.join(dir, 'baton.yaml');
+      writeFileSync(
+        file,
+        'models:\n  default: claude-opus-4-6\nclaudeCode:\n  model: claude-haiku-4-5\n',
+      );
+      const api = await cli('--config', file, 'task', 'submit', 'plain', '--json');
+      expect(api.code).toBe(0);
+      expect(JSON.parse(api.out)).toMatchObject({ model: 'claude-opus-4-6', backend: 'api' });
+      const cc = await cli(
+        '--config',
+        file,
+        'task',
+        'submit',
+        'code',
+        '--backend',
+        'claude-code',
+        '--json',
+      );
+      expect(cc.code).toBe(0);
+      expect(JSON.parse(cc.out)).toMatchObject({ model: 'claude-haiku-4-5' });
+      const bad = path.join(dir, 'bad.yaml');
+      writeFileSync(bad, 'multi_agent:\n  max_agents: -1\n');
+      const r = await cli('--config', bad, 'task', 'list');
+      expect(r.code).not.toBe(0);
+      expect(r.out).toContain('multi_agent.max_agents');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects bad input with a message naming the option', async () => {

@@ -32,6 +32,8 @@ export const apiEnv = createEnv({
     ANTHROPIC_API_KEY: z.string().min(1).optional(),
     /** `simulator` when ANTHROPIC_BASE_URL is Baton's simulator (`baton start` sets it): the console says so. */
     BATON_PROVIDER: z.enum(['anthropic', 'simulator']).default('anthropic'),
+    /** Baton's configuration file (YAML or JSON; see config.ts): default models, `multi_agent`. */
+    BATON_CONFIG: z.string().min(1).optional(),
   },
   runtimeEnv: process.env,
   emptyStringAsUndefined: true,

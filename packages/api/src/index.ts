@@ -25,6 +25,7 @@ export {
   spendCapKeyInput,
   trimUsd,
 } from './budget';
+export { type ApiConfig, defaultModelFor, instanceConfig } from './config';
 export {
   DEMO_EMAIL,
   DEMO_TEAM,

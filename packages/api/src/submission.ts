@@ -5,7 +5,6 @@
  */
 import {
   CLAUDE_CODE_TOOLS,
-  DEFAULT_MODEL,
   effectiveTools,
   parseRepositorySource,
   RepositoryError,
@@ -17,6 +16,7 @@ import type { NewTask } from '@baton/db/queue';
 import { BACKENDS, type teams } from '@baton/db/schema';
 import { z } from 'zod';
 import { assertTaskMayRun } from './budget';
+import { type ApiConfig, defaultModelFor, instanceConfig } from './config';
 import { repositoryRoots } from './env';
 import { repositoryByName } from './repositories';
 import { fieldError, parseInput } from './validate';
@@ -67,8 +67,12 @@ export const submitTaskInput = z
       .min(1, 'Write a prompt.')
       .max(200_000, 'The prompt is limited to 200,000 characters.'),
     backend: z.enum(BACKENDS, 'Choose api or claude-code.'),
-    /** Default: @baton/core's DEFAULT_MODEL (the console, the CLI and the API agree). */
-    model: MODEL_ID.default(DEFAULT_MODEL),
+    /**
+     * Default: the configuration's (`claudeCode.model` for a claude-code task, else
+     * `models.default`; without a file @baton/core's `DEFAULT_MODEL` — the console, the CLI and the
+     * API agree).
+     */
+    model: MODEL_ID.optional(),
     fallbackModels: z.array(MODEL_ID).max(5, 'At most 5 fallback models.').default([]),
     /** Gone: accepted only to refuse it with a field error that says why. */
     cwd: z.unknown().optional(),
@@ -93,7 +97,7 @@ export const submitTaskInput = z
     timeoutMs: TASK_TIMEOUT_MS.optional(),
   })
   .superRefine((v, ctx) => {
-    if (v.fallbackModels.includes(v.model)) {
+    if (v.model !== undefined && v.fallbackModels.includes(v.model)) {
       ctx.addIssue({
         code: 'custom',
         path: ['fallbackModels'],
@@ -125,6 +129,8 @@ export interface PrepareSubmissionOptions {
   createdBy?: string | null;
   /** Folders local repositories may come from (default: BATON_REPOS_DIRS). */
   repoRoots?: string[];
+  /** The instance's configuration (default: BATON_CONFIG's, see config.ts): the default models. */
+  config?: ApiConfig;
   signal?: AbortSignal;
 }
 
@@ -168,6 +174,13 @@ export async function prepareTaskSubmission(
       'A ref needs a repository: name the team repository to check it out from.',
     );
 
+  const model = v.model ?? defaultModelFor(o.config ?? instanceConfig(), v.backend);
+  if (v.fallbackModels.includes(model))
+    throw fieldError(
+      'fallbackModels',
+      `The primary model (${model}, the default) cannot also be a fallback.`,
+    );
+
   const options: Record<string, unknown> = {};
   if (v.repository) {
     const repo = await repositoryByName(db, team.id, v.repository);
@@ -206,7 +219,7 @@ export async function prepareTaskSubmission(
     title: v.title || null,
     prompt: v.prompt,
     backend: v.backend,
-    model: v.model,
+    model,
     fallbackModels: v.fallbackModels,
     options,
     priority: v.priority,

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import pkg from '../package.json' with { type: 'json' };
 import { coordinationAsAppError } from './agents/errors';
 import type { Auth } from './auth';
+import { type ApiConfig, instanceConfig } from './config';
 import { apiEnv, repositoryRoots } from './env';
 import { AppError, isAppError, TRPC_CODE_OF } from './errors';
 import { isOperator } from './operator';
@@ -75,6 +76,8 @@ export interface CreateContextOptions {
   anthropicApiKey?: string | null;
   /** Whether the provider is Baton's simulator (default: BATON_PROVIDER, see env.ts). */
   providerSimulated?: boolean;
+  /** The instance's configuration (default: BATON_CONFIG's, see config.ts). */
+  config?: ApiConfig;
 }
 
 export interface Context {
@@ -92,6 +95,7 @@ export interface Context {
   anthropicBaseUrl: string;
   anthropicApiKey: string | null;
   providerSimulated: boolean;
+  config: ApiConfig;
 }
 
 export async function createTRPCContext(opts: CreateContextOptions): Promise<Context> {
@@ -129,6 +133,7 @@ export async function createTRPCContext(opts: CreateContextOptions): Promise<Con
         ? opts.anthropicApiKey
         : (apiEnv.ANTHROPIC_API_KEY ?? null),
     providerSimulated: opts.providerSimulated ?? apiEnv.BATON_PROVIDER === 'simulator',
+    config: opts.config ?? instanceConfig(),
   };
 }
 

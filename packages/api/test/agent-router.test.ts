@@ -4,11 +4,11 @@
  * pg-boss; no worker runs, so spawned agents stay queued.
  */
 import { createBoss, type PgBoss } from '@baton/db/queue';
-import { tasks } from '@baton/db/schema';
+import { mcpTokens, tasks } from '@baton/db/schema';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCaller, createTRPCContext } from '../src/index';
-import { authenticateMcpToken } from '../src/mcp-auth';
+import { authenticateMcpToken, mintMcpToken } from '../src/mcp-auth';
 import type { AgentWaitEvent } from '../src/router/agent';
 import type { AuthSession, McpPrincipal } from '../src/trpc';
 import {
@@ -165,6 +165,41 @@ describe('agent procedures through an MCP principal', () => {
   });
 });
 
+describe('a task’s own token', () => {
+  it('acts inside its tree only: spawns its task’s children, sees nothing outside', async () => {
+    const team = await asMcp(principal);
+    const lead = await team.agent.spawn({ task: 'Lead the run' });
+    const outside = await team.agent.spawn({ task: 'Another run' });
+    const minted = mintMcpToken();
+    await h.client.db.insert(mcpTokens).values({
+      teamId,
+      name: 'task token',
+      tokenHash: minted.hash,
+      prefix: minted.prefix,
+      createdBy: admin.user.id,
+      rootTaskId: lead.rootId,
+      taskId: lead.agentId,
+    });
+    const taskPrincipal = (await authenticateMcpToken(h.client.db, minted.token))!;
+    expect(taskPrincipal).toMatchObject({ rootTaskId: lead.rootId, taskId: lead.agentId });
+    const asTask = await asMcp(taskPrincipal);
+
+    const child = await asTask.agent.spawn({ task: 'Help the lead' });
+    expect(child).toMatchObject({ rootId: lead.rootId, depth: 1, status: 'queued' });
+    const [row] = await h.client.db.select().from(tasks).where(eq(tasks.id, child.agentId));
+    expect(row!.parentTaskId).toBe(lead.agentId);
+
+    expect((await rejection(asTask.agent.status({ agent_id: outside.agentId }))).code).toBe(
+      'NOT_FOUND',
+    );
+    expect((await rejection(asTask.agent.cancel({ agent_id: outside.agentId }))).code).toBe(
+      'NOT_FOUND',
+    );
+    const visible = (await asTask.agent.list({})).map((a) => a.agentId).sort();
+    expect(visible).toEqual([lead.agentId, child.agentId].sort());
+  });
+});
+
 describe('agent procedures for a signed-in user', () => {
   it('needs the team, and a member to spawn', async () => {
     const asAdmin = await callerFor(h, admin, { boss: async () => boss });
@@ -180,5 +215,62 @@ describe('agent procedures for a signed-in user', () => {
     );
     const signedOut = await callerFor(h, null);
     expect((await rejection(signedOut.agent.list({ teamId }))).code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('the configuration acts on agents and on defaults', () => {
+  const configured = async (multi: Record<string, unknown>, claudeModel?: string) => {
+    const { loadConfig } = await import('@baton/core');
+    const config = loadConfig({
+      config: {
+        multi_agent: multi as never,
+        ...(claudeModel ? { claudeCode: { model: claudeModel } } : {}),
+      },
+      env: {},
+    });
+    return createCaller(
+      await createTRPCContext({
+        headers: new Headers(),
+        client: h.client,
+        databaseUrl: h.database.url,
+        session: null,
+        mcp: principal,
+        boss: async () => boss,
+        config,
+      }),
+    );
+  };
+
+  it('multi_agent.enabled false refuses a spawn; its limits are a new tree’s', async () => {
+    const off = await configured({ enabled: false });
+    expect(await rejection(off.agent.spawn({ task: 'anything' }))).toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('multi_agent.enabled'),
+    });
+    const small = await configured({ max_agents: 2, max_depth: 1, max_concurrent: 1 });
+    const root = await small.agent.spawn({ task: 'lead' });
+    const tree = await small.agent.tree({ root_id: root.rootId });
+    expect(tree.limits).toMatchObject({ maxAgents: 2, maxDepth: 1, maxConcurrent: 1 });
+    await small.agent.spawn({ task: 'one', parent_id: root.agentId });
+    expect(
+      await rejection(small.agent.spawn({ task: 'two', parent_id: root.agentId })),
+    ).toMatchObject({ message: expect.stringContaining('2') });
+  });
+
+  it("a task that names no model gets the configuration's: claudeCode.model for claude-code", async () => {
+    const api = await configured({}, 'claude-opus-4-6');
+    const cc = await api.agent.spawn({ task: 'code', backend: 'claude-code' });
+    const plain = await api.agent.spawn({ task: 'chat', backend: 'api' });
+    const rows = await h.client.db
+      .select({ id: tasks.id, model: tasks.model })
+      .from(tasks)
+      .where(eq(tasks.rootTaskId, cc.rootId));
+    expect(rows.find((r) => r.id === cc.agentId)?.model).toBe('claude-opus-4-6');
+    const [p] = await h.client.db
+      .select({ model: tasks.model })
+      .from(tasks)
+      .where(eq(tasks.id, plain.agentId));
+    const { DEFAULT_MODEL } = await import('@baton/core');
+    expect(p?.model).toBe(DEFAULT_MODEL);
   });
 });

@@ -5,6 +5,7 @@ import { TERMINAL_TASK_STATUSES, tasks } from '@baton/db/schema';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { desc, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
+import { cliConfig } from '../config';
 import { type Ctx, resolveTeam, withCtx } from '../context';
 
 const TERMINAL: readonly string[] = TERMINAL_TASK_STATUSES;
@@ -191,20 +192,25 @@ Examples:
       const { prepareTaskSubmission } = await import('@baton/api');
       await withCtx(true, async (ctx) => {
         const team = await resolveTeam(ctx.client, o.team as string | undefined);
-        const submission = await prepareTaskSubmission(ctx.client.db, team, {
-          prompt,
-          backend: o.backend as 'api' | 'claude-code',
-          model: o.model as string | undefined,
-          fallbackModels: (o.fallback as string[] | undefined) ?? [],
-          ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
-          repository: o.repo as string | undefined,
-          ref: o.ref as string | undefined,
-          tools: o.tools as string[] | undefined,
-          maxTurns: o.maxTurns as number | undefined,
-          budgetUsd: o.budget as number | undefined,
-          priority: o.priority as number,
-          timeoutMs: o.timeout ? (o.timeout as number) * 1000 : undefined,
-        });
+        const submission = await prepareTaskSubmission(
+          ctx.client.db,
+          team,
+          {
+            prompt,
+            backend: o.backend as 'api' | 'claude-code',
+            model: o.model as string | undefined,
+            fallbackModels: (o.fallback as string[] | undefined) ?? [],
+            ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
+            repository: o.repo as string | undefined,
+            ref: o.ref as string | undefined,
+            tools: o.tools as string[] | undefined,
+            maxTurns: o.maxTurns as number | undefined,
+            budgetUsd: o.budget as number | undefined,
+            priority: o.priority as number,
+            timeoutMs: o.timeout ? (o.timeout as number) * 1000 : undefined,
+          },
+          { config: await cliConfig() },
+        );
         const row = await submitTask(ctx.client.db, ctx.boss!, submission);
         if (!o.wait) {
           console.log(

@@ -39,6 +39,7 @@ import {
 } from '@baton/db/schema';
 import { eq, type SQL, sql } from 'drizzle-orm';
 import { assertTaskMayRun } from '../budget';
+import type { ApiConfig } from '../config';
 import { isAppError } from '../errors';
 import { prepareTaskSubmission, type SubmitTaskInput } from '../submission';
 import { createWaker, listenTask } from '../task-events';
@@ -340,7 +341,12 @@ function cappedBudget(own: string | null, leftUsd: string | null): string | null
 export function createPgTaskQueue(
   deps: PgTaskQueueDeps,
   scope: AgentScope,
-  options: { limits?: Partial<TreeLimits>; pollMs?: number } = {},
+  options: {
+    limits?: Partial<TreeLimits>;
+    pollMs?: number;
+    /** The instance's configuration (default: BATON_CONFIG's): a spawn's default model. */
+    config?: ApiConfig;
+  } = {},
 ): TaskQueue {
   const { db, pool } = deps;
   const pollMs = options.pollMs ?? WAIT_POLL_MS;
@@ -481,7 +487,11 @@ export function createPgTaskQueue(
             model: request.model ?? parent?.model,
             budgetUsd: request.budgetUsd,
           },
-          { createdBy: scope.userId, signal },
+          {
+            createdBy: scope.userId,
+            signal,
+            ...(options.config ? { config: options.config } : {}),
+          },
         );
       } catch (err) {
         throw asInvalid(err);

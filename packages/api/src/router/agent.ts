@@ -7,7 +7,13 @@
  * outside it as not found. Inputs take the MCP tools' shapes (`agent_id`, `timeout_ms`, …), so
  * the MCP adapter passes its arguments through unchanged.
  */
-import { type AgentRecord, isCoordinationError, type TaskQueue, WAIT_MAX_MS } from '@baton/core';
+import {
+  type AgentRecord,
+  isCoordinationError,
+  type TaskQueue,
+  treeLimitsFromConfig,
+  WAIT_MAX_MS,
+} from '@baton/core';
 import { BACKENDS, taskEvents } from '@baton/db/schema';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
@@ -108,9 +114,11 @@ function agentProcedure(minimum: 'viewer' | 'member') {
       await requireTeamRole(ctx.db, ctx.session.user.id, input.teamId, minimum);
       scope = { teamId: input.teamId, userId: ctx.session.user.id };
     }
+    // A new tree's limits: the configuration's multi_agent section over core's defaults.
     const agents: TaskQueue = createPgTaskQueue(
       { db: ctx.db, pool: ctx.pool, boss: ctx.boss },
       scope,
+      { limits: treeLimitsFromConfig(ctx.config.multi_agent), config: ctx.config },
     );
     return next({ ctx: { agents, scope } });
   });
@@ -130,8 +138,13 @@ export const agentRouter = createTRPCRouter({
   /** Queues an agent (a task), under `parent_id` when given; a durable handle: `agentId`. */
   spawn: agentProcedure('member')
     .input(spawnAgentInput)
-    .mutation(({ ctx, input, signal }) =>
-      ctx.agents.spawn(
+    .mutation(({ ctx, input, signal }) => {
+      if (!ctx.config.multi_agent.enabled)
+        throw new AppError(
+          'FORBIDDEN',
+          'Multi-agent runs are turned off on this instance (multi_agent.enabled in its configuration).',
+        );
+      return ctx.agents.spawn(
         {
           task: input.task,
           ...(input.role !== undefined ? { role: input.role } : {}),
@@ -142,8 +155,8 @@ export const agentRouter = createTRPCRouter({
           ...(input.parent_id !== undefined ? { parentId: input.parent_id } : {}),
         },
         signal,
-      ),
-    ),
+      );
+    }),
 
   /** Gives an agent a message (its next turn takes it; a finished agent continues). */
   sendInput: agentProcedure('member')

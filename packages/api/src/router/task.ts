@@ -242,6 +242,7 @@ export const taskRouter = createTRPCRouter({
       const prepared = await prepareTaskSubmission(ctx.db, ctx.team, input, {
         createdBy: ctx.session.user.id,
         repoRoots: ctx.repoRoots,
+        config: ctx.config,
         signal,
       });
       const boss = await ctx.boss();

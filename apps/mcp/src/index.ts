@@ -11,6 +11,7 @@ export {
   explainError,
   type McpServerDeps,
   TRANSCRIPT_URI_TEMPLATE,
+  WAIT_PROGRESS_INTERVAL_MS,
 } from './server';
 export {
   type RunningStdio,

@@ -36,7 +36,14 @@ export interface McpServerDeps {
   boss: () => Promise<PgBoss>;
   /** An error no tool could explain (default: one line on stderr); never given a token. */
   onError?: (err: unknown, where: string) => void;
+  /**
+   * While `wait_agent` waits with nothing changing, a progress notification this often (default
+   * 15 s), so a client that resets its request timeout on progress keeps waiting.
+   */
+  progressIntervalMs?: number;
 }
+
+export const WAIT_PROGRESS_INTERVAL_MS = 15_000;
 
 export const TRANSCRIPT_URI_TEMPLATE = 'baton://tasks/{id}/transcript';
 
@@ -285,7 +292,8 @@ export function createMcpServer(principal: McpPrincipal, deps: McpServerDeps): M
       description:
         'Returns when every listed agent is done or timeout_ms passes, whichever is first — never ' +
         `hangs (default ${WAIT_DEFAULT_MS} ms, at most ${WAIT_MAX_MS} ms). Sends progress ` +
-        'notifications as agents change status, when the request carries a progressToken.',
+        'notifications as agents change status, and every 15 s while nothing does, when the ' +
+        'request carries a progressToken.',
       inputSchema: {
         agent_ids: waitAgentsInput.shape.agent_ids.describe('The agents to wait for (1 to 50)'),
         timeout_ms: waitAgentsInput.shape.timeout_ms.describe(
@@ -299,29 +307,44 @@ export function createMcpServer(principal: McpPrincipal, deps: McpServerDeps): M
     },
     tool('wait_agent', async (args, extra) => {
       const progressToken = extra._meta?.progressToken;
+      const started = Date.now();
       let progress = 0;
-      const events: AsyncIterable<AgentWaitEvent> = await (await api(extra.signal)).agent.wait(
-        args,
-      );
-      for await (const event of events) {
-        if (event.kind === 'done') {
-          return ok({ agents: event.agents.map(waitedOf), timed_out: event.timedOut });
-        }
-        if (progressToken === undefined) continue;
-        const done = event.agents.filter((a) => a.finishedAt !== null).length;
+      let latest = `0 of ${args.agent_ids.length} done`;
+      const notify = (message: string) => {
+        if (progressToken === undefined) return;
         progress += 1;
-        await extra.sendNotification({
-          method: 'notifications/progress',
-          params: {
-            progressToken,
-            progress,
-            message: `${done} of ${event.agents.length} done: ${event.agents
-              .map((a) => `${a.agentId} ${a.status}`)
-              .join(', ')}`,
-          },
-        });
+        extra
+          .sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken, progress, message },
+          })
+          .catch((err: unknown) => onError(err, 'wait_agent progress'));
+      };
+      const heartbeat =
+        progressToken === undefined
+          ? undefined
+          : setInterval(
+              () => notify(`${latest}; waiting (${Math.round((Date.now() - started) / 1000)} s)`),
+              deps.progressIntervalMs ?? WAIT_PROGRESS_INTERVAL_MS,
+            );
+      try {
+        const events: AsyncIterable<AgentWaitEvent> = await (await api(extra.signal)).agent.wait(
+          args,
+        );
+        for await (const event of events) {
+          if (event.kind === 'done') {
+            return ok({ agents: event.agents.map(waitedOf), timed_out: event.timedOut });
+          }
+          const done = event.agents.filter((a) => a.finishedAt !== null).length;
+          latest = `${done} of ${event.agents.length} done: ${event.agents
+            .map((a) => `${a.agentId} ${a.status}`)
+            .join(', ')}`;
+          notify(latest);
+        }
+        throw new Error('The wait ended without an outcome.');
+      } finally {
+        clearInterval(heartbeat);
       }
-      throw new Error('The wait ended without an outcome.');
     }),
   );
 

@@ -32,6 +32,7 @@ export async function startMcpHarness(): Promise<McpHarness> {
     boss: async () => boss,
     port: 0,
     onError: (err) => internalErrors.push(err),
+    progressIntervalMs: 250,
   });
   return {
     tdb,

@@ -160,12 +160,36 @@ describe('tools', () => {
       [second, 'queued'],
     ]);
     expect(r.structuredContent!.timed_out).toBe(true);
-    expect(progress.length).toBeGreaterThanOrEqual(1);
-    expect(progress[0]!.progress).toBe(1);
-    expect(progress[0]!.message).toContain(`${first} cancelled`);
-    expect(progress[0]!.message).toContain('1 of 2 done');
+    // The change, among the heartbeats; progress counts up by one.
+    expect(progress.map((p) => p.progress)).toEqual(progress.map((_, i) => i + 1));
+    const change = progress.find((p) => p.message?.startsWith('1 of 2 done:'));
+    expect(change?.message).toBe(`1 of 2 done: ${first} cancelled, ${second} queued`);
+    // Later heartbeats carry the latest state.
+    expect(progress.at(-1)!.message).toMatch(/^1 of 2 done: .*; waiting \(\d+ s\)$/);
     const [row] = await h.client.db.select().from(tasks).where(eq(tasks.id, first));
     expect(row!.status).toBe('cancelled');
+  });
+
+  it('wait_agent sends a progress heartbeat while nothing changes', async () => {
+    const agentId = await spawn(a, 'Quiet');
+    const progress: { progress: number; message?: string }[] = [];
+    const r = (await a.callTool(
+      { name: 'wait_agent', arguments: { agent_ids: [agentId], timeout_ms: 1200 } },
+      undefined,
+      { onprogress: (p) => progress.push(p) },
+    )) as ToolResult;
+    expect(r.structuredContent!.timed_out).toBe(true);
+    // The harness's server beats every 250 ms: 4 beats in 1.2 s, give or take one.
+    expect(progress.length).toBeGreaterThanOrEqual(3);
+    expect(progress.map((p) => p.progress)).toEqual(progress.map((_, i) => i + 1));
+    expect(progress[0]!.message).toMatch(/^0 of 1 done; waiting \(\d+ s\)$/);
+    // Without a progressToken, none.
+    const quiet: unknown[] = [];
+    a.fallbackNotificationHandler = async (n) => {
+      quiet.push(n);
+    };
+    await call(a, 'wait_agent', { agent_ids: [agentId], timeout_ms: 600 });
+    expect(quiet).toEqual([]);
   });
 
   it('a malformed input is a tool error naming the field, not a protocol error', async () => {

@@ -126,6 +126,23 @@ describe('tools', () => {
     ).toContain(agentId);
   });
 
+  it('send_input gives a queued agent a message', async () => {
+    const agentId = await spawn(a, 'Listen');
+    const r = await call(a, 'send_input', { agent_id: agentId, message: 'Also count FIXMEs.' });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toEqual({ agent_id: agentId, status: 'queued' });
+    const inputs = await h.client.pool.query<{ message: string; created_by: string }>(
+      'select message, created_by from task_inputs where task_id = $1',
+      [agentId],
+    );
+    expect(inputs.rows).toEqual([
+      { message: 'Also count FIXMEs.', created_by: teamA.session.user.id },
+    ]);
+    const empty = await call(a, 'send_input', { agent_id: agentId, message: '' });
+    expect(empty.isError).toBe(true);
+    expect(textOf(empty)).toMatch(/message/);
+  });
+
   it('wait_agent with a short timeout returns the queued agent, timed out', async () => {
     const agentId = await spawn(a, 'Never picked up');
     const started = Date.now();

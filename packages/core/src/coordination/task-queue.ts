@@ -33,16 +33,16 @@ export type AgentStatus =
   | 'timed_out'
   | 'budget_exceeded';
 
-export const TERMINAL_AGENT_STATUSES: readonly AgentStatus[] = [
+export const TERMINAL_AGENT_STATUSES = [
   'succeeded',
   'failed',
   'cancelled',
   'timed_out',
   'budget_exceeded',
-];
+] as const satisfies readonly AgentStatus[];
 
 export function isTerminalAgentStatus(status: AgentStatus): boolean {
-  return TERMINAL_AGENT_STATUSES.includes(status);
+  return (TERMINAL_AGENT_STATUSES as readonly AgentStatus[]).includes(status);
 }
 
 /** What to spawn: a task, as `task.submit` takes one, plus its place in a tree. */

@@ -168,11 +168,16 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Runni
   const http = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof HttpRefusal) {
+        // A refused body is not read further: the connection closes once the answer is out.
+        if (err.status === 413) res.once('finish', () => req.destroy());
         if (!res.headersSent)
-          sendJson(res, err.status, { error: err.error, message: err.message }, err.headers);
+          sendJson(
+            res,
+            err.status,
+            { error: err.error, message: err.message },
+            err.status === 413 ? { ...err.headers, connection: 'close' } : err.headers,
+          );
         else res.end();
-        // A refused body is not read further: drop the connection rather than drain it.
-        if (err.status === 413) req.destroy();
         return;
       }
       onError(err, `${req.method} ${req.url}`);

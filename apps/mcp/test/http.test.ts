@@ -2,6 +2,7 @@
  * Baton's MCP server over real HTTP with the MCP SDK's own client, against real PostgreSQL and
  * pg-boss (no worker: spawned agents stay queued unless cancelled).
  */
+import { request } from 'node:http';
 import { tasks } from '@baton/db/schema';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { eq } from 'drizzle-orm';
@@ -337,6 +338,38 @@ describe('the HTTP server', () => {
     );
     expect(huge.status).toBe(413);
     expect(await huge.json()).toMatchObject({ error: 'payload_too_large' });
+    // Without a Content-Length (chunked), the limit holds as the body arrives.
+    const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(h.http.url, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      });
+      let answered = false;
+      req.on('response', (res) => {
+        answered = true;
+        let body = '';
+        res.on('data', (c: Buffer) => {
+          body += c.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      // The server closes the connection after its answer: a write error then is expected.
+      req.on('error', (err) => {
+        if (!answered) reject(err);
+      });
+      const piece = 'x'.repeat(64 * 1024);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 1.5 * 1024 * 1024) {
+          sent += piece.length;
+          if (!req.write(piece)) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body)).toMatchObject({ error: 'payload_too_large' });
     const bad = await post('{not json', auth);
     expect(bad.status).toBe(400);
     expect(await bad.json()).toMatchObject({ error: { code: -32700 } });

@@ -4,40 +4,20 @@
  * characters (`prefix`) to tell tokens apart in a list. The MCP adapter authenticates each request
  * here, then calls the procedures with the principal as `ctx.mcp`.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '@baton/db/client';
+import { hashMcpToken, MCP_TOKEN_SHAPE, newMcpToken } from '@baton/db/mcp-tokens';
 import { sql } from 'drizzle-orm';
 import type { McpPrincipal } from './trpc';
 
-/** What every token starts with (so secret scanners and people can recognise one). */
-export const MCP_TOKEN_PREFIX = 'baton_mcp_';
-/** Random characters of a token kept in clear (`mcp_tokens.prefix`), to tell tokens apart. */
-export const MCP_TOKEN_PREFIX_LENGTH = 12;
-const TOKEN_SHAPE = /^baton_mcp_[A-Za-z0-9_-]{43}$/;
+export {
+  hashMcpToken,
+  MCP_TOKEN_PREFIX,
+  MCP_TOKEN_PREFIX_LENGTH,
+  type MintedMcpToken,
+} from '@baton/db/mcp-tokens';
 
-export interface MintedMcpToken {
-  /** The token itself: shown once, never stored. */
-  token: string;
-  /** SHA-256 of the token, hex (what `mcp_tokens.token_hash` holds). */
-  hash: string;
-  /** The first random characters, stored in clear. */
-  prefix: string;
-}
-
-/** The hash a token is stored and looked up by. */
-export function hashMcpToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-/** A fresh token from 32 random bytes. */
-export function mintMcpToken(): MintedMcpToken {
-  const token = `${MCP_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-  return {
-    token,
-    hash: hashMcpToken(token),
-    prefix: token.slice(MCP_TOKEN_PREFIX.length, MCP_TOKEN_PREFIX.length + MCP_TOKEN_PREFIX_LENGTH),
-  };
-}
+/** A fresh token (the format and hash are @baton/db/mcp-tokens': one source for api and worker). */
+export const mintMcpToken = newMcpToken;
 
 /**
  * The principal a bearer token stands for, or null when it is no live token: unknown, revoked,
@@ -51,7 +31,7 @@ export async function authenticateMcpToken(
 ): Promise<McpPrincipal | null> {
   if (!bearer) return null;
   const token = bearer.replace(/^Bearer\s+/i, '').trim();
-  if (!TOKEN_SHAPE.test(token)) return null;
+  if (!MCP_TOKEN_SHAPE.test(token)) return null;
   const result = await db.execute<{
     id: string;
     team_id: string;

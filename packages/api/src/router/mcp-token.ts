@@ -3,11 +3,11 @@
  * only its hash is kept), listed with their last use, revoked. Tokens the worker mints for a
  * Claude Code task (`taskId` set) are listed too, so an admin can revoke one.
  */
+import { newMcpToken } from '@baton/db/mcp-tokens';
 import { mcpTokens, users } from '@baton/db/schema';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { z } from 'zod';
 import { AppError } from '../errors';
-import { mintMcpToken } from '../mcp-auth';
 import { createTRPCRouter, teamProcedure } from '../trpc';
 
 export const createMcpTokenInput = z.object({
@@ -25,7 +25,7 @@ export const mcpTokenRouter = createTRPCRouter({
   create: teamProcedure('admin')
     .input(createMcpTokenInput)
     .mutation(async ({ ctx, input }) => {
-      const minted = mintMcpToken();
+      const minted = newMcpToken();
       const [row] = await ctx.db
         .insert(mcpTokens)
         .values({

@@ -1,4 +1,27 @@
 export {
+  BOARD_POST_BODY_MAX,
+  BOARD_PROTOCOL_INSTRUCTIONS,
+  type BoardVote,
+  boardPostsFromReply,
+  formatBoard,
+  type ParsedReply,
+  parseBoardReply,
+  type RoundTally,
+  tallyRound,
+} from './board-protocol.js';
+export {
+  type AgentSpec,
+  agentPrompt,
+  type CoordinationRunStatus,
+  type CoordinatorOptions,
+  DEFAULT_SYNTHESIS_INSTRUCTIONS,
+  DEFAULT_SYNTHESIS_ROLE,
+  type HierarchicalInput,
+  type HierarchicalResult,
+  runHierarchical,
+  synthesisPrompt,
+} from './hierarchical.js';
+export {
   CoordinationError,
   type CoordinationErrorCode,
   DEFAULT_TREE_LIMITS,
@@ -9,6 +32,21 @@ export {
   WAIT_DEFAULT_MS,
   WAIT_MAX_MS,
 } from './limits.js';
+export {
+  createMemoryTaskQueue,
+  type MemoryAgentRun,
+  type MemoryRunOutcome,
+  type MemoryRunUsage,
+  type MemoryTaskQueueOptions,
+} from './memory-queue.js';
+export {
+  type MeshInput,
+  type MeshResult,
+  type MeshStopReason,
+  meshFirstPrompt,
+  meshTurnPrompt,
+  runMesh,
+} from './mesh.js';
 export {
   type AgentProof,
   type AgentRecord,

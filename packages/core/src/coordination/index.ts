@@ -48,6 +48,19 @@ export {
   runMesh,
 } from './mesh.js';
 export {
+  agentsNeeded,
+  type CoordinationOutcome,
+  type CoordinationPlan,
+  DEFAULT_MESH_MAX_ROUNDS,
+  MESH_MAX_ROUNDS_CEILING,
+  PLAN_GOAL_MAX,
+  PLAN_INSTRUCTIONS_MAX,
+  PLAN_MAX_AGENTS,
+  PLAN_ROLE_MAX,
+  parseCoordinationPlan,
+  runCoordination,
+} from './plan.js';
+export {
   type AgentProof,
   type AgentRecord,
   type AgentStatus,

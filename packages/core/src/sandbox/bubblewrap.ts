@@ -333,6 +333,7 @@ export function bubblewrapSandbox(options: BubblewrapOptions = {}): Sandbox {
         apiKey: spec.apiKey,
         token,
         owner: hostUser,
+        mcp: spec.mcp,
         onResponse: (r) => {
           if (responseListener) responseListener(r);
           else earlyResponses.push(r);

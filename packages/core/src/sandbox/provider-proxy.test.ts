@@ -195,3 +195,192 @@ describe('the sandbox provider proxy', () => {
     expect(responses).toHaveLength(4);
   });
 });
+
+describe("the sandbox proxy's /mcp route (Baton's MCP server)", () => {
+  let mcpServer: http.Server;
+  let provider: http.Server;
+  let px: ProviderProxy;
+  let plain: ProviderProxy;
+  const got: Array<{
+    method: string;
+    url: string;
+    headers: http.IncomingHttpHeaders;
+    body: string;
+  }> = [];
+  const providerHits: string[] = [];
+  /** Lets the server's SSE answer finish (the test checks the first event arrived before). */
+  let finish: (() => void) | undefined;
+
+  beforeAll(async () => {
+    mcpServer = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        got.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+        if (req.method === 'DELETE') {
+          res.writeHead(200).end();
+          return;
+        }
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'mcp-session-id': 'sess-1',
+        });
+        res.write(`event: message\ndata: {"jsonrpc":"2.0","id":1,"result":{"first":true}}\n\n`);
+        finish = () => {
+          res.end(`event: message\ndata: {"jsonrpc":"2.0","id":2,"result":{"last":true}}\n\n`);
+        };
+      });
+    });
+    provider = http.createServer((req, res) => {
+      providerHits.push(`${req.method} ${req.url}`);
+      req.resume();
+      res.end('{}');
+    });
+    await new Promise<void>((r) => mcpServer.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => provider.listen(0, '127.0.0.1', r));
+    const providerURL = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
+    px = await startProviderProxy({
+      socketPath: path.join(os.tmpdir(), `baton-proxy-mcp-${process.pid}.sock`),
+      upstream: providerURL,
+      apiKey: 'sk-real',
+      token: 'tok-sandbox',
+      mcp: {
+        url: `http://127.0.0.1:${(mcpServer.address() as AddressInfo).port}/mcp`,
+        token: 'baton_mcp_task-token',
+      },
+    });
+    plain = await startProviderProxy({
+      socketPath: path.join(os.tmpdir(), `baton-proxy-nomcp-${process.pid}.sock`),
+      upstream: providerURL,
+      token: 'tok-sandbox',
+    });
+  });
+  afterAll(async () => {
+    await px?.close();
+    await plain?.close();
+    await new Promise((r) => mcpServer?.close(r));
+    await new Promise((r) => provider?.close(r));
+  });
+
+  /** A request to a proxy; resolves at the first body chunk (`early`) and at the end. */
+  function call(
+    proxyOf: ProviderProxy,
+    method: string,
+    p: string,
+    headers: http.OutgoingHttpHeaders,
+    body?: string,
+  ) {
+    let firstChunk!: (s: string) => void;
+    const early = new Promise<string>((r) => {
+      firstChunk = r;
+    });
+    const done = new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>(
+      (resolve, reject) => {
+        const req = http.request(
+          { socketPath: proxyOf.socketPath, method, path: p, headers },
+          (res) => {
+            let b = '';
+            res.on('data', (c) => {
+              if (b === '') firstChunk(String(c));
+              b += c;
+            });
+            res.on('end', () =>
+              resolve({ status: res.statusCode ?? 0, body: b, headers: res.headers }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      },
+    );
+    return { early, done };
+  }
+
+  it('forwards /mcp with the task token (never the sandbox token), streaming the answer', async () => {
+    const body = '{"jsonrpc":"2.0","id":1,"method":"tools/list"}';
+    const r = call(
+      px,
+      'POST',
+      '/mcp',
+      {
+        authorization: 'Bearer tok-sandbox',
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': 'sess-1',
+        'mcp-protocol-version': '2025-06-18',
+        cookie: 'a=b',
+        'x-api-key': 'tok-sandbox',
+        'x-other': 'no',
+      },
+      body,
+    );
+    // The first event arrives while the server's answer is still open.
+    expect(await r.early).toContain('"first":true');
+    finish?.();
+    const res = await r.done;
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    expect(res.headers['mcp-session-id']).toBe('sess-1');
+    expect(res.body).toContain('"last":true');
+    const seenReq = got.at(-1)!;
+    expect(seenReq.method).toBe('POST');
+    expect(seenReq.url).toBe('/mcp');
+    expect(seenReq.body).toBe(body);
+    expect(seenReq.headers.authorization).toBe('Bearer baton_mcp_task-token');
+    expect(seenReq.headers['content-type']).toBe('application/json');
+    expect(seenReq.headers.accept).toBe('application/json, text/event-stream');
+    expect(seenReq.headers['mcp-session-id']).toBe('sess-1');
+    expect(seenReq.headers['mcp-protocol-version']).toBe('2025-06-18');
+    expect(seenReq.headers['x-api-key']).toBeUndefined();
+    expect(seenReq.headers.cookie).toBeUndefined();
+    expect(seenReq.headers['x-other']).toBeUndefined();
+    expect(JSON.stringify(seenReq.headers)).not.toContain('tok-sandbox');
+    expect(providerHits).toEqual([]);
+  });
+
+  it('forwards the GET stream (with last-event-id) and DELETE of the session', async () => {
+    const r = call(px, 'GET', '/mcp', {
+      authorization: 'Bearer tok-sandbox',
+      accept: 'text/event-stream',
+      'last-event-id': 'ev-7',
+    });
+    expect(await r.early).toContain('"first":true');
+    finish?.();
+    expect((await r.done).status).toBe(200);
+    expect(got.at(-1)).toMatchObject({ method: 'GET', url: '/mcp' });
+    expect(got.at(-1)!.headers['last-event-id']).toBe('ev-7');
+    const del = call(px, 'DELETE', '/mcp', {
+      authorization: 'Bearer tok-sandbox',
+      'mcp-session-id': 'sess-1',
+    });
+    expect((await del.done).status).toBe(200);
+    expect(got.at(-1)).toMatchObject({ method: 'DELETE', url: '/mcp' });
+    expect(got.at(-1)!.headers.authorization).toBe('Bearer baton_mcp_task-token');
+  });
+
+  it('refuses /mcp without the sandbox token (401) and other paths and methods (403)', async () => {
+    const before = got.length;
+    const none = call(px, 'POST', '/mcp', { 'content-type': 'application/json' }, '{}');
+    expect((await none.done).status).toBe(401);
+    const wrong = call(px, 'POST', '/mcp', { authorization: 'Bearer baton_mcp_task-token' }, '{}');
+    expect((await wrong.done).status).toBe(401);
+    for (const [method, p] of [
+      ['POST', '/mcp/other'],
+      ['POST', '/mcpx'],
+      ['PUT', '/mcp'],
+      ['POST', '/v1/files'],
+    ] as const) {
+      const res = await call(px, method, p, { authorization: 'Bearer tok-sandbox' }, '{}').done;
+      expect(res.status, `${method} ${p}`).toBe(403);
+    }
+    expect(got.length).toBe(before);
+    expect(providerHits).toEqual([]);
+    // A proxy without an MCP upstream refuses /mcp like any other path.
+    const off = await call(plain, 'POST', '/mcp', { authorization: 'Bearer tok-sandbox' }, '{}')
+      .done;
+    expect(off.status).toBe(403);
+    expect(providerHits).toEqual([]);
+  });
+});

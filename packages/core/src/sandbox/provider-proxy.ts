@@ -37,6 +37,12 @@ export interface ProviderProxyOptions {
    * (400, with the reason) and it never reaches the provider.
    */
   beforeMessages?: () => Promise<void>;
+  /**
+   * A second upstream: Baton's MCP server (Streamable HTTP). A request inside to `/mcp` (with the
+   * sandbox token, as for the Messages API) goes to `url` with `Authorization: Bearer <token>` —
+   * a token that never enters the sandbox. Absent: `/mcp` is refused like any other path.
+   */
+  mcp?: { url: string; token: string } | undefined;
 }
 
 /** One Messages API response as the proxy saw it go by. */
@@ -197,6 +203,19 @@ const ALLOWED: ReadonlyArray<readonly [method: string, path: RegExp]> = [
   ['GET', /^\/v1\/models(\/[A-Za-z0-9._@:-]+)?$/],
 ];
 
+/** The MCP route (Streamable HTTP: POST messages, GET a server stream, DELETE the session). */
+const MCP_PATH = /^\/mcp$/;
+const MCP_METHODS = new Set(['POST', 'GET', 'DELETE']);
+/** What of a request goes on to the MCP server: the protocol's own headers, nothing else. */
+const MCP_REQUEST_HEADERS = [
+  'content-type',
+  'content-length',
+  'accept',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'last-event-id',
+] as const;
+
 /** Whether the proxy forwards this request (method and path, the query string aside). */
 export function providerRequestAllowed(method: string, path: string): boolean {
   const bare = path.split('?')[0] ?? '';
@@ -212,6 +231,20 @@ function refuse(res: http.ServerResponse, status: number, type: string, message:
   res.end(body);
 }
 
+function mcpTarget(m: { url: string; token: string }) {
+  const base = new URL(m.url);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new TypeError(`MCP server URL must be http(s), got ${base.protocol}`);
+  const transport = base.protocol === 'https:' ? https : http;
+  // Server streams (GET /mcp, SSE answers) stay open: room for a few besides the posts.
+  const agent = new transport.Agent({ keepAlive: true, maxSockets: 32 });
+  return {
+    base,
+    token: m.token,
+    target: { base, transport, agent, name: "Baton's MCP server" },
+  };
+}
+
 export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderProxy> {
   const base = new URL(o.upstream);
   if (base.protocol !== 'http:' && base.protocol !== 'https:')
@@ -219,6 +252,8 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
   const prefix = base.pathname.replace(/\/+$/, '');
   const transport = base.protocol === 'https:' ? https : http;
   const agent = new transport.Agent({ keepAlive: true, maxSockets: 16 });
+  const provider: Target = { base, transport, agent, name: 'the provider' };
+  const mcp = o.mcp ? mcpTarget(o.mcp) : undefined;
   let forwarded = 0;
   let refused = 0;
   /** Responses still streaming: reported (cut off) when the proxy closes. */
@@ -248,6 +283,19 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
       refuse(res, 401, 'authentication_error', 'invalid sandbox token');
       return;
     }
+    const bare = path.split('?')[0] ?? '';
+    if (mcp && MCP_PATH.test(bare) && MCP_METHODS.has(req.method ?? 'GET')) {
+      const headers: http.OutgoingHttpHeaders = {};
+      for (const k of MCP_REQUEST_HEADERS) {
+        const v = req.headers[k];
+        if (v !== undefined) headers[k as string] = v;
+      }
+      headers.authorization = `Bearer ${mcp.token}`;
+      headers.host = mcp.base.host;
+      const query = path.slice(bare.length);
+      forward(req, res, mcp.target, `${mcp.base.pathname}${query}`, path, headers);
+      return;
+    }
     if (!providerRequestAllowed(req.method ?? 'GET', path)) {
       refused++;
       req.resume();
@@ -255,7 +303,7 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
         res,
         403,
         'permission_error',
-        `the sandbox proxy forwards only the Messages API and the model list, not ${req.method} ${path.split('?')[0]}`,
+        `the sandbox proxy forwards only the Messages API and the model list${mcp ? " (and Baton's MCP server at /mcp)" : ''}, not ${req.method} ${bare}`,
       );
       return;
     }
@@ -270,12 +318,12 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
         ? o.beforeMessages
         : undefined;
     if (!hold) {
-      forward(req, res, path, headers);
+      forward(req, res, provider, prefix + path, path, headers);
       return;
     }
     req.pause();
     hold().then(
-      () => forward(req, res, path, headers),
+      () => forward(req, res, provider, prefix + path, path, headers),
       (err: unknown) => {
         refused++;
         req.resume();
@@ -289,21 +337,32 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
     );
   });
 
+  /** Where a request goes: the provider, or the MCP server. */
+  interface Target {
+    base: URL;
+    transport: typeof http | typeof https;
+    agent: http.Agent;
+    /** How an unreachable upstream is named to the client. */
+    name: string;
+  }
+
   function forward(
     req: http.IncomingMessage,
     res: http.ServerResponse,
+    target: Target,
+    upstreamPath: string,
     path: string,
     headers: http.OutgoingHttpHeaders,
   ): void {
-    const up = transport.request(
+    const up = target.transport.request(
       {
-        protocol: base.protocol,
-        hostname: base.hostname,
-        port: base.port || undefined,
+        protocol: target.base.protocol,
+        hostname: target.base.hostname,
+        port: target.base.port || undefined,
         method: req.method,
-        path: prefix + path,
+        path: upstreamPath,
         headers,
-        agent,
+        agent: target.agent,
       },
       (upRes) => {
         forwarded++;
@@ -346,7 +405,7 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
         res.destroy(err);
         return;
       }
-      refuse(res, 502, 'api_error', `the provider could not be reached: ${err.message}`);
+      refuse(res, 502, 'api_error', `${target.name} could not be reached: ${err.message}`);
     });
     res.on('close', () => {
       if (!res.writableFinished) up.destroy();
@@ -378,6 +437,7 @@ export function startProviderProxy(o: ProviderProxyOptions): Promise<ProviderPro
             server.close(() => done());
             server.closeAllConnections();
             agent.destroy();
+            mcp?.target.agent.destroy();
             rmSync(o.socketPath, { force: true });
           }),
       });

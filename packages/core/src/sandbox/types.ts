@@ -62,6 +62,11 @@ export interface SandboxOpenSpec {
   limits?: ResourceLimits | undefined;
   /** A name for its control group and run directory (e.g. the conversation id). */
   name?: string | undefined;
+  /**
+   * Baton's MCP server, reached from inside at `<baseURL>/mcp` with the session's token; the
+   * proxy sends it on to `url` with this `token`, which stays outside (see the provider proxy).
+   */
+  mcp?: { url: string; token: string } | undefined;
 }
 
 /** One confined process's world: open one per run, close it when the process has ended. */

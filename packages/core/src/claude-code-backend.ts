@@ -117,6 +117,14 @@ export interface ClaudeCodeRunInput {
   model?: string;
   fallbackModel?: string;
   mcpServers?: Record<string, McpServerConfig>;
+  /**
+   * Baton's MCP server for this run, as the MCP server `baton` (its tools `mcp__baton__*`; the
+   * caller pre-approves them in `allowedTools`). Sandboxed, Claude Code reaches it through the
+   * sandbox's proxy with the sandbox's own token and `token` never enters the sandbox; unconfined,
+   * the process gets `url` and `token` (on stdin, not its command line). Its tools are offered
+   * up front (no tool search).
+   */
+  batonMcp?: { url: string; token: string };
   permissionMode?: PermissionMode;
   /** Resume this Claude Code session (default: the conversation's). */
   resume?: string;
@@ -139,6 +147,11 @@ export interface ClaudeCodeRunInput {
   signal?: AbortSignal;
   onEvent?: EventListener;
 }
+
+/** The name Baton's MCP server has in a session (`batonMcp`): its tools are `mcp__baton__*`. */
+export const BATON_MCP_SERVER = 'baton';
+/** The permission rule that pre-approves every tool of Baton's MCP server (and nothing else). */
+export const BATON_MCP_TOOLS_RULE = `mcp__${BATON_MCP_SERVER}`;
 
 /** What a session is told when a new process resumes it after a failure. */
 export const RESUME_PROMPT =
@@ -252,6 +265,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
           apiKey: input.apiKey ?? options.apiKey,
           limits: { ...options.limits, ...input.limits },
           name: state.conversationId,
+          ...(input.batonMcp ? { mcp: input.batonMcp } : {}),
         });
       } catch (err) {
         throw new SandboxUnavailableError(
@@ -262,6 +276,7 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     }
     const cwd = sandbox ? '/workspace' : (hostCwd ?? process.cwd());
     const resume = input.resume ?? state.claudeSessionId;
+    const extra = input.batonMcp ? { ...options.env, ENABLE_TOOL_SEARCH: 'false' } : options.env;
     const o: QueryOptions = {
       abortController: abort,
       env: buildClaudeCodeEnv(
@@ -270,14 +285,14 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
               baseURL: box.baseURL,
               apiKey: box.token,
               home: box.home,
-              extra: options.env,
+              extra,
               parent: {},
             }
           : {
               baseURL: options.baseURL,
               apiKey: input.apiKey ?? options.apiKey,
               home,
-              extra: options.env,
+              extra,
             },
       ),
       model: input.model ?? state.config.model,
@@ -299,6 +314,25 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
     if (input.maxTurns !== undefined) o.maxTurns = input.maxTurns;
     if (input.maxBudgetUsd !== undefined) o.maxBudgetUsd = input.maxBudgetUsd;
     if (input.mcpServers) o.mcpServers = input.mcpServers as QueryOptions['mcpServers'];
+    if (input.batonMcp) {
+      const baton: McpServerConfig = box
+        ? {
+            type: 'http',
+            url: `${box.baseURL}/mcp`,
+            headers: { Authorization: `Bearer ${box.token}` },
+          }
+        : {
+            type: 'http',
+            url: input.batonMcp.url,
+            headers: { Authorization: `Bearer ${input.batonMcp.token}` },
+          };
+      o.mcpServers = {
+        ...o.mcpServers,
+        [BATON_MCP_SERVER]: baton,
+      } as QueryOptions['mcpServers'];
+      // Off the process's command line (a token there is in every `ps`).
+      o.mcpServersDelivery = 'initialize';
+    }
     if (resume) {
       o.resume = resume;
       // Another worker wrote it, or this one's temporary HOME is gone: put it back first.
@@ -331,6 +365,8 @@ export function createClaudeCodeBackend(options: ClaudeCodeBackendOptions = {}):
       // A process holds its key (in its environment or its proxy): another key, another process.
       key: createHash('sha256')
         .update(input.apiKey ?? options.apiKey ?? '')
+        .update('\0')
+        .update(input.batonMcp ? `${input.batonMcp.url}\0${input.batonMcp.token}` : '')
         .digest('hex')
         .slice(0, 16),
     });

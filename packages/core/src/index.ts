@@ -17,6 +17,8 @@ export {
   isBreakerRejection,
 } from './breaker.js';
 export {
+  BATON_MCP_SERVER,
+  BATON_MCP_TOOLS_RULE,
   type ClaudeCodeBackend,
   type ClaudeCodeBackendOptions,
   type ClaudeCodeRunInput,

@@ -86,6 +86,11 @@ export const submitTaskInput = z
       .min(1, 'Keep at least one tool.')
       .max(CLAUDE_CODE_TOOLS.length * 2, 'Too many tools.')
       .optional(),
+    /**
+     * claude-code: Baton's MCP server in the session, as this task (a token of its tree the
+     * worker mints and revokes): the agents it spawns are Baton tasks under its budget.
+     */
+    mcp: z.boolean('mcp is true or false.').optional(),
     maxTurns: TASK_MAX_TURNS.optional(),
     budgetUsd: TASK_BUDGET_USD.optional(),
     priority: z
@@ -151,7 +156,7 @@ export interface PrepareSubmissionOptions {
  *    message is the cap's sentence ("The team's daily cap of $5.00 is reached ($5.0213 spent);
  *    it resets at 2026-12-04T00:00:00Z").
  * Stores in `options`: `repositoryId`, `ref` (as typed; default the repository's default ref),
- * `tools` (the narrowed list, only when the task gave one), `maxTurns`. A budget, timeout or
+ * `tools` (the narrowed list, only when the task gave one), `mcp` (true only), `maxTurns`. A budget, timeout or
  * maximum turns the task leaves out is the team's default (`team.default*`), if it has one.
  */
 export async function prepareTaskSubmission(
@@ -167,6 +172,11 @@ export async function prepareTaskSubmission(
       throw fieldError('repository', 'A repository applies to the claude-code backend only.');
     if (v.ref) throw fieldError('ref', 'A ref applies to the claude-code backend only.');
     if (v.tools) throw fieldError('tools', 'Tools apply to the claude-code backend only.');
+    if (v.mcp)
+      throw fieldError(
+        'mcp',
+        "Baton's MCP server in the session applies to the claude-code backend only.",
+      );
   }
   if (v.ref && !v.repository)
     throw fieldError(
@@ -206,6 +216,7 @@ export async function prepareTaskSubmission(
       );
     options.tools = tools;
   }
+  if (v.mcp) options.mcp = true;
   // What the task leaves out comes from the team's defaults (the team row the caller already
   // read: no statement of its own).
   const maxTurns = v.maxTurns ?? team.defaultMaxTurns ?? undefined;

@@ -133,6 +133,12 @@ describe('task.submit refuses, naming the field', () => {
       field: 'tools',
       message: 'Tools apply to the claude-code backend only.',
     });
+    expect(await submitError({ ...api, mcp: true })).toEqual({
+      code: 'BAD_REQUEST',
+      field: 'mcp',
+      message: "Baton's MCP server in the session applies to the claude-code backend only.",
+    });
+    expect(await submitError({ mcp: 'yes' })).toMatchObject({ field: 'mcp' });
   });
 
   it('tools the team does not allow, named', async () => {
@@ -162,6 +168,11 @@ describe('task.submit stores the workspace options', () => {
   it('an empty workspace: no repository, no tools', async () => {
     expect(await optionsOf({})).toEqual({});
     expect(await optionsOf({ maxTurns: 3, repository: '', ref: '  ' })).toEqual({ maxTurns: 3 });
+  });
+
+  it("Baton's MCP server in the session (mcp: true only)", async () => {
+    expect(await optionsOf({ mcp: true })).toEqual({ mcp: true });
+    expect(await optionsOf({ mcp: false })).toEqual({});
   });
 
   it('a repository at its default ref', async () => {

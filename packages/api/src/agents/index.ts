@@ -1,3 +1,10 @@
+export {
+  COORDINATOR_ROLE,
+  type StartCoordinationInput,
+  type StartCoordinationOptions,
+  type StartedCoordination,
+  startCoordination,
+} from './coordinate';
 export { APP_CODE_OF_COORDINATION, coordinationAsAppError } from './errors';
 export {
   AGENT_LIST_LIMIT,

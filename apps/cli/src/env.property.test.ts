@@ -14,6 +14,8 @@ const property = envProperty({
     'BATON_WEB_PORT',
     'BATON_WORKER_PORT',
     'BATON_SIM_PORT',
+    'BATON_MCP_PORT',
+    'BATON_MCP_TOKEN',
     'BATON_VERBOSE',
   ],
   values: [

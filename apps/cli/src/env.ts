@@ -11,6 +11,10 @@ export const cliEnv = createEnv({
     BATON_WEB_PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     BATON_WORKER_PORT: z.coerce.number().int().min(1).max(65535).default(4020),
     BATON_SIM_PORT: z.coerce.number().int().min(1).max(65535).default(4010),
+    /** `baton start`: the MCP server's Streamable HTTP port (`/mcp`). */
+    BATON_MCP_PORT: z.coerce.number().int().min(1).max(65535).default(4030),
+    /** `baton mcp`: serve stdio as this team token (instead of `--team`). */
+    BATON_MCP_TOKEN: z.string().min(1).optional(),
     NO_COLOR: z.string().optional(),
     BATON_VERBOSE: z.enum(['0', '1']).optional(),
     /** Baton's configuration file (also `--config`; see config.ts). */

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { budgetCommand } from './commands/budget';
 import { dbCommand } from './commands/db';
 import { demoPasswordCommand } from './commands/demo';
+import { mcpCommand } from './commands/mcp';
 import { operatorCommand } from './commands/operator';
 import { repoCommand } from './commands/repo';
 import { simCommand } from './commands/sim';
@@ -32,6 +33,7 @@ export function createProgram(): Command {
   program.addCommand(taskCommand());
   program.addCommand(repoCommand());
   program.addCommand(budgetCommand());
+  program.addCommand(mcpCommand());
   program.addCommand(demoPasswordCommand());
   program.addCommand(operatorCommand());
   return program;

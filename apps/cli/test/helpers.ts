@@ -18,6 +18,8 @@ export async function freePort(): Promise<number> {
 export interface Run {
   child: ChildProcess;
   output: () => string;
+  /** What the process wrote to stdout alone (output() interleaves stderr). */
+  stdout: () => string;
   exited: Promise<number | null>;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<void>;
 }
@@ -55,11 +57,15 @@ export function runCli(
     detached: options.detached === true,
   });
   let out = '';
+  let stdout = '';
   const listeners = new Set<() => void>();
   const onData = (b: Buffer) => {
     out += b.toString();
     for (const l of listeners) l();
   };
+  child.stdout?.on('data', (b: Buffer) => {
+    stdout += b.toString();
+  });
   child.stdout?.on('data', onData);
   child.stderr?.on('data', onData);
   const exited = new Promise<number | null>((resolve) =>
@@ -68,6 +74,7 @@ export function runCli(
   const run: Run = {
     child,
     output: () => out,
+    stdout: () => stdout,
     exited,
     waitFor: (pattern, timeoutMs = 90_000) =>
       new Promise<void>((resolve, reject) => {

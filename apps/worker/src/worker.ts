@@ -13,6 +13,7 @@ import { rollupUsage } from '@baton/db/rollup';
 import { reachedCap } from '@baton/db/spend';
 import type pg from 'pg';
 import { CancelWatcher, TaskAbort } from './cancel';
+import { type TaskQueueFor, withCoordination } from './coordination';
 import { EventWriter } from './events';
 import { createExecutor, type Executor } from './executor';
 import { FleetView } from './fleet';
@@ -44,6 +45,8 @@ export interface WorkerOptions {
   secret?: string;
   /** Baton's configuration file (BATON_CONFIG), read by the core runner through @baton/core. */
   configFile?: string;
+  /** Baton's MCP server (BATON_MCP_URL) for claude-code tasks with `options.mcp`. */
+  mcpUrl?: string;
   /** Tasks run at once by this worker (default 8). */
   concurrency?: number;
   /** Default task timeout (default 30 min). */
@@ -59,6 +62,15 @@ export interface WorkerOptions {
    * without it claude-code tasks are refused.
    */
   sandbox?: TaskSandboxOptions;
+  /**
+   * The TaskQueue a coordinated run (a root task with `options.coordinate`) drives, for its team
+   * and tree (see coordination.ts). Given by whoever starts the worker: the queue's PostgreSQL
+   * implementation lives in @baton/api, which the worker may not import. Without it coordinated
+   * runs fail at once, saying so.
+   */
+  taskQueueFor?: TaskQueueFor;
+  /** How long one wait of a coordinator lasts before it looks at its tree again (default 5 s). */
+  coordinationWaitMs?: number;
 }
 
 export interface RunningWorker {
@@ -170,6 +182,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       ...(options.secret ? { secret: options.secret } : {}),
       ...(options.configFile ? { configFile: options.configFile } : {}),
       ...(taskSandbox ? { taskSandbox } : {}),
+      ...(options.mcpUrl ? { mcpUrl: options.mcpUrl } : {}),
+      ...(options.defaultTimeoutMs ? { defaultTimeoutMs: options.defaultTimeoutMs } : {}),
     });
   } else if (options.runner) runner = options.runner;
   // Breaker states and runs in flight, seen through the runner (for the heartbeat and /metrics).
@@ -177,6 +191,10 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const tracker = new BreakerTracker((b) =>
     metrics.breakerState.set({ breaker: `${b.provider}/${b.model}` }, BREAKER_GAUGE[b.state]),
   );
+  if (runner)
+    runner = withCoordination(runner, options.taskQueueFor, {
+      ...(options.coordinationWaitMs ? { waitMs: options.coordinationWaitMs } : {}),
+    });
   if (runner) runner = tracker.observeRunner(runner);
   if (runner) {
     const policy = { ...DEFAULT_QUEUE_POLICY, ...options.queue };

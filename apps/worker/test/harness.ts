@@ -22,6 +22,8 @@ export interface WorkerHarnessOptions {
   sandbox?: WorkerOptions['sandbox'];
   /** BATON_SECRET of the worker (teams' own keys). */
   secret?: string;
+  /** More options of the harness's worker (e.g. `taskQueueFor`). */
+  worker?: Partial<WorkerOptions>;
 }
 
 export interface WorkerHarness {
@@ -81,6 +83,7 @@ export async function startWorkerHarness(options: WorkerHarnessOptions): Promise
       queue: options.queue,
       ...(options.sandbox ? { sandbox: options.sandbox } : {}),
       ...(options.secret ? { secret: options.secret } : {}),
+      ...options.worker,
     });
     h.boss = await createBoss(h.tdb.url, { supervise: false });
     return h as WorkerHarness;

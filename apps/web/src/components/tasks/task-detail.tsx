@@ -16,6 +16,7 @@ import { roleAtLeast } from '../ui/roles';
 import { Skeleton } from '../ui/skeleton';
 import { EmptyState, ErrorState, errorMessage } from '../ui/states';
 import { TaskWorkspace } from '../workspace/task-workspace';
+import { AgentTree } from './agent-tree';
 
 interface TaskEvent {
   seq: number;
@@ -408,6 +409,9 @@ export function TaskDetail({ teamId, taskId }: { teamId: string; taskId: string 
       {actionError ? <FormAlert>{errorMessage(actionError)}</FormAlert> : null}
       <div className="grid gap-4 lg:grid-cols-[1fr_18rem]">
         <div className="min-w-0 space-y-4">
+          {base.rootTaskId ? (
+            <AgentTree teamId={teamId} rootId={base.rootTaskId} taskId={taskId} canAct={canAct} />
+          ) : null}
           <Card>
             <CardHeader
               title="Transcript"
@@ -442,7 +446,7 @@ export function TaskDetail({ teamId, taskId }: { teamId: string; taskId: string 
               terminal={terminal}
             />
           ) : null}
-          <ChildTree teamId={teamId} taskId={taskId} />
+          {base.rootTaskId ? null : <ChildTree teamId={teamId} taskId={taskId} />}
         </div>
         <div className="space-y-4">
           <Card>

@@ -14,6 +14,7 @@ import { roleAtLeast } from '../ui/roles';
 import { Skeleton } from '../ui/skeleton';
 import { ErrorState, errorMessage } from '../ui/states';
 import { numberField } from './fields';
+import { McpTokens } from './mcp-tokens';
 
 export const ALERT_METRIC_OPTIONS = [
   ['cost_per_day_usd', 'Cost per day (USD)'],
@@ -625,6 +626,12 @@ export function TeamSettings({ teamId }: { teamId: string }) {
         description="What claude-code tasks of this team may use inside their sandbox; tasks started afterwards follow it."
       >
         <ClaudeCodePolicy teamId={teamId} canEdit={admin} />
+      </CardSection>
+      <CardSection
+        title="MCP tokens"
+        description="Bearer tokens for Baton's MCP server (port 4030, /mcp): each acts as this team, as the member who created it. Revoking one refuses its next request."
+      >
+        <McpTokens teamId={teamId} isAdmin={admin} />
       </CardSection>
     </div>
   );

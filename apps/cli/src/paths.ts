@@ -15,5 +15,6 @@ export const repoRoot = (() => {
 
 export const webDir = path.join(repoRoot, 'apps/web');
 export const workerMain = path.join(repoRoot, 'apps/worker/src/main.ts');
+export const mcpMain = path.join(repoRoot, 'apps/mcp/src/main.ts');
 export const cliMain = path.join(repoRoot, 'apps/cli/src/bin.ts');
 export const nextBin = path.join(webDir, 'node_modules/next/dist/bin/next');

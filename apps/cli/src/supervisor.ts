@@ -2,7 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import readline from 'node:readline';
 
-const COLORS = { db: 90, sim: 35, worker: 36, web: 32, baton: 33 } as Record<string, number>;
+const COLORS = { db: 90, sim: 35, worker: 36, mcp: 34, web: 32, baton: 33 } as Record<
+  string,
+  number
+>;
 
 export function prefixer(name: string, useColor: boolean) {
   const width = 6;

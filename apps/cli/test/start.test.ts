@@ -16,11 +16,20 @@ afterAll(async () => {
 });
 
 async function ports() {
-  return { worker: await freePort(), sim: await freePort() };
+  return { worker: await freePort(), sim: await freePort(), mcp: await freePort() };
 }
 
-function startArgs(p: { worker: number; sim: number }) {
-  return ['start', '--no-web', '--worker-port', String(p.worker), '--sim-port', String(p.sim)];
+function startArgs(p: { worker: number; sim: number; mcp: number }) {
+  return [
+    'start',
+    '--no-web',
+    '--worker-port',
+    String(p.worker),
+    '--sim-port',
+    String(p.sim),
+    '--mcp-port',
+    String(p.mcp),
+  ];
 }
 
 async function embeddedUrl(output: string): Promise<string> {
@@ -43,6 +52,21 @@ describe('baton start', () => {
 
     const health = await fetch(`http://127.0.0.1:${p.worker}/healthz`);
     expect(health.status).toBe(200);
+    // The MCP server: in the banner, healthy, and behind its bearer tokens.
+    expect(run.output()).toContain(
+      `MCP server  http://127.0.0.1:${p.mcp}/mcp (bearer token: pnpm baton mcp token create --team demo)`,
+    );
+    const mcpHealth = await fetch(`http://127.0.0.1:${p.mcp}/healthz`);
+    expect(mcpHealth.status).toBe(200);
+    const noToken = await fetch(`http://127.0.0.1:${p.mcp}/mcp`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(noToken.status).toBe(401);
     expect(
       ((await health.json()) as { checks: { database: { ok: boolean } } }).checks.database.ok,
     ).toBe(true);
@@ -126,6 +150,7 @@ describe('baton start', () => {
     for (const pid of pgPids) expect(pidAlive(pid)).toBe(false);
     await expect(fetch(`http://127.0.0.1:${p.worker}/healthz`)).rejects.toThrow();
     await expect(fetch(`http://127.0.0.1:${p.sim}/v1/models`)).rejects.toThrow();
+    await expect(fetch(`http://127.0.0.1:${p.mcp}/healthz`)).rejects.toThrow();
 
     // Second start: same data.
     const p2 = await ports();
@@ -149,8 +174,9 @@ describe('baton start', () => {
     const orphans = postgresPids(dataDir);
     run.child.kill('SIGKILL');
     await run.exited;
-    // The worker, simulator and database outlive a SIGKILLed parent…
+    // The worker, simulator, MCP server and database outlive a SIGKILLed parent…
     expect((await fetch(`http://127.0.0.1:${p.worker}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${p.mcp}/healthz`)).status).toBe(200);
 
     // …and the next start stops them before starting its own.
     const again = runCli(startArgs(p), env);
@@ -158,6 +184,7 @@ describe('baton start', () => {
     expect(again.output()).toMatch(/stopped processes left by an earlier run/);
     for (const pid of orphans) expect(pidAlive(pid)).toBe(false);
     expect((await fetch(`http://127.0.0.1:${p.worker}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${p.mcp}/healthz`)).status).toBe(200);
     again.child.kill('SIGINT');
     expect(await again.exited).toBe(0);
     expect(postgresPids(dataDir)).toEqual([]);
@@ -171,7 +198,8 @@ describe('baton start', () => {
       ['while migrating', /database: embedded PostgreSQL/],
       ['while the simulator starts', /migrations: up to date|applied migrations/],
       ['while the worker starts', /simulator: http/],
-      ['before the banner', /worker: healthy/],
+      ['while the MCP server starts', /worker: healthy/],
+      ['before the banner', /mcp: healthy/],
     ];
     for (const [phase, marker] of phases) {
       const p = await ports();
@@ -185,6 +213,7 @@ describe('baton start', () => {
       expect(postgresPids(dataDir), phase).toEqual([]);
       await expect(fetch(`http://127.0.0.1:${p.worker}/healthz`), phase).rejects.toThrow();
       await expect(fetch(`http://127.0.0.1:${p.sim}/v1/models`), phase).rejects.toThrow();
+      await expect(fetch(`http://127.0.0.1:${p.mcp}/healthz`), phase).rejects.toThrow();
     }
     // Nothing was left holding the data directory or a port: a full start works.
     const p = await ports();
@@ -204,6 +233,24 @@ describe('baton start', () => {
       expect(await run.exited).toBe(1);
       expect(run.output()).toContain(`${flag} must be a number ≥ 0, got "${value}"`);
       expect(run.output()).not.toMatch(/database:/);
+    }
+  });
+
+  it('refuses a busy MCP port before starting anything, naming the option', async () => {
+    const net = await import('node:net');
+    const squatter = net.createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
+    const busy = (squatter.address() as import('node:net').AddressInfo).port;
+    try {
+      const p = await ports();
+      const run = runCli(startArgs({ ...p, mcp: busy }), cleanEnv({ BATON_DATA_DIR: dataDir }));
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(
+        `port ${busy} (the MCP server) is already in use: stop what listens there, or choose another with --mcp-port or BATON_MCP_PORT`,
+      );
+      expect(run.output()).not.toMatch(/database:/);
+    } finally {
+      await new Promise((r) => squatter.close(r));
     }
   });
 

@@ -4,7 +4,7 @@ import { dataDir, redactUrl, resolveDatabase, runMigrations } from '@baton/db';
 import { WORKER_NODE_FLAGS } from '@baton/worker/node-flags';
 import { Command } from 'commander';
 import { cliEnv } from '../env';
-import { cliMain, nextBin, repoRoot, webDir, workerMain } from '../paths';
+import { cliMain, mcpMain, nextBin, repoRoot, webDir, workerMain } from '../paths';
 import { resolveSecret } from '../secret';
 import { type ManagedProcess, PidFile, prefixer, spawnManaged } from '../supervisor';
 import { waitForHttp } from '../wait';
@@ -13,11 +13,13 @@ interface StartOptions {
   webPort: string;
   workerPort: string;
   simPort: string;
+  mcpPort: string;
   simTps: string;
   simTtftMs: string;
   sim?: boolean;
   web: boolean;
   worker: boolean;
+  mcp: boolean;
   build: boolean;
 }
 
@@ -35,6 +37,27 @@ function pace(name: string, value: string): number {
   return n;
 }
 
+/**
+ * Refuses a port something else already listens on, naming the option and the variable — before
+ * a child would fail on it (or, worse, a stranger on that port would answer its health check).
+ */
+async function assertPortFree(what: string, p: number, how: string): Promise<void> {
+  const net = await import('node:net');
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `port ${p} (${what}) is already in use: stop what listens there, or choose another with ${how}`
+            : `cannot listen on port ${p} (${what}): ${err.message}`,
+        ),
+      ),
+    );
+    probe.listen(p, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}
+
 function port(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
@@ -45,11 +68,16 @@ function port(name: string, value: string): number {
 export function startCommand(): Command {
   return new Command('start')
     .description(
-      'Run Baton: the database (embedded unless DATABASE_URL is set), the simulator (unless ANTHROPIC_API_KEY is set), a worker and the web console. Ctrl-C stops everything.',
+      'Run Baton: the database (embedded unless DATABASE_URL is set), the simulator (unless ANTHROPIC_API_KEY is set), a worker, the MCP server (Streamable HTTP at /mcp) and the web console. Ctrl-C stops everything.',
     )
     .option('--web-port <port>', 'console port', String(cliEnv.BATON_WEB_PORT))
     .option('--worker-port <port>', 'worker health/metrics port', String(cliEnv.BATON_WORKER_PORT))
     .option('--sim-port <port>', 'simulator port', String(cliEnv.BATON_SIM_PORT))
+    .option(
+      '--mcp-port <port>',
+      "the MCP server's port (http://127.0.0.1:<port>/mcp)",
+      String(cliEnv.BATON_MCP_PORT),
+    )
     .option(
       '--sim-tps <n>',
       "the simulator's output tokens per second (0 = no pacing)",
@@ -60,6 +88,7 @@ export function startCommand(): Command {
     .option('--no-sim', 'never run the simulator')
     .option('--no-web', 'do not run the web console')
     .option('--no-worker', 'do not run a worker')
+    .option('--no-mcp', "do not run Baton's MCP server")
     .option('--no-build', 'do not build the console when its build is missing')
     .action(async (opts: StartOptions) => {
       await start(opts);
@@ -74,6 +103,7 @@ async function start(opts: StartOptions) {
   const webPort = port('web-port', opts.webPort);
   const workerPort = port('worker-port', opts.workerPort);
   const simPort = port('sim-port', opts.simPort);
+  const mcpPort = port('mcp-port', opts.mcpPort);
   const simTps = pace('sim-tps', opts.simTps);
   const simTtftMs = pace('sim-ttft-ms', opts.simTtftMs);
   const dir = dataDir();
@@ -84,6 +114,8 @@ async function start(opts: StartOptions) {
   const reaped = await pidFile.reapLeftovers();
   if (reaped.length)
     print(`stopped processes left by an earlier run that was killed: ${reaped.join(', ')}`);
+  // Before anything starts: a port another program holds is refused at once, naming the option.
+  if (opts.mcp) await assertPortFree('the MCP server', mcpPort, '--mcp-port or BATON_MCP_PORT');
 
   const children: ManagedProcess[] = [];
   let db: Awaited<ReturnType<typeof resolveDatabase>> | undefined;
@@ -253,7 +285,26 @@ async function start(opts: StartOptions) {
       print(`worker: healthy — http://127.0.0.1:${workerPort}/healthz`);
     }
 
-    // 4. Web console
+    // 4. MCP server: Streamable HTTP at /mcp behind the teams' bearer tokens (apps/mcp).
+    if (opts.mcp) {
+      const mcp = spawnChild({
+        name: 'mcp',
+        command: process.execPath,
+        args: ['--import', 'tsx', mcpMain],
+        cwd: path.join(repoRoot, 'apps/mcp'),
+        env: { ...childEnv, MCP_PORT: String(mcpPort), MCP_HOST: '127.0.0.1' },
+        useColor,
+      });
+      await waitForHttp(`http://127.0.0.1:${mcpPort}/healthz`, {
+        timeoutMs: 60_000,
+        exited: mcp.exited,
+        okOnly: true,
+      });
+      if (stopping()) return;
+      print(`mcp: healthy — http://127.0.0.1:${mcpPort}/mcp`);
+    }
+
+    // 5. Web console
     if (opts.web) {
       if (!existsSync(path.join(webDir, '.next', 'BUILD_ID'))) {
         if (!opts.build)
@@ -316,6 +367,9 @@ async function start(opts: StartOptions) {
       opts.web ? `  Console     http://127.0.0.1:${webPort}` : undefined,
       ...signIn,
       opts.worker ? `  Worker      http://127.0.0.1:${workerPort}/healthz` : undefined,
+      opts.mcp
+        ? `  MCP server  http://127.0.0.1:${mcpPort}/mcp (bearer token: pnpm baton mcp token create --team demo)`
+        : undefined,
       runSim ? `  Simulator   http://127.0.0.1:${simPort}/_sim/stats` : undefined,
       '  Stop        Ctrl-C',
       '',

@@ -1,5 +1,7 @@
 import { realpathSync } from 'node:fs';
 import {
+  BATON_MCP_SERVER,
+  BATON_MCP_TOOLS_RULE,
   BatonError,
   type BatonEvent,
   batonError,
@@ -18,10 +20,13 @@ import {
   priceTableOf,
   type RateGate,
   RepositoryError,
+  resolveTreeLimits,
   SANDBOX_PATHS,
   type SessionState,
+  treeLimitsFromConfig,
 } from '@baton/core';
 import { decryptSecret } from '@baton/db/crypto';
+import { ensureTaskTree, mintTaskMcpToken, revokeTaskMcpTokens } from '@baton/db/mcp-tokens';
 import { readPrices } from '@baton/db/prices';
 import { createLimiter } from '@baton/ratelimit';
 import { postgresStore } from '@baton/ratelimit/postgres';
@@ -58,6 +63,13 @@ export interface CoreRunnerOptions {
    * claude-code task is refused (there is nowhere safe to run it).
    */
   taskSandbox?: TaskSandbox;
+  /**
+   * Baton's MCP server (BATON_MCP_URL, its `/mcp` endpoint): a claude-code task with
+   * `options.mcp` gets it in its session, as that task. Without it such a task fails.
+   */
+  mcpUrl?: string;
+  /** A task without a timeout of its own runs this long at most (its MCP token expires then). */
+  defaultTimeoutMs?: number;
 }
 
 /** The operator's price table (the `prices` rows), or core's defaults while there are none. */
@@ -169,20 +181,21 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
   // The client other repositories get from @baton/core: both backends, the context manager,
   // breakers and the session pool, wired from one configuration — here the worker's own
   // (validated by its environment), with the operator's price table and the shared limits.
-  const client = createClient({
-    config: loadConfig({
-      ...(o.configFile ? { file: o.configFile } : {}),
-      env: o.apiKey ? { ANTHROPIC_API_KEY: o.apiKey } : {},
-      config: {
-        ...(o.baseURL ? { providers: { anthropic: { baseURL: o.baseURL } } } : {}),
-        models: { summarizer: o.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL },
-        pool: { maxSessions: o.maxSessions },
-        claudeCode: {
-          permissionMode: 'acceptEdits',
-          ...(o.maxClaudeCode ? { maxConcurrent: o.maxClaudeCode } : {}),
-        },
+  const config = loadConfig({
+    ...(o.configFile ? { file: o.configFile } : {}),
+    env: o.apiKey ? { ANTHROPIC_API_KEY: o.apiKey } : {},
+    config: {
+      ...(o.baseURL ? { providers: { anthropic: { baseURL: o.baseURL } } } : {}),
+      models: { summarizer: o.summarizerModel ?? DEFAULT_SUMMARIZER_MODEL },
+      pool: { maxSessions: o.maxSessions },
+      claudeCode: {
+        permissionMode: 'acceptEdits',
+        ...(o.maxClaudeCode ? { maxConcurrent: o.maxClaudeCode } : {}),
       },
-    }),
+    },
+  });
+  const client = createClient({
+    config,
     prices,
     store,
     ...(rateGate ? { rateGate } : {}),
@@ -201,7 +214,17 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
     common: ClaudeCodeRunInput,
   ) {
     const { task } = ctx;
-    const opts = task.options as { repositoryId?: string; ref?: string; tools?: string[] };
+    const opts = task.options as {
+      repositoryId?: string;
+      ref?: string;
+      tools?: string[];
+      mcp?: boolean;
+    };
+    if (opts.mcp && !o.mcpUrl)
+      throw batonError(
+        'InvalidRequest',
+        `this worker has no MCP server (BATON_MCP_URL): worker ${workerId} cannot give the task Baton's MCP server`,
+      );
     if (!ts)
       throw batonError(
         'SandboxUnavailable',
@@ -260,16 +283,24 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
       warning: `BATON_SANDBOX=off: this task ran unconfined on worker ${workerId}`,
     };
     if (!ts.sandbox) ctx.emit({ type: 'sandbox', data: info });
+    let mcpToken: string | undefined;
     try {
+      const batonMcp = opts.mcp
+        ? { url: o.mcpUrl as string, token: await mintMcp(task) }
+        : undefined;
+      mcpToken = batonMcp?.token;
+      if (batonMcp) ctx.emit({ type: 'mcp', data: { server: BATON_MCP_SERVER, scope: 'task' } });
       return await lease.run({
         ...common,
         cwd: ws.path,
         tools,
-        // Claude Code's own rules too: file tools only inside the workspace.
-        allowedTools: permissionRules(
-          tools,
-          ts.sandbox ? SANDBOX_PATHS.workspace : realpathSync(ws.path),
-        ),
+        // Claude Code's own rules too: file tools only inside the workspace; Baton's MCP tools
+        // (and no other server's) when the task has them.
+        allowedTools: [
+          ...permissionRules(tools, ts.sandbox ? SANDBOX_PATHS.workspace : realpathSync(ws.path)),
+          ...(batonMcp ? [BATON_MCP_TOOLS_RULE] : []),
+        ],
+        ...(batonMcp ? { batonMcp } : {}),
         permissionMode,
         limits,
         onEvent: (e) => {
@@ -278,6 +309,13 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
         },
       }).result;
     } finally {
+      if (mcpToken)
+        await revokeTaskMcpTokens(o.pool, task.id).catch((err: Error) =>
+          o.logger.warn(
+            { taskId: task.id, err: err.message },
+            "revoking the task's MCP token failed (it expires with the task's timeout)",
+          ),
+        );
       try {
         const snapshot = await ts.workspaces.snapshot(task.id);
         await saveWorkspace(o.pool, {
@@ -298,6 +336,32 @@ export async function createCoreRunner(o: CoreRunnerOptions): Promise<TaskRunner
         );
       }
     }
+  }
+
+  /**
+   * A token of Baton's MCP server that speaks for the task inside its agent tree (a task outside
+   * any becomes the root of a new one, under the configuration's limits and the task's budget),
+   * as the task's creator, expiring with the task's timeout. It stays in this process: the
+   * sandbox's proxy adds it to the session's MCP requests.
+   */
+  async function mintMcp(task: RunContext['task']): Promise<string> {
+    const rootTaskId =
+      task.root_task_id ??
+      (await ensureTaskTree(o.pool, {
+        taskId: task.id,
+        teamId: task.team_id,
+        limits: resolveTreeLimits(treeLimitsFromConfig(config.multi_agent), {
+          budgetUsd: task.budget_usd ? Number(task.budget_usd) : null,
+        }),
+      }));
+    const timeoutMs = task.timeout_ms ?? o.defaultTimeoutMs ?? 30 * 60_000;
+    return mintTaskMcpToken(o.pool, {
+      teamId: task.team_id,
+      taskId: task.id,
+      rootTaskId,
+      createdBy: task.created_by,
+      expiresAt: new Date(Date.now() + timeoutMs + 60_000),
+    });
   }
 
   /**

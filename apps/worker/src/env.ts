@@ -37,6 +37,15 @@ export const workerEnv = createEnv({
      */
     BATON_CONFIG: z.string().min(1).optional(),
     BATON_SECRET: z.string().min(32, 'BATON_SECRET must be at least 32 characters long').optional(),
+    /**
+     * Baton's MCP server (its Streamable HTTP endpoint, e.g. http://127.0.0.1:4030/mcp): a
+     * claude-code task with `options.mcp` gets it in its session, through the sandbox's proxy.
+     * Unset: such a task fails on this worker.
+     */
+    BATON_MCP_URL: z
+      .url('BATON_MCP_URL must be the http(s) URL of the MCP endpoint (…/mcp)')
+      .refine((u) => /^https?:\/\//.test(u), 'BATON_MCP_URL must be an http(s) URL')
+      .optional(),
     /** Task workspaces; default <BATON_DATA_DIR>/workspaces. */
     BATON_WORKSPACES_DIR: z.string().min(1).optional(),
     /** Folders (`:`-separated) local team repositories may come from; default <BATON_DATA_DIR>/repos. */

@@ -17,6 +17,7 @@ try {
     concurrency: workerEnv.WORKER_CONCURRENCY,
     ...(workerEnv.BATON_SECRET ? { secret: workerEnv.BATON_SECRET } : {}),
     ...(workerEnv.BATON_CONFIG ? { configFile: workerEnv.BATON_CONFIG } : {}),
+    ...(workerEnv.BATON_MCP_URL ? { mcpUrl: workerEnv.BATON_MCP_URL } : {}),
     sandbox: {
       mode: workerEnv.BATON_SANDBOX,
       dataDir: dataDir(),

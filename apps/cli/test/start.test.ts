@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SIM_PACING } from '../src/commands/start';
@@ -44,7 +46,7 @@ async function embeddedUrl(output: string): Promise<string> {
 }
 
 describe('baton start', () => {
-  it('runs database, simulator and worker; Ctrl-C stops them all; a second start finds the data', async () => {
+  it('runs database, simulator, worker and MCP server (a CLI token spawns an agent the worker runs); Ctrl-C stops them all; a second start finds the data', async () => {
     const env = cleanEnv({ BATON_DATA_DIR: dataDir });
     const p = await ports();
     const run = runCli(startArgs(p), env);
@@ -134,6 +136,37 @@ describe('baton start', () => {
       outputTokens: stats.totals.outputTokens,
     });
     expect(Number(task.costUsd)).toBeGreaterThan(0);
+
+    // The MCP server started here, end to end: a token made by the CLI (alone on its last
+    // line), the SDK's client over HTTP, an agent spawned into the demo team run by the worker.
+    const created = runCli(['mcp', 'token', 'create', '--team', 'demo'], env);
+    expect(await created.exited, created.output()).toBe(0);
+    const token = created.stdout().trimEnd().split('\n').at(-1)!;
+    const mcp = new Client({ name: 'baton-start-test', version: '1.0.0' });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${p.mcp}/mcp`), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+    );
+    expect((await mcp.listTools()).tools.map((t) => t.name)).toContain('spawn_agent');
+    const spawned = (await mcp.callTool({
+      name: 'spawn_agent',
+      arguments: { task: 'Say hello' },
+    })) as { isError?: boolean; structuredContent?: { agent_id: string } };
+    expect(spawned.isError, JSON.stringify(spawned)).toBeFalsy();
+    const waited = (await mcp.callTool(
+      {
+        name: 'wait_agent',
+        arguments: { agent_ids: [spawned.structuredContent!.agent_id], timeout_ms: 60_000 },
+      },
+      undefined,
+      { timeout: 90_000 },
+    )) as { structuredContent?: { agents: { status: string }[]; timed_out: boolean } };
+    expect(waited.structuredContent).toMatchObject({
+      agents: [{ status: 'succeeded' }],
+      timed_out: false,
+    });
+    await mcp.close();
 
     const url = await embeddedUrl(run.output());
     const client = new pg.Client({ connectionString: url });

@@ -1,10 +1,16 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLimiter, memoryStore, scopeOf } from '@baton/ratelimit';
 import type { RunningSimulator } from '@baton/simulator';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createClaudeCodeBackend } from './claude-code-backend.js';
+import {
+  BATON_MCP_SERVER,
+  BATON_MCP_TOOLS_RULE,
+  createClaudeCodeBackend,
+} from './claude-code-backend.js';
 import { buildClaudeCodeEnv } from './claude-code-env.js';
 import { projectDirName } from './claude-transcript.js';
 import { limiterGate } from './rate-gate.js';
@@ -50,6 +56,17 @@ beforeAll(async () => {
               content: [{ type: 'text', text: 'The code word was heliotrope.' }],
               usage: { output_tokens: 9 },
             },
+          ],
+        },
+        {
+          name: 'cc-mcp',
+          turns: [
+            {
+              content: [
+                { type: 'tool_use', name: 'mcp__baton__echo', input: { text: 'over MCP' } },
+              ],
+            },
+            { content: [{ type: 'text', text: 'Baton answered.' }] },
           ],
         },
         {
@@ -342,4 +359,106 @@ describe('claude-code backend against the real Claude Code and the simulator', (
     expect(err.code).toBe('CliNotFound');
     expect(existsSync(join(cwd, 'no-such-claude'))).toBe(false);
   }, 30_000);
+});
+
+/**
+ * A minimal Streamable HTTP MCP server (JSON answers, no sessions) with one tool, `echo`: the
+ * stand-in for Baton's (apps/mcp, which core cannot import) that records what reached it.
+ */
+async function echoMcpServer() {
+  const seen: Array<{ method: string; authorization: string | undefined }> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      if (req.method !== 'POST' || req.url !== '/mcp') {
+        res.writeHead(405).end();
+        return;
+      }
+      const msg = JSON.parse(body) as {
+        id?: number;
+        method: string;
+        params?: { protocolVersion?: string; arguments?: { text?: string } };
+      };
+      seen.push({ method: msg.method, authorization: req.headers.authorization });
+      if (msg.id === undefined) {
+        res.writeHead(202).end();
+        return;
+      }
+      const result =
+        msg.method === 'initialize'
+          ? {
+              protocolVersion: msg.params?.protocolVersion ?? '2025-06-18',
+              capabilities: { tools: {} },
+              serverInfo: { name: 'echo', version: '1.0.0' },
+            }
+          : msg.method === 'tools/list'
+            ? {
+                tools: [
+                  {
+                    name: 'echo',
+                    description: 'Echoes its text',
+                    inputSchema: {
+                      type: 'object',
+                      properties: { text: { type: 'string' } },
+                      required: ['text'],
+                    },
+                  },
+                ],
+              }
+            : msg.method === 'tools/call'
+              ? { content: [{ type: 'text', text: `echo: ${msg.params?.arguments?.text}` }] }
+              : undefined;
+      const reply = result
+        ? { jsonrpc: '2.0', id: msg.id, result }
+        : { jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'no such method' } };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`,
+    seen,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+describe("claude-code backend with Baton's MCP server (batonMcp)", () => {
+  it("gives the session the server as 'baton' with the run's token; its tool result comes back", async () => {
+    const mcp = await echoMcpServer();
+    try {
+      const b = createClaudeCodeBackend({ baseURL: s.url, apiKey: KEY, home });
+      const state = newSessionState({
+        conversationId: 'cc-mcp',
+        backend: 'claude-code',
+        model: MODEL,
+        cwd,
+      });
+      const ev = recorder();
+      const token = `baton_mcp_${'t'.repeat(43)}`;
+      const r = await b.run(state, {
+        prompt: 'Ask Baton. [[scenario:cc-mcp]]',
+        allowedTools: [BATON_MCP_TOOLS_RULE],
+        batonMcp: { url: mcp.url, token },
+        maxTurns: 3,
+        onEvent: ev.on,
+      }).result;
+      expect(r.text).toBe('Baton answered.');
+      expect(ev.of('tool_call').map((e) => e.name)).toEqual([`mcp__${BATON_MCP_SERVER}__echo`]);
+      const results = ev.of('tool_result') as Array<{ content: string; isError: boolean }>;
+      expect(results).toHaveLength(1);
+      expect(results[0]).toMatchObject({ isError: false });
+      expect(results[0]!.content).toContain('echo: over MCP');
+      const methods = mcp.seen.map((x) => x.method);
+      expect(methods).toContain('initialize');
+      expect(methods).toContain('tools/call');
+      expect(new Set(mcp.seen.map((x) => x.authorization))).toEqual(new Set([`Bearer ${token}`]));
+      // The token is in no event of the run.
+      expect(JSON.stringify(ev.events)).not.toContain(token);
+    } finally {
+      await mcp.close();
+    }
+  }, 60_000);
 });

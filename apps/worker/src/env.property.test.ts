@@ -25,6 +25,7 @@ const property = envProperty({
     'BATON_SECRET',
     'BATON_WORKSPACES_DIR',
     'BATON_REPOS_DIRS',
+    'BATON_MCP_URL',
     'LOG_LEVEL',
   ],
   values: [
@@ -65,5 +66,26 @@ describe('worker env: arbitrary values load or name the setting', () => {
     );
     expect(err).toMatchObject({ code: 'INVALID_ENV', issues: [{ setting: 'BATON_SECRET' }] });
     expect(err!.message).not.toMatch(/short-secret/);
+  });
+
+  it('takes BATON_MCP_URL as an http(s) URL and names it otherwise', async () => {
+    property.set({
+      DATABASE_URL: 'postgres://baton@127.0.0.1/baton',
+      BATON_MCP_URL: 'http://127.0.0.1:4030/mcp',
+    });
+    vi.resetModules();
+    expect((await import('./env')).workerEnv.BATON_MCP_URL).toBe('http://127.0.0.1:4030/mcp');
+    for (const bad of ['ftp://127.0.0.1/mcp', 'not a url']) {
+      property.set({ DATABASE_URL: 'postgres://baton@127.0.0.1/baton', BATON_MCP_URL: bad });
+      vi.resetModules();
+      const err = await import('./env').then(
+        () => null,
+        (e: unknown) => e as EnvError,
+      );
+      expect(err, bad).toMatchObject({
+        code: 'INVALID_ENV',
+        issues: [{ setting: 'BATON_MCP_URL' }],
+      });
+    }
   });
 });

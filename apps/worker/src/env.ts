@@ -43,8 +43,10 @@ export const workerEnv = createEnv({
      * Unset: such a task fails on this worker.
      */
     BATON_MCP_URL: z
-      .url('BATON_MCP_URL must be the http(s) URL of the MCP endpoint (…/mcp)')
-      .refine((u) => /^https?:\/\//.test(u), 'BATON_MCP_URL must be an http(s) URL')
+      .url({
+        protocol: /^https?$/,
+        error: 'BATON_MCP_URL must be the http(s) URL of the MCP endpoint (…/mcp)',
+      })
       .optional(),
     /** Task workspaces; default <BATON_DATA_DIR>/workspaces. */
     BATON_WORKSPACES_DIR: z.string().min(1).optional(),

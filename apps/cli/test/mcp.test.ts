@@ -4,6 +4,8 @@
  * (started here with @baton/mcp's startHttpServer), its use is listed, a revoked one is refused
  * with 401; the stdio server spawned as the CLI lists the tools and spawns a task of its team.
  */
+
+import path from 'node:path';
 import { createDb, type DbClient } from '@baton/db';
 import { createBoss, type PgBoss } from '@baton/db/queue';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
@@ -233,10 +235,18 @@ describe('baton mcp token', () => {
 });
 
 describe('baton mcp (stdio)', () => {
-  async function stdioClient(args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-    const transport = new StdioClientTransport({
+  async function stdioClient(
+    args: string[],
+    extraEnv: NodeJS.ProcessEnv = {},
+    command: { command: string; args: string[]; cwd?: string } = {
       command: process.execPath,
-      args: ['--import', 'tsx', cliMain, 'mcp', ...args],
+      args: ['--import', 'tsx', cliMain, 'mcp'],
+    },
+  ) {
+    const transport = new StdioClientTransport({
+      command: command.command,
+      args: [...command.args, ...args],
+      cwd: command.cwd,
       env: { ...(env as Record<string, string>), ...(extraEnv as Record<string, string>) },
       stderr: 'pipe',
     });
@@ -245,14 +255,17 @@ describe('baton mcp (stdio)', () => {
       stderr += b.toString();
     });
     const mcp = new Client({ name: 'baton-cli-stdio-test', version: '1.0.0' });
+    // A line on stdout that is not JSON-RPC (a log, pnpm's banner) is an error the client reports.
+    const protocolErrors: Error[] = [];
+    mcp.onerror = (err) => protocolErrors.push(err);
     await mcp.connect(transport).catch((err: Error) => {
       throw new Error(`${err.message}; stderr:\n${stderr}`);
     });
-    return { mcp, stderr: () => stderr };
+    return { mcp, stderr: () => stderr, protocolErrors };
   }
 
   it('serves the tools as --team; spawn_agent queues a task of that team', async () => {
-    const { mcp, stderr } = await stdioClient(['--team', 'beta']);
+    const { mcp, stderr, protocolErrors } = await stdioClient(['--team', 'beta']);
     const { tools } = await mcp.listTools();
     expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(TOOLS));
     const r = (await mcp.callTool({
@@ -266,8 +279,25 @@ describe('baton mcp (stdio)', () => {
     ]);
     expect(rows).toEqual([{ team_id: teamIds.beta, status: 'queued', created_by: 'u_bob' }]);
     await mcp.close();
+    expect(protocolErrors).toEqual([]);
     // Diagnostics went to stderr (stdout is the protocol, which the client parsed throughout).
     expect(stderr()).toContain('serving team beta on stdio');
+  });
+
+  it('runs as the help and the README show it: pnpm -s baton mcp --team <slug>', async () => {
+    const { mcp, stderr, protocolErrors } = await stdioClient(
+      ['--team', 'alpha'],
+      {},
+      {
+        command: 'pnpm',
+        args: ['-s', 'baton', 'mcp'],
+        cwd: path.join(import.meta.dirname, '../../..'),
+      },
+    );
+    expect((await mcp.listTools()).tools.map((t) => t.name)).toEqual(expect.arrayContaining(TOOLS));
+    await mcp.close();
+    expect(protocolErrors).toEqual([]);
+    expect(stderr()).toContain('serving team alpha on stdio');
   });
 
   it('serves as a token (BATON_MCP_TOKEN); refuses an unknown team or a dead token', async () => {

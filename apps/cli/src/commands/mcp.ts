@@ -110,11 +110,12 @@ export function mcpCommand(): Command {
     .addHelpText(
       'after',
       `
-stdout carries the MCP protocol only; diagnostics go to stderr. With --team the server acts as the
+stdout carries the MCP protocol only; diagnostics go to stderr (through pnpm, use -s: pnpm's own
+banner would go to stdout). With --team the server acts as the
 team's first owner (their spend caps apply); with a token, as the token's team and creator.
 
 Examples:
-  claude mcp add baton -- pnpm baton mcp --team demo
+  claude mcp add baton -- pnpm -s baton mcp --team demo
   BATON_MCP_TOKEN=baton_mcp_… pnpm baton mcp
   pnpm baton mcp token create --team demo     # a bearer token for http://127.0.0.1:4030/mcp`,
     )

@@ -32,6 +32,8 @@ let mcp: RunningHttpServer;
 const mcpErrors: unknown[] = [];
 const logs: string[] = [];
 const userId = `u_${randomUUID().slice(0, 8)}`;
+/** A task of the same team outside the lead's tree (the first test's). */
+let outsider: string | undefined;
 
 const text = (t: string) => ({ content: [{ type: 'text' as const, text: t }] });
 const tool = (name: string, input: Record<string, unknown>) => ({
@@ -50,6 +52,8 @@ function scenarios(childId = '00000000-0000-4000-8000-000000000000') {
             backend: 'api',
             role: 'helper',
           }),
+          // What the lead sees of the team: its own tree only.
+          tool('mcp__baton__list_agents', {}),
           // While this runs, the test reads the agent's id and scripts the wait with it.
           tool('Bash', { command: 'sleep 6; echo slept', description: 'wait a moment' }),
           tool('mcp__baton__wait_agent', { agent_ids: [childId], timeout_ms: 90_000 }),
@@ -121,6 +125,7 @@ describe("Baton's MCP server in a sandboxed claude-code task", { timeout: 240_00
       createdBy: userId,
       options: { mcp: true },
     });
+    outsider = t.id;
     const done = await terminalTask(h.client.pool, t.id, 60_000);
     expect(done.status).toBe('failed');
     expect(done.attempts).toBe(1);
@@ -234,13 +239,17 @@ describe("Baton's MCP server in a sandboxed claude-code task", { timeout: 240_00
     );
     expect(box.rows[0]?.data.sandbox.kind).toBe('bubblewrap');
 
-    // The lead's tool results: the spawn (the agent's id), the sleep, and the wait with the
-    // agent's answer — all through Baton's MCP server, none refused.
+    // The lead's tool results: the spawn (the agent's id), the list (its tree: the lead and the
+    // agent, not the team's other task), the sleep, and the wait with the agent's answer — all
+    // through Baton's MCP server, none refused.
     const r = await toolResults(lead.id);
-    expect(r.map((x) => x.isError)).toEqual([false, false, false]);
+    expect(r.map((x) => x.isError)).toEqual([false, false, false, false]);
     expect(r[0]!.content).toContain(child.id);
-    expect(r[1]!.content).toContain('slept');
-    const waited = JSON.parse(r[2]!.content) as {
+    expect(r[1]!.content).toContain(child.id);
+    expect(outsider).toBeDefined();
+    expect(r[1]!.content).not.toContain(outsider);
+    expect(r[2]!.content).toContain('slept');
+    const waited = JSON.parse(r[3]!.content) as {
       agents: Array<{ agent_id: string; status: string; result?: string }>;
       timed_out: boolean;
     };

@@ -12,7 +12,8 @@
  *   its child waits in the queue; the child's Cancel (confirmed) cancels that branch only, the
  *   lead's Cancel then the whole tree;
  * - Settings → MCP tokens: a missing name is an inline field error; a token is shown once (with
- *   the `claude mcp add` line), listed with "never" used, gone after a reload, and revoked.
+ *   the `claude mcp add` line), listed with "never" used; used once on the MCP server, it is
+ *   listed as used just now (and gone after the reload); revoked, the server refuses it.
  *
  * Screenshots land in apps/web/test-results/agents-*.
  */
@@ -111,6 +112,30 @@ async function panel() {
       spendText: spend?.textContent ?? '',
     };
   });
+}
+
+/** An MCP `initialize` with `token` on the running Baton's MCP server: its HTTP status. */
+async function mcpInitialize(token: string): Promise<number> {
+  const res = await fetch(baton.mcpUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: {
+        protocolVersion: '2025-11-25',
+        capabilities: {},
+        clientInfo: { name: 'baton-e2e', version: '1.0.0' },
+      },
+    }),
+  });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 /** "$0.0123" → 0.0123. */
@@ -362,17 +387,22 @@ describe('the console shows a multi-agent tree live, and the MCP tokens', () => 
     expect(await row.getByTestId('token-status').textContent()).toBe('active');
     await shoot(a, 'mcp-token-created');
 
+    // The token is Baton's MCP server's key for this team: used once, it is no longer "never".
+    expect(await mcpInitialize(token)).toBe(200);
     // Shown once: after a reload only the listing is left, never the token.
     await a.reload();
     await row.waitFor();
     expect(await a.getByLabel('MCP token', { exact: true }).count()).toBe(0);
     expect(await a.locator('body').textContent()).not.toContain(token);
+    expect(await row.getByTestId('token-last-used').textContent()).toBe('just now');
 
     await hydrated(a, 'tr[data-token-name] button');
     await row.getByRole('button', { name: 'Revoke Ada’s laptop' }).click();
     await row.getByRole('button', { name: 'Yes, revoke Ada’s laptop' }).click();
     await expect.poll(() => row.getByTestId('token-status').textContent()).toBe('revoked');
     expect(await row.getByRole('button').count()).toBe(0);
+    // Revoked: its next request is refused.
+    expect(await mcpInitialize(token)).toBe(401);
     await shoot(a, 'mcp-token-revoked');
     expect(pageErrors).toEqual([]);
   });

@@ -30,13 +30,20 @@ export interface RunningBaton {
   webUrl: string;
   simUrl: string;
   workerUrl: string;
+  /** Baton's MCP server (Streamable HTTP), on a free port rather than the default 4030. */
+  mcpUrl: string;
   dataDir: string;
   output: () => string;
   stop: () => Promise<number | null>;
 }
 
 export async function startBaton({ timeoutMs = 200_000 } = {}): Promise<RunningBaton> {
-  const [webPort, workerPort, simPort] = [await freePort(), await freePort(), await freePort()];
+  const [webPort, workerPort, simPort, mcpPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'baton-e2e-'));
   const env: NodeJS.ProcessEnv = { ...process.env, BATON_DATA_DIR: dataDir, NO_COLOR: '1' };
   for (const k of [
@@ -49,6 +56,7 @@ export async function startBaton({ timeoutMs = 200_000 } = {}): Promise<RunningB
     'BATON_WEB_PORT',
     'BATON_WORKER_PORT',
     'BATON_SIM_PORT',
+    'BATON_MCP_PORT',
   ])
     delete env[k];
   const child: ChildProcess = spawn(
@@ -64,6 +72,8 @@ export async function startBaton({ timeoutMs = 200_000 } = {}): Promise<RunningB
       String(simPort),
       '--web-port',
       String(webPort),
+      '--mcp-port',
+      String(mcpPort),
     ],
     { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -105,6 +115,7 @@ export async function startBaton({ timeoutMs = 200_000 } = {}): Promise<RunningB
     webUrl: `http://127.0.0.1:${webPort}`,
     simUrl: `http://127.0.0.1:${simPort}`,
     workerUrl: `http://127.0.0.1:${workerPort}`,
+    mcpUrl: `http://127.0.0.1:${mcpPort}/mcp`,
     dataDir,
     output: () => log,
     stop,

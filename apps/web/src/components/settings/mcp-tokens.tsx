@@ -13,16 +13,9 @@ import { RelativeTime } from '../ui/relative-time';
 import { Skeleton } from '../ui/skeleton';
 import { ErrorState, errorMessage } from '../ui/states';
 import { DataTable, Td } from '../ui/table';
+import { claudeMcpAddCommand } from './mcp-command';
 
 type McpToken = RouterOutputs['mcpToken']['list'][number];
-
-/** The port `baton start` serves Baton's MCP server on (Streamable HTTP at /mcp). */
-export const MCP_PORT = 4030;
-
-/** The one line that gives Claude Code this server with a token. */
-export function claudeMcpAddCommand(host: string, token: string): string {
-  return `claude mcp add --transport http baton http://${host}:${MCP_PORT}/mcp --header "Authorization: Bearer ${token}"`;
-}
 
 function CopyBox({ label, value }: { label: string; value: string }) {
   const [copied, setCopied] = useState(false);

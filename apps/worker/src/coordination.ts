@@ -18,6 +18,8 @@ import {
   runCoordination,
   type TaskQueue,
 } from '@baton/core';
+import type { PgBoss } from '@baton/db/boss';
+import type pg from 'pg';
 import type { ClassifiedError, RunContext, RunResult, TaskRunner } from './runner';
 
 /** Whose queue a coordination task drives: its team, its creator, its tree and itself. */
@@ -31,7 +33,14 @@ export interface CoordinationScope {
   taskId: string;
 }
 
-export type TaskQueueFor = (scope: CoordinationScope) => TaskQueue;
+/** What the worker lends a queue: its own database pool and job queue (no second connection pool). */
+export interface WorkerResources {
+  pool: pg.Pool;
+  boss: PgBoss;
+}
+
+/** A queue for one coordination task's scope (`resources`: the worker's own pool and job queue). */
+export type TaskQueueFor = (scope: CoordinationScope, resources: WorkerResources) => TaskQueue;
 
 /** How long one wait of the coordinator lasts before it looks at the tree again. */
 export const COORDINATION_WAIT_MS = 5_000;
@@ -67,7 +76,7 @@ function summary(outcome: CoordinationOutcome): Record<string, unknown> {
 /** Runs one coordination task to its end (a result, or the error the executor settles it with). */
 export async function runCoordinationTask(
   ctx: RunContext,
-  taskQueueFor: TaskQueueFor | undefined,
+  taskQueueFor: ((scope: CoordinationScope) => TaskQueue) | undefined,
   o: { waitMs?: number } = {},
 ): Promise<RunResult> {
   const { task } = ctx;
@@ -122,7 +131,7 @@ export async function runCoordinationTask(
 /** `runner`, with coordination tasks run by their coordinator instead. */
 export function withCoordination(
   runner: TaskRunner,
-  taskQueueFor: TaskQueueFor | undefined,
+  taskQueueFor: ((scope: CoordinationScope) => TaskQueue) | undefined,
   o: { waitMs?: number } = {},
 ): TaskRunner {
   return {

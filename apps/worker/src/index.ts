@@ -3,6 +3,7 @@ export {
   type CoordinationScope,
   isCoordinationTask,
   type TaskQueueFor,
+  type WorkerResources,
 } from './coordination';
 export { type Check, type CheckResult, type HealthServer, startHealthServer } from './health';
 export { createLogger, type Logger } from './logger';

@@ -13,7 +13,7 @@ import { rollupUsage } from '@baton/db/rollup';
 import { reachedCap } from '@baton/db/spend';
 import type pg from 'pg';
 import { CancelWatcher, TaskAbort } from './cancel';
-import { type TaskQueueFor, withCoordination } from './coordination';
+import { type CoordinationScope, type TaskQueueFor, withCoordination } from './coordination';
 import { EventWriter } from './events';
 import { createExecutor, type Executor } from './executor';
 import { FleetView } from './fleet';
@@ -191,8 +191,18 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const tracker = new BreakerTracker((b) =>
     metrics.breakerState.set({ breaker: `${b.provider}/${b.model}` }, BREAKER_GAUGE[b.state]),
   );
+  // A coordination task's queue, on this worker's own pool and job queue (started below, before
+  // any task runs).
+  const coordinationQueues = () => {
+    const make = options.taskQueueFor;
+    if (!make) return undefined;
+    return (scope: CoordinationScope) => {
+      if (!boss) throw new Error('the worker takes no tasks: it has no job queue');
+      return make(scope, { pool, boss });
+    };
+  };
   if (runner)
-    runner = withCoordination(runner, options.taskQueueFor, {
+    runner = withCoordination(runner, coordinationQueues(), {
       ...(options.coordinationWaitMs ? { waitMs: options.coordinationWaitMs } : {}),
     });
   if (runner) runner = tracker.observeRunner(runner);

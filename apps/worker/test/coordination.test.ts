@@ -6,6 +6,8 @@
  * fleet.
  */
 import { createPgTaskQueue, startCoordination } from '@baton/api';
+import * as schema from '@baton/db/schema';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CoordinationScope } from '../src/coordination';
 import { startWorkerHarness, type WorkerHarness } from './harness';
@@ -23,7 +25,11 @@ beforeAll(async () => {
     concurrency: 8,
     queue: { retryLimit: 0, retryDelaySeconds: 1 },
     worker: {
-      taskQueueFor: (scope: CoordinationScope) => createPgTaskQueue(deps(), scope, { pollMs: 100 }),
+      // As a process allowed to import the api wires it: on the worker's own pool and job queue.
+      taskQueueFor: (scope: CoordinationScope, { pool, boss }) =>
+        createPgTaskQueue({ db: drizzle(pool, { schema }), pool, boss: async () => boss }, scope, {
+          pollMs: 100,
+        }),
       coordinationWaitMs: 1000,
     },
   });

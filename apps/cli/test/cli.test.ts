@@ -6,7 +6,7 @@ describe('baton --help', () => {
   it('lists the commands', async () => {
     const run = runCli(['--help'], cleanEnv());
     expect(await run.exited).toBe(0);
-    for (const cmd of ['start', 'db', 'sim', 'worker', 'task', 'repo'])
+    for (const cmd of ['start', 'db', 'sim', 'worker', 'task', 'repo', 'mcp'])
       expect(run.output()).toMatch(new RegExp(`^\\s+${cmd}\\b`, 'm'));
   });
 
@@ -22,10 +22,25 @@ describe('baton --help', () => {
     ['repo', 'add'],
     ['repo', 'list'],
     ['repo', 'remove'],
+    ['mcp'],
+    ['mcp', 'token', 'create'],
+    ['mcp', 'token', 'list'],
+    ['mcp', 'token', 'revoke'],
   ])('has --help on %s', async (...cmd) => {
     const run = runCli([...cmd, '--help'], cleanEnv());
     expect(await run.exited).toBe(0);
     expect(run.output()).toMatch(/^Usage: baton /m);
+  });
+
+  it('mcp shows how to add it to Claude Code, over stdio and over HTTP with a token', async () => {
+    const stdio = runCli(['mcp', '--help'], cleanEnv());
+    expect(await stdio.exited).toBe(0);
+    expect(stdio.output()).toContain('claude mcp add baton -- pnpm -s baton mcp --team demo');
+    const create = runCli(['mcp', 'token', 'create', '--help'], cleanEnv());
+    expect(await create.exited).toBe(0);
+    expect(create.output()).toContain(
+      'claude mcp add --transport http baton http://127.0.0.1:4030/mcp --header "Authorization: Bearer $(pnpm -s baton mcp token create --team demo | tail -1)"',
+    );
   });
 
   it('task submit offers --repo, --ref and --tools, and no longer --cwd', async () => {

@@ -7,6 +7,7 @@
 
 import path from 'node:path';
 import { createDb, type DbClient } from '@baton/db';
+import { mcpTokenPrefix, MCP_TOKEN_SHAPE as TOKEN_SHAPE } from '@baton/db/mcp-tokens';
 import { createBoss, type PgBoss } from '@baton/db/queue';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import type { RunningHttpServer } from '@baton/mcp';
@@ -25,7 +26,6 @@ let boss: PgBoss;
 let http: RunningHttpServer;
 const teamIds: Record<string, string> = {};
 
-const TOKEN_SHAPE = /^baton_mcp_[A-Za-z0-9_-]{43}$/;
 const TOOLS = [
   'agent_status',
   'cancel_agent',
@@ -127,7 +127,7 @@ describe('baton mcp token', () => {
     expect(before).toHaveLength(1);
     expect(before[0]).toMatchObject({
       name: 'laptop',
-      prefix: token.slice('baton_mcp_'.length, 'baton_mcp_'.length + 12),
+      prefix: mcpTokenPrefix(token),
       last_used_at: null,
       revoked_at: null,
     });

@@ -53,11 +53,23 @@ describe('module boundaries', () => {
       'apps/web/src/components/leak.tsx → apps/web/src/server/secret.ts',
     ],
     ['client-no-node-builtins', 'apps/web/src/components/leak.tsx → fs'],
+    [
+      'worker-never-imports-web-or-api',
+      'apps/worker/src/imports-api.ts → packages/api/src/router/task.ts',
+    ],
+    [
+      'worker-main-takes-only-the-agents-queue-from-api',
+      'apps/worker/src/main.ts → packages/api/src/router/task.ts',
+    ],
   ])('report %s for %s', (rule, edge) => {
     expect(bad.output).toContain(`${rule}: ${edge}`);
   });
 
-  it('pass allowed imports (core → ratelimit, type-only server types in client code)', () => {
+  it("the worker's entry may take the api's agents queue, and only that", () => {
+    expect(bad.output).not.toContain('apps/worker/src/main.ts → packages/api/src/agents/index.ts');
+  });
+
+  it('pass allowed imports (core → ratelimit, type-only server types in client code, the worker entry → the api agents queue)', () => {
     const ok = cruise('clean');
     expect(ok.output).toMatch(/no dependency violations found/);
     expect(ok.status).toBe(0);

@@ -103,12 +103,32 @@ module.exports = {
     {
       name: 'worker-never-imports-web-or-api',
       severity: 'error',
-      from: { path: '^apps/worker/src' },
+      from: { path: '^apps/worker/src', pathNot: '^apps/worker/src/main\\.ts$' },
       to: {
         path: [
           '^apps/(web|cli)/',
           '^packages/api/',
           '(^|/)node_modules/(next|@baton/(web|api|cli))/',
+        ],
+      },
+    },
+    {
+      // The process entry wires the PostgreSQL TaskQueue coordinated runs drive (it lives in the
+      // api, beside the submission path it spawns through) — that face and nothing else of the api.
+      name: 'worker-main-takes-only-the-agents-queue-from-api',
+      comment:
+        'apps/worker/src/main.ts may import @baton/api/agents (createPgTaskQueue) and nothing else of the api or the console.',
+      severity: 'error',
+      from: { path: '^apps/worker/src/main\\.ts$' },
+      to: {
+        path: [
+          '^apps/(web|cli)/',
+          '^packages/api/',
+          '(^|/)node_modules/(next|@baton/(web|api|cli))/',
+        ],
+        pathNot: [
+          '^packages/api/src/agents/index\\.ts$',
+          '(^|/)node_modules/@baton/api/src/agents/index\\.ts$',
         ],
       },
     },

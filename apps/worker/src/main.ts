@@ -1,5 +1,9 @@
 import path from 'node:path';
+import { createPgTaskQueue } from '@baton/api/agents';
+import { loadConfig, treeLimitsFromConfig } from '@baton/core';
 import { dataDir } from '@baton/db';
+import * as schema from '@baton/db/schema';
+import { drizzle } from 'drizzle-orm/node-postgres';
 import { workerEnv } from './env';
 import { createLogger } from './logger';
 import { startWorker } from './worker';
@@ -7,6 +11,13 @@ import { startWorker } from './worker';
 const logger = createLogger({ level: workerEnv.LOG_LEVEL });
 
 try {
+  // Coordinated runs (a root task with options.coordinate) drive the api's PostgreSQL TaskQueue on
+  // this worker's own pool and job queue; a new tree's limits are the configuration's.
+  const config = loadConfig({
+    ...(workerEnv.BATON_CONFIG ? { file: workerEnv.BATON_CONFIG } : {}),
+    env: {},
+  });
+  const limits = treeLimitsFromConfig(config.multi_agent);
   const worker = await startWorker({
     databaseUrl: workerEnv.DATABASE_URL,
     port: workerEnv.WORKER_PORT,
@@ -18,6 +29,11 @@ try {
     ...(workerEnv.BATON_SECRET ? { secret: workerEnv.BATON_SECRET } : {}),
     ...(workerEnv.BATON_CONFIG ? { configFile: workerEnv.BATON_CONFIG } : {}),
     ...(workerEnv.BATON_MCP_URL ? { mcpUrl: workerEnv.BATON_MCP_URL } : {}),
+    taskQueueFor: (scope, { pool, boss }) =>
+      createPgTaskQueue({ db: drizzle(pool, { schema }), pool, boss: async () => boss }, scope, {
+        limits,
+        config,
+      }),
     sandbox: {
       mode: workerEnv.BATON_SANDBOX,
       dataDir: dataDir(),

@@ -80,4 +80,38 @@ describe('the configuration file', { timeout: 120_000 }, () => {
     expect(done.error?.type).toBe('CliNotFound');
     expect(JSON.stringify(done.error)).toContain('no-such-claude');
   });
+
+  it('a worker started from its entry runs a coordinated run on the api queue, with the file’s tree limits', async () => {
+    const file = path.join(dir, 'agents.yaml');
+    writeFileSync(file, 'multi_agent:\n  max_agents: 5\n  max_depth: 1\n');
+    const w = spawnWorker('config-coordinate', { ...env(file), BATON_SANDBOX: 'off' });
+    workers.push(w);
+    await w.healthUrl;
+    const [team] = await client.db
+      .insert(teams)
+      .values({ name: 'coord', slug: 'coord', allowInstanceKey: true, maxConcurrentTasks: 10 })
+      .returning();
+    const { startCoordination } = await import('@baton/api/agents');
+    const started = await startCoordination(
+      { db: client.db, pool: client.pool, boss: async () => boss },
+      { teamId: team!.id, userId: null },
+      {
+        goal: 'Name a colour.',
+        strategy: 'hierarchical',
+        agents: [{ role: 'painter', instructions: 'Name one colour.' }],
+        budgetUsd: 2,
+      },
+    );
+    const root = await terminalTask(client.pool, started.root_id, 90_000);
+    expect(root.status, root.status_reason ?? '').toBe('succeeded');
+    const { rows } = await client.pool.query<{ role: string; status: string }>(
+      `select role, status::text as status from tasks where root_task_id = $1 order by depth, created_at`,
+      [started.root_id],
+    );
+    expect(rows.map((r) => [r.role, r.status])).toEqual([
+      ['coordinator', 'succeeded'],
+      ['painter', 'succeeded'],
+      ['synthesiser', 'succeeded'],
+    ]);
+  });
 });

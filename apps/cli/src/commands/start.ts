@@ -273,7 +273,13 @@ async function start(opts: StartOptions) {
         // instead of 250–300 MB; apps/worker/README.md), as `pnpm --filter @baton/worker start`.
         args: [...WORKER_NODE_FLAGS, '--import', 'tsx', workerMain],
         cwd: path.join(repoRoot, 'apps/worker'),
-        env: { ...childEnv, WORKER_PORT: String(workerPort) },
+        env: {
+          ...childEnv,
+          WORKER_PORT: String(workerPort),
+          // A claude-code task with `mcp: true` reaches this Baton's MCP server (through its
+          // sandbox's proxy, with a task token the worker mints).
+          ...(opts.mcp ? { BATON_MCP_URL: `http://127.0.0.1:${mcpPort}/mcp` } : {}),
+        },
         useColor,
       });
       await waitForHttp(`http://127.0.0.1:${workerPort}/healthz`, {

@@ -6,6 +6,7 @@
  */
 import {
   type AgentWaitEvent,
+  coordinateAgentsInput,
   createCaller,
   createTRPCContext,
   isAppError,
@@ -439,6 +440,50 @@ export function createMcpServer(principal: McpPrincipal, deps: McpServerDeps): M
     tool('cancel_agent', async (args, extra) => {
       const r = await (await api(extra.signal)).agent.cancel(args);
       return ok({ agent_id: args.agent_id, cancelled: r.cancelled });
+    }),
+  );
+
+  server.registerTool(
+    'coordinate_agents',
+    {
+      title: 'Run a team of agents',
+      description:
+        'Starts a whole multi-agent run from one call: hierarchical (the agents work, then a ' +
+        'synthesiser combines their results) or mesh (peers exchange findings on a shared board, ' +
+        'round by round, until the goal is met, they vote done or max_rounds is reached). Every ' +
+        'agent is a Baton task of one tree whose budget is budget_usd. Returns the root agent at ' +
+        'once; wait_agent on it gives the run’s result.',
+      inputSchema: {
+        goal: coordinateAgentsInput.shape.goal.describe('What the run is for'),
+        strategy: coordinateAgentsInput.shape.strategy.describe('hierarchical or mesh'),
+        agents: coordinateAgentsInput.shape.agents.describe('The agents: [{role, instructions}]'),
+        budget_usd: coordinateAgentsInput.shape.budget_usd.describe(
+          'The whole run’s budget in USD (a hard limit)',
+        ),
+        max_rounds: coordinateAgentsInput.shape.max_rounds.describe(
+          'Mesh: at most this many rounds',
+        ),
+        model: coordinateAgentsInput.shape.model.describe(
+          'The agents’ model (default: the team’s)',
+        ),
+      },
+      outputSchema: {
+        root_id: z.string(),
+        status: z.string(),
+        strategy: z.string(),
+        max_agents: z.number(),
+        max_rounds: z.number().nullable(),
+      },
+    },
+    tool('coordinate_agents', async (args, extra) => {
+      const r = await (await api(extra.signal)).agent.coordinate(args);
+      return ok({
+        root_id: r.root_id,
+        status: r.status,
+        strategy: r.strategy,
+        max_agents: r.limits.maxAgents,
+        max_rounds: r.max_rounds,
+      });
     }),
   );
 

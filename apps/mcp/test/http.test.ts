@@ -18,6 +18,7 @@ let b: Client;
 const TOOLS = [
   'agent_status',
   'cancel_agent',
+  'coordinate_agents',
   'get_result',
   'list_agents',
   'send_input',
@@ -125,6 +126,42 @@ describe('tools', () => {
     expect(
       (listed.structuredContent!.agents as { agent_id: string }[]).map((x) => x.agent_id),
     ).toContain(agentId);
+  });
+
+  it('coordinate_agents queues a whole run: a coordinator root and its tree, with the budget', async () => {
+    const r = await call(a, 'coordinate_agents', {
+      goal: 'Pick a name for the release.',
+      strategy: 'mesh',
+      agents: [
+        { role: 'poet', instructions: 'Suggest names.' },
+        { role: 'editor', instructions: 'Judge the names.' },
+      ],
+      budget_usd: 0.5,
+      max_rounds: 3,
+    });
+    expect(r.isError, textOf(r)).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({
+      status: 'queued',
+      strategy: 'mesh',
+      max_rounds: 3,
+    });
+    const rootId = r.structuredContent!.root_id as string;
+    const [row] = await h.client.db.select().from(tasks).where(eq(tasks.id, rootId));
+    expect(row).toMatchObject({ teamId: teamA.teamId, role: 'coordinator', rootTaskId: rootId });
+    const { rows } = await h.client.pool.query(
+      `select strategy, budget_usd::float8 as budget, max_rounds from task_trees where root_task_id = $1`,
+      [rootId],
+    );
+    expect(rows[0]).toEqual({ strategy: 'mesh', budget: 0.5, max_rounds: 3 });
+    // A malformed run is a tool error naming what is wrong.
+    const bad = await call(a, 'coordinate_agents', {
+      goal: 'x',
+      strategy: 'swarm',
+      agents: [],
+      budget_usd: 1,
+    });
+    expect(bad.isError).toBe(true);
+    expect(textOf(bad)).toMatch(/strategy|agents/);
   });
 
   it('send_input gives a queued agent a message', async () => {

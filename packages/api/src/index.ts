@@ -74,6 +74,7 @@ export {
 export { ROLES, type Role, roleAtLeast } from './roles';
 export {
   type AgentWaitEvent,
+  coordinateAgentsInput,
   sendInputInput,
   spawnAgentInput,
   waitAgentsInput,

@@ -197,6 +197,19 @@ describe('a task’s own token', () => {
     );
     const visible = (await asTask.agent.list({})).map((a) => a.agentId).sort();
     expect(visible).toEqual([lead.agentId, child.agentId].sort());
+    // No new tree beside its own: coordinate is the team's, not a task's.
+    const run = {
+      goal: 'Escape the budget',
+      strategy: 'hierarchical' as const,
+      agents: [{ role: 'r', instructions: 'i' }],
+      budget_usd: 1,
+    };
+    expect(await rejection(asTask.agent.coordinate(run))).toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('spawn_agent'),
+    });
+    const started = await team.agent.coordinate(run);
+    expect(started).toMatchObject({ status: 'queued', strategy: 'hierarchical' });
   });
 });
 

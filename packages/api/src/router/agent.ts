@@ -17,6 +17,7 @@ import {
 import { BACKENDS, taskEvents } from '@baton/db/schema';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
+import { startCoordination } from '../agents/coordinate';
 import { coordinationAsAppError } from '../agents/errors';
 import { type AgentScope, createPgTaskQueue } from '../agents/pg-task-queue';
 import { AppError } from '../errors';
@@ -73,6 +74,44 @@ export const waitAgentsInput = z.object({
 });
 
 const agentIdInput = z.object({ agent_id: agentId });
+
+export const coordinateAgentsInput = z.object({
+  goal: z
+    .string('Say what the run is for.')
+    .trim()
+    .min(1, 'Say what the run is for.')
+    .max(20_000, 'Keep the goal to 20,000 characters.'),
+  strategy: z.enum(['hierarchical', 'mesh'], 'The strategy is hierarchical or mesh.'),
+  agents: z
+    .array(
+      z.object({
+        role: z
+          .string('Give each agent a role.')
+          .trim()
+          .min(1, 'Give each agent a role.')
+          .max(100, 'Keep a role to 100 characters.'),
+        instructions: z
+          .string('Give each agent instructions.')
+          .trim()
+          .min(1, 'Give each agent instructions.')
+          .max(50_000, 'Keep instructions to 50,000 characters.'),
+      }),
+      'List the agents.',
+    )
+    .min(1, 'List at least one agent.')
+    .max(50, 'At most 50 agents.'),
+  budget_usd: z
+    .number('A run needs a budget in USD.')
+    .positive('A budget is a positive amount of USD.')
+    .max(1_000_000, 'A budget is at most 1,000,000 USD.'),
+  max_rounds: z
+    .number('Rounds are a whole number.')
+    .int('Rounds are a whole number.')
+    .min(1, 'At least one round.')
+    .max(50, 'At most 50 rounds.')
+    .optional(),
+  model: z.string().trim().min(1, 'Enter a model id.').max(200, 'Not a model id.').optional(),
+});
 
 /** A wait's news: the agents as they are now, then (last) the outcome. */
 export type AgentWaitEvent =
@@ -262,6 +301,40 @@ export const agentRouter = createTRPCRouter({
   tree: agentProcedure('viewer')
     .input(z.object({ root_id: rootId }))
     .query(({ ctx, input, signal }) => ctx.agents.tree(input.root_id, signal)),
+
+  /**
+   * Starts a whole run from one call: a root task that the worker runs as core's coordinator
+   * (hierarchical: the agents, then a synthesiser; mesh: peers over the board, round by round),
+   * its tree's budget `budget_usd`. A task's own token runs agents inside its tree (spawn_agent),
+   * never a new tree beside it.
+   */
+  coordinate: agentProcedure('member')
+    .input(coordinateAgentsInput)
+    .mutation(({ ctx, input, signal }) => {
+      if (!ctx.config.multi_agent.enabled)
+        throw new AppError(
+          'FORBIDDEN',
+          'Multi-agent runs are turned off on this instance (multi_agent.enabled in its configuration).',
+        );
+      if (ctx.scope.rootTaskId)
+        throw new AppError(
+          'FORBIDDEN',
+          'A task’s token acts inside its own tree: spawn its agents with spawn_agent.',
+        );
+      return startCoordination(
+        { db: ctx.db, pool: ctx.pool, boss: ctx.boss },
+        ctx.scope,
+        {
+          goal: input.goal,
+          strategy: input.strategy,
+          agents: input.agents,
+          budgetUsd: input.budget_usd,
+          ...(input.max_rounds !== undefined ? { maxRounds: input.max_rounds } : {}),
+          ...(input.model !== undefined ? { model: input.model } : {}),
+        },
+        { limits: treeLimitsFromConfig(ctx.config.multi_agent), config: ctx.config, signal },
+      );
+    }),
 
   /** A mesh tree's board, oldest first (after `after_id`). */
   board: agentProcedure('viewer')

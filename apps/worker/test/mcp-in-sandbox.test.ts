@@ -24,6 +24,7 @@ import { terminalTask, waitUntil } from './wait';
 
 const MODEL = 'claude-opus-5-5';
 const CHILD_ANSWER = 'The answer is 42, counted by the helper.';
+const CHECKER_ANSWER = 'Checked: 42 is right.';
 
 let dir: string;
 let h: WorkerHarness;
@@ -40,8 +41,10 @@ const tool = (name: string, input: Record<string, unknown>) => ({
   content: [{ type: 'tool_use' as const, name, input }],
 });
 
-/** The lead's script; the wait names the spawned agent once the test knows its id. */
-function scenarios(childId = '00000000-0000-4000-8000-000000000000') {
+/** The lead's script; the wait names the spawned agents once the test knows their ids. */
+function scenarios(
+  childIds = ['00000000-0000-4000-8000-000000000000', '00000000-0000-4000-8000-000000000001'],
+) {
   return {
     scenarios: [
       {
@@ -52,15 +55,21 @@ function scenarios(childId = '00000000-0000-4000-8000-000000000000') {
             backend: 'api',
             role: 'helper',
           }),
+          tool('mcp__baton__spawn_agent', {
+            task: 'Check the count. [[scenario:checker]]',
+            backend: 'api',
+            role: 'checker',
+          }),
           // What the lead sees of the team: its own tree only.
           tool('mcp__baton__list_agents', {}),
           // While this runs, the test reads the agent's id and scripts the wait with it.
           tool('Bash', { command: 'sleep 6; echo slept', description: 'wait a moment' }),
-          tool('mcp__baton__wait_agent', { agent_ids: [childId], timeout_ms: 90_000 }),
+          tool('mcp__baton__wait_agent', { agent_ids: childIds, timeout_ms: 90_000 }),
           text('lead done: the helper answered'),
         ],
       },
       { name: 'child', turns: [text(CHILD_ANSWER)] },
+      { name: 'checker', turns: [text(CHECKER_ANSWER)] },
     ],
   };
 }
@@ -135,7 +144,7 @@ describe("Baton's MCP server in a sandboxed claude-code task", { timeout: 240_00
     expect(tokens.rows).toHaveLength(0);
   });
 
-  it('the lead spawns an agent in its tree and gets its answer; the token is revoked and never stored', async () => {
+  it('the lead spawns two agents in its tree and gets their answers; the token is revoked and never stored', async () => {
     // The same database, now with a worker that knows the MCP server (and logs everything).
     await h.worker.stop();
     h.worker = await h.startWorker({
@@ -160,19 +169,19 @@ describe("Baton's MCP server in a sandboxed claude-code task", { timeout: 240_00
       options: { mcp: true },
     });
 
-    // The agent the lead spawned (through its MCP client, the sandbox's proxy, the server).
-    const child = await waitUntil(
-      async () =>
-        (
-          await h.client.pool.query<{ id: string }>(
-            'select id from tasks where parent_task_id = $1',
-            [lead.id],
-          )
-        ).rows[0],
+    // The agents the lead spawned (through its MCP client, the sandbox's proxy, the server).
+    const [child, checker] = await waitUntil(
+      async () => {
+        const { rows } = await h.client.pool.query<{ id: string }>(
+          'select id from tasks where parent_task_id = $1 order by created_at, id',
+          [lead.id],
+        );
+        return rows.length === 2 ? rows : undefined;
+      },
       90_000,
-      'the agent the lead spawns',
+      'the two agents the lead spawns',
     );
-    h.sim.configure({ scenario: scenarios(child.id) });
+    h.sim.configure({ scenario: scenarios([child!.id, checker!.id]) });
 
     // While the lead runs, its token is live: scoped to the lead and its tree, as its creator.
     const live = await h.client.pool.query<{
@@ -209,7 +218,7 @@ describe("Baton's MCP server in a sandboxed claude-code task", { timeout: 240_00
     const { rows: kids } = await h.client.pool.query(
       `select team_id, parent_task_id, root_task_id, depth, created_by, backend::text as backend,
               status::text as status, result, role
-         from tasks where parent_task_id = $1`,
+         from tasks where parent_task_id = $1 order by created_at, id`,
       [lead.id],
     );
     expect(kids).toEqual([
@@ -224,13 +233,24 @@ describe("Baton's MCP server in a sandboxed claude-code task", { timeout: 240_00
         result: CHILD_ANSWER,
         role: 'helper',
       },
+      {
+        team_id: h.teamId,
+        parent_task_id: lead.id,
+        root_task_id: lead.id,
+        depth: 1,
+        created_by: userId,
+        backend: 'api',
+        status: 'succeeded',
+        result: CHECKER_ANSWER,
+        role: 'checker',
+      },
     ]);
     // The lead became the root of a tree (it had none), under its budget.
     const tree = await h.client.pool.query<{ agents: number; budget: string }>(
       'select agents, budget_usd::text as budget from task_trees where root_task_id = $1',
       [lead.id],
     );
-    expect(tree.rows).toEqual([{ agents: 2, budget: '5.000000' }]);
+    expect(tree.rows).toEqual([{ agents: 3, budget: '5.000000' }]);
 
     // It ran confined: bubblewrap, whose only way out is the proxy (the MCP server included).
     const box = await h.client.pool.query<{ data: { sandbox: { kind: string } } }>(
@@ -243,19 +263,24 @@ describe("Baton's MCP server in a sandboxed claude-code task", { timeout: 240_00
     // agent, not the team's other task), the sleep, and the wait with the agent's answer — all
     // through Baton's MCP server, none refused.
     const r = await toolResults(lead.id);
-    expect(r.map((x) => x.isError)).toEqual([false, false, false, false]);
-    expect(r[0]!.content).toContain(child.id);
-    expect(r[1]!.content).toContain(child.id);
+    expect(r.map((x) => x.isError)).toEqual([false, false, false, false, false]);
+    expect(r[0]!.content).toContain(child!.id);
+    expect(r[1]!.content).toContain(checker!.id);
+    expect(r[2]!.content).toContain(child!.id);
+    expect(r[2]!.content).toContain(checker!.id);
     expect(outsider).toBeDefined();
-    expect(r[1]!.content).not.toContain(outsider);
-    expect(r[2]!.content).toContain('slept');
-    const waited = JSON.parse(r[3]!.content) as {
+    expect(r[2]!.content).not.toContain(outsider);
+    expect(r[3]!.content).toContain('slept');
+    const waited = JSON.parse(r[4]!.content) as {
       agents: Array<{ agent_id: string; status: string; result?: string }>;
       timed_out: boolean;
     };
     expect(waited).toMatchObject({
       timed_out: false,
-      agents: [{ agent_id: child.id, status: 'succeeded', result: CHILD_ANSWER }],
+      agents: [
+        { agent_id: child!.id, status: 'succeeded', result: CHILD_ANSWER },
+        { agent_id: checker!.id, status: 'succeeded', result: CHECKER_ANSWER },
+      ],
     });
 
     // The token is revoked once the lead ended.

@@ -1,4 +1,4 @@
-import { type PgBoss, quotaTiers } from '@baton/db/boss';
+import { type PgBoss, quotaTiers, redriveTask } from '@baton/db/boss';
 import { JOBS, parsePayload } from '@baton/db/jobs';
 import { insertUsage, type UsageRow } from '@baton/db/usage';
 import type pg from 'pg';
@@ -223,6 +223,28 @@ export function createExecutor(o: ExecutorOptions): Executor {
       emit('result', { text: result });
       const made = await settle('succeeded', { result });
       tlog.info({ attempt, made }, 'task succeeded');
+      // An agent sent input while it ran (send_input) takes it in its next attempt: queued
+      // again at once to go on with its conversation. Tree tasks only (one statement more).
+      if (made && task.root_task_id) {
+        try {
+          const { rows } = await o.pool.query(
+            'select 1 from task_inputs where task_id = $1 and consumed_at is null limit 1',
+            [taskId],
+          );
+          if (rows.length > 0) {
+            const again = await redriveTask(o.pool, o.boss, taskId, {
+              continue: true,
+              reason: 'continuing with the input sent while it ran',
+            });
+            tlog.info({ outcome: again.status }, 'agent continues with its pending input');
+          }
+        } catch (err) {
+          tlog.warn(
+            { err: (err as Error).message },
+            'could not queue the agent again for its pending input (send_input queues it next time)',
+          );
+        }
+      }
       o.onTaskFinished?.('succeeded', performance.now() - started);
       return { id: job.id, status: 'completed', output: { status: 'succeeded' } };
     } catch (raw) {

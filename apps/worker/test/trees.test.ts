@@ -200,4 +200,49 @@ describe('agent trees in the worker', () => {
       fast();
     }
   });
+
+  it('an input sent while an agent runs is not lost: the agent goes on with it once the run ends', async () => {
+    h.sim.configure({
+      response: {
+        reply: 'recall',
+        ttftMs: 0,
+        tokensPerSecond: 30,
+        outputTokens: { type: 'fixed', tokens: 30 },
+      },
+    });
+    try {
+      const root = await tree({ maxConcurrent: 2 });
+      const a = await submitTask(h.client.db, h.boss, {
+        teamId: h.teamId,
+        prompt: 'The ship is called Osprey.',
+        model: MODEL,
+        rootTaskId: root,
+        depth: 1,
+        role: 'worker',
+        teamQuota: 50,
+      });
+      await waitUntil(
+        async () => (await statuses([a.id]))[0] === 'running',
+        30_000,
+        'the agent to run',
+      );
+      await h.client.pool.query(
+        `insert into task_inputs (task_id, message) values ($1, 'The ship sails at dawn.')`,
+        [a.id],
+      );
+      const done = await waitUntil(
+        async () => {
+          const t = await terminalTask(h.client.pool, a.id, 30_000);
+          return t.attempts === 2 ? t : undefined;
+        },
+        60_000,
+        'the agent to go on with its input',
+      );
+      expect(done.status).toBe('succeeded');
+      expect(done.result).toContain('The ship sails at dawn.');
+    } finally {
+      h.sim.configure({ response: { reply: 'generated' } });
+      fast();
+    }
+  });
 });

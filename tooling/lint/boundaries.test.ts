@@ -69,7 +69,7 @@ describe('module boundaries', () => {
     expect(bad.output).not.toContain('apps/worker/src/main.ts → packages/api/src/agents/index.ts');
   });
 
-  it('pass allowed imports (core → ratelimit, type-only server types in client code, the worker entry → the api agents queue)', () => {
+  it('pass allowed imports (core → ratelimit, type-only server types in client code, a component unit test reading a server source, the worker entry → the api agents queue)', () => {
     const ok = cruise('clean');
     expect(ok.output).toMatch(/no dependency violations found/);
     expect(ok.status).toBe(0);

@@ -80,6 +80,9 @@ module.exports = {
       severity: 'error',
       from: {
         path: '^apps/web/src/(components/|trpc/react\\.tsx|.*\\.client\\.tsx?$|app/.*error\\.tsx$)',
+        // A unit test beside a component runs in vitest, never in a bundle: it may check the
+        // component's restated facts against their server-side source.
+        pathNot: '\\.test\\.tsx?$',
       },
       to: {
         path: [

@@ -133,4 +133,40 @@ describe('baton task', () => {
     expect(show).toMatchObject({ status: 'queued', statusReason: 're-driven by cli' });
     expect((await cli('task', 'retry', id)).out).toMatch('is still queued or running');
   });
+
+  it("cancelling an agent tree's root cancels the whole tree", async () => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ id: string }>(
+        `with t as (select id from teams where slug = 'demo')
+         insert into tasks (team_id, prompt, model) select t.id, 'lead', 'claude-haiku-4-5' from t returning id`,
+      );
+      const root = rows[0]!.id;
+      await c.query(`update tasks set root_task_id = id where id = $1`, [root]);
+      await c.query(
+        `insert into task_trees (root_task_id, team_id, max_agents, max_depth, max_concurrent, agents)
+         select id, team_id, 8, 2, 4, 3 from tasks where id = $1`,
+        [root],
+      );
+      await c.query(
+        `insert into tasks (team_id, prompt, model, parent_task_id, root_task_id, depth)
+         select team_id, p, model, id, id, 1 from tasks, unnest(array['a', 'b']) p where id = $1`,
+        [root],
+      );
+      const r = await cli('task', 'cancel', root);
+      expect(r.code).toBe(0);
+      expect(r.out).toMatch(`cancelled ${root} and what it spawned: 3 agent(s) asked to stop`);
+      const after = await c.query<{ status: string }>(
+        `select status::text from tasks where root_task_id = $1`,
+        [root],
+      );
+      expect(after.rows.map((x) => x.status)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+      const tree = await c.query(`select status from task_trees where root_task_id = $1`, [root]);
+      expect(tree.rows[0]).toEqual({ status: 'cancelled' });
+      expect((await cli('task', 'cancel', 'not-a-task')).out).toMatch('no task not-a-task');
+    } finally {
+      await c.end();
+    }
+  });
 });

@@ -296,10 +296,29 @@ Examples:
 
   task
     .command('cancel')
-    .description('Cancel a task: a queued one at once, a running one within seconds.')
+    .description(
+      'Cancel a task: a queued one at once, a running one within seconds; an agent of a multi-agent run with its descendants (the root: its whole tree).',
+    )
     .argument('<id>', 'task id')
     .action(async (id: string) => {
-      await withCtx(false, async (ctx) => {
+      await withCtx(true, async (ctx) => {
+        if (!/^[0-9a-f-]{36}$/i.test(id)) throw new Error(`no task ${id}`);
+        const [row] = await ctx.client.db
+          .select({ teamId: tasks.teamId, rootTaskId: tasks.rootTaskId, status: tasks.status })
+          .from(tasks)
+          .where(eq(tasks.id, id));
+        if (row?.rootTaskId && !TERMINAL.includes(row.status)) {
+          // The same subtree cancel as the console's and the MCP tools'.
+          const { createPgTaskQueue } = await import('@baton/api');
+          const boss = ctx.boss!;
+          const queue = createPgTaskQueue(
+            { db: ctx.client.db, pool: ctx.client.pool, boss: async () => boss },
+            { teamId: row.teamId, userId: null },
+          );
+          const { cancelled } = await queue.cancel(id, 'cancelled from the CLI');
+          console.log(`cancelled ${id} and what it spawned: ${cancelled} agent(s) asked to stop`);
+          return;
+        }
         const r = await requestCancel(ctx.client.pool, id, 'cancelled from the CLI');
         if (r === 'not-found') throw new Error(`no task ${id}`);
         console.log(

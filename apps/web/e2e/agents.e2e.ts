@@ -11,6 +11,8 @@
  * - cancel on a queued branch: with the team held to one task at a time, a second lead runs and
  *   its child waits in the queue; the child's Cancel (confirmed) cancels that branch only, the
  *   lead's Cancel then the whole tree;
+ * - a mesh run (`agent.coordinate`, two peers whose simulated replies follow the board protocol):
+ *   the board lists their findings and votes by round and author, live, until the run stops;
  * - Settings → MCP tokens: a missing name is an inline field error; a token is shown once (with
  *   the `claude mcp add` line), listed with "never" used; used once on the MCP server, it is
  *   listed as used just now (and gone after the reload); revoked, the server refuses it.
@@ -351,6 +353,72 @@ describe('the console shows a multi-agent tree live, and the MCP tokens', () => 
       expect((await panel()).agents.every((ag) => !ag.cancel)).toBe(true);
     } finally {
       await mutate('team.update', { teamId: state.teamId, maxConcurrentTasks: 4 });
+      await simConfig({ scenario: null });
+    }
+  });
+
+  it('a mesh run shows its board live: the peers’ findings and votes by round and author', async () => {
+    // Each peer's reply follows the board protocol: a finding and a vote to stop.
+    await simConfig({
+      scenario: {
+        name: 'mesh-peer',
+        after_last: 'repeat-last',
+        turns: [
+          {
+            content: [
+              {
+                type: 'text',
+                text: 'FINDING: Caching the index halves the latency.\nVOTE: done',
+              },
+            ],
+          },
+        ],
+      },
+    });
+    try {
+      const run = await mutate<{ root_id: string; strategy: string }>('agent.coordinate', {
+        teamId: state.teamId,
+        goal: 'Decide how to make search faster.',
+        strategy: 'mesh',
+        agents: [
+          { role: 'optimist', instructions: '[[scenario:mesh-peer]] Argue for caching.' },
+          { role: 'skeptic', instructions: '[[scenario:mesh-peer]] Question caching.' },
+        ],
+        budget_usd: 2,
+        max_rounds: 2,
+      });
+      expect(run.strategy).toBe('mesh');
+      await a.goto(`${baton.webUrl}/teams/${state.teamId}/tasks/${run.root_id}`);
+      await a.getByRole('heading', { name: 'Agents' }).waitFor();
+      await a.getByRole('heading', { name: 'Board' }).waitFor();
+      const posts = () =>
+        a.evaluate(() =>
+          [...document.querySelectorAll('li[data-post]')].map(
+            (li) =>
+              `${li.getAttribute('data-round')}:${li.getAttribute('data-author')}:${li.getAttribute('data-kind')}`,
+          ),
+        );
+      await expect
+        .poll(async () => (await posts()).sort(), { timeout: 120_000 })
+        .toEqual(
+          expect.arrayContaining([
+            '1:optimist:finding',
+            '1:optimist:vote',
+            '1:skeptic:finding',
+            '1:skeptic:vote',
+          ]),
+        );
+      await a.getByText('Caching the index halves the latency.').first().waitFor();
+      await expect
+        .poll(async () => (await panel()).treeStatus, { timeout: 120_000 })
+        .not.toBe('running');
+      const p = await panel();
+      expect(p.agents.map((ag) => ag.role)).toEqual(
+        expect.arrayContaining(['optimist', 'skeptic']),
+      );
+      expect(p.agents.every((ag) => ag.status !== 'queued' && ag.status !== 'running')).toBe(true);
+      await shoot(a, 'mesh-board');
+    } finally {
       await simConfig({ scenario: null });
     }
   });

@@ -2,7 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import Link from 'next/link';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useTRPC } from '@/trpc/react';
 import { formatPct } from '../budget/cap-meter';
 import { Badge, StatusBadge } from '../ui/badges';
@@ -102,7 +102,7 @@ function TreeSummary({ tree }: { tree: Tree }) {
           {tree.maxRounds !== null ? ` · ${tree.maxRounds} rounds` : ''}
         </span>
       </div>
-      {tree.stopReason && tree.status !== 'running' ? (
+      {tree.stopReason && tree.status !== 'running' && tree.status !== 'succeeded' ? (
         <p data-testid="tree-stop-reason" className="text-xs text-zinc-600 dark:text-zinc-300">
           Stopped: {tree.stopReason}
         </p>
@@ -313,6 +313,13 @@ function Board({
     ...trpc.agent.board.queryOptions({ teamId, root_id: rootId }),
     refetchInterval: live ? TREE_POLL_MS : false,
   });
+  // Posts made just before the tree stopped come after the last poll: read it once more then.
+  const { refetch } = board;
+  const wasLive = useRef(live);
+  useEffect(() => {
+    if (wasLive.current && !live) void refetch();
+    wasLive.current = live;
+  }, [live, refetch]);
   const roleOf = new Map(agents.map((a) => [a.agentId, a.role ?? shortId(a.agentId)]));
   return (
     <div className="border-t border-zinc-100 dark:border-zinc-800">
@@ -333,6 +340,10 @@ function Board({
               key={p.id}
               data-post={p.id}
               data-kind={p.kind}
+              data-round={p.round}
+              data-author={
+                p.agentId ? (roleOf.get(p.agentId) ?? shortId(p.agentId)) : 'coordinator'
+              }
               className="rounded-md border border-zinc-200 px-3 py-2 text-sm dark:border-zinc-700"
             >
               <p className="flex flex-wrap items-center gap-2 text-xs text-zinc-500 dark:text-zinc-400">

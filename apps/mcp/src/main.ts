@@ -3,28 +3,21 @@
  * (default 127.0.0.1:4030) at /mcp, until SIGINT or SIGTERM.
  */
 import { createDb } from '@baton/db/client';
-import { createBoss, type PgBoss } from '@baton/db/queue';
+import { lazyBoss } from '@baton/db/queue';
 import { mcpEnv } from './env';
 import { startHttpServer } from './http';
 
 const client = createDb(mcpEnv.DATABASE_URL, { max: 4, applicationName: 'baton-mcp' });
-let boss: Promise<PgBoss> | undefined;
-const getBoss = () => {
-  boss ??= createBoss(mcpEnv.DATABASE_URL, {
-    supervise: false,
-    max: 2,
-    applicationName: 'baton-mcp-queue',
-  }).catch((err: unknown) => {
-    boss = undefined;
-    throw err;
-  });
-  return boss;
-};
+const boss = lazyBoss(mcpEnv.DATABASE_URL, {
+  supervise: false,
+  max: 2,
+  applicationName: 'baton-mcp-queue',
+});
 
 const running = await startHttpServer({
   client,
   databaseUrl: mcpEnv.DATABASE_URL,
-  boss: getBoss,
+  boss: boss.get,
   port: mcpEnv.MCP_PORT,
   host: mcpEnv.MCP_HOST,
 });
@@ -35,7 +28,7 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   await running.close();
-  if (boss) await (await boss.catch(() => null))?.stop({ graceful: true });
+  await boss.stop({ graceful: true });
   await client.close();
   process.exit(0);
 };

@@ -28,6 +28,32 @@ export const DEFAULT_QUEUE_POLICY: QueuePolicy = {
   heartbeatSeconds: 15,
 };
 
+/**
+ * A job queue started on first use (a process that may never submit — an MCP server answering
+ * only reads — starts none): `get()` starts it once (a failed start is tried again on the next
+ * call), `stop()` stops it if it was started.
+ */
+export function lazyBoss(url: string, options: Parameters<typeof createBoss>[1] = {}) {
+  let boss: Promise<PgBoss> | undefined;
+  return {
+    get(): Promise<PgBoss> {
+      boss ??= createBoss(url, options).catch((err: unknown) => {
+        boss = undefined;
+        throw err;
+      });
+      return boss;
+    },
+    /** Whether `get()` was called (and its start has not failed). */
+    get started(): boolean {
+      return boss !== undefined;
+    },
+    async stop(how: { graceful: boolean; close?: boolean }): Promise<void> {
+      const b = await boss?.catch(() => null);
+      await b?.stop(how);
+    },
+  };
+}
+
 /** pg-boss on Baton's database (its own `pgboss` schema), with Baton's queues created. */
 export async function createBoss(
   url: string,

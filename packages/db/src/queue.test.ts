@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, type DbClient } from './client';
 import { JOBS, parsePayload, runTaskPayload } from './jobs';
-import { createBoss, type PgBoss, queuePriority, quotaTier, submitTask } from './queue';
+import { createBoss, lazyBoss, type PgBoss, queuePriority, quotaTier, submitTask } from './queue';
 import { tasks, teams } from './schema/index';
 import { createTestDatabase, type TestDatabase } from './testing';
 
@@ -109,5 +109,22 @@ describe('submitTask', () => {
       }),
     ).rejects.toThrow();
     expect(await client.db.$count(tasks, eq(tasks.teamId, teamId))).toBe(before);
+  });
+});
+
+describe('lazyBoss', () => {
+  it('starts the queue on first use, once; a failed start is tried again; stop stops it', async () => {
+    const lazy = lazyBoss(tdb.url, { supervise: false, max: 1 });
+    expect(lazy.started).toBe(false);
+    await lazy.stop({ graceful: false }); // nothing started: nothing to stop
+    const [a, b] = await Promise.all([lazy.get(), lazy.get()]);
+    expect(a).toBe(b);
+    expect(lazy.started).toBe(true);
+    await lazy.stop({ graceful: false, close: true });
+
+    const broken = lazyBoss('postgresql://nobody@127.0.0.1:1/none', { supervise: false, max: 1 });
+    await expect(broken.get()).rejects.toThrow();
+    expect(broken.started).toBe(false);
+    await expect(broken.get()).rejects.toThrow();
   });
 });

@@ -6,7 +6,6 @@
  * identity `baton mcp --team` acts as (whoever runs the CLI holds the instance's database).
  */
 import { createDb, type DbClient, resolveDatabase, runMigrations } from '@baton/db';
-import type { PgBoss } from '@baton/db/queue';
 import { memberships, users } from '@baton/db/schema';
 import { Command } from 'commander';
 import { and, asc, eq } from 'drizzle-orm';
@@ -307,24 +306,17 @@ async function serveStdio(o: { team?: string; token?: string }) {
   // (the embedded one when DATABASE_URL is unset).
   process.env.DATABASE_URL = db.url;
   const { runStdio, StdioIdentityError } = await import('@baton/mcp');
-  const { createBoss } = await import('@baton/db/queue');
+  const { lazyBoss } = await import('@baton/db/queue');
   const client: DbClient = createDb(db.url, { max: 3, applicationName: 'baton-mcp-stdio' });
-  let boss: Promise<PgBoss> | undefined;
-  const getBoss = () => {
-    boss ??= createBoss(db.url, {
-      supervise: false,
-      max: 2,
-      applicationName: 'baton-mcp-queue',
-    }).catch((err: unknown) => {
-      boss = undefined;
-      throw err;
-    });
-    return boss;
-  };
+  const boss = lazyBoss(db.url, {
+    supervise: false,
+    max: 2,
+    applicationName: 'baton-mcp-queue',
+  });
   let cleaned: Promise<void> | undefined;
   const cleanup = () => {
     cleaned ??= (async () => {
-      if (boss) await (await boss.catch(() => null))?.stop({ graceful: false, close: true });
+      await boss.stop({ graceful: false, close: true });
       await client.close().catch(() => undefined);
       await db.stop().catch(() => undefined);
     })();
@@ -339,7 +331,7 @@ async function serveStdio(o: { team?: string; token?: string }) {
       ...identity,
       client,
       databaseUrl: db.url,
-      boss: getBoss,
+      boss: boss.get,
       onError: (err, where) => log(`${where} failed: ${err instanceof Error ? err.message : err}`),
     }).catch((err: unknown) => {
       if (err instanceof StdioIdentityError)

@@ -120,6 +120,23 @@ describe('startCoordination', () => {
     expect(refused.message).toContain('needs 4 places');
   });
 
+  it('a coordinator that ended without a model call is not flagged (its agents are its proof); an agent is', async () => {
+    const started = await startCoordination(deps(), scope(), {
+      goal: 'Flag check',
+      strategy: 'hierarchical',
+      agents: AGENTS,
+      budgetUsd: 1,
+    });
+    const queue = createPgTaskQueue(deps(), scope());
+    const agent = await queue.spawn({ task: 'idle', parentId: started.root_id });
+    await h.client.pool.query(
+      `update tasks set status = 'succeeded', finished_at = now() where id = any($1::uuid[])`,
+      [[started.root_id, agent.agentId]],
+    );
+    expect((await queue.get(started.root_id)).proof.noModelCall).toBe(false);
+    expect((await queue.get(agent.agentId)).proof.noModelCall).toBe(true);
+  });
+
   it('refuses a bad plan or budget, naming the field, and leaves nothing behind', async () => {
     const before = await counts();
     const cases: Array<[Record<string, unknown>, string]> = [

@@ -172,6 +172,8 @@ interface AgentRow {
   cost_usd: string;
   request_ids: string[] | null;
   session_id: string | null;
+  /** A coordinated run's root (options.coordinate, never an agent option): its work is its agents'. */
+  coordinates: boolean;
 }
 
 function treeState(r: TreeRow): TreeState {
@@ -218,7 +220,8 @@ function agentRecord(r: AgentRow): AgentRecord {
     proof: {
       sessionId: r.session_id,
       requestIds: r.request_ids ?? [],
-      noModelCall: terminal && r.requests === 0,
+      // A coordinator makes no model call of its own: its proof is its agents'.
+      noModelCall: terminal && r.requests === 0 && !r.coordinates,
     },
     createdAt: asDate(r.created_at),
     finishedAt: r.finished_at === null ? null : asDate(r.finished_at),
@@ -234,7 +237,7 @@ const AGENT_SELECT = sql`
   select t.id, t.parent_task_id, coalesce(t.root_task_id, t.id) as root_id, t.depth, t.role,
          t.title, t.status::text as status, t.status_reason, t.result, t.created_at, t.finished_at,
          u.requests, u.input_tokens, u.output_tokens, u.cache_write_tokens, u.cache_read_tokens,
-         u.cost_usd, u.request_ids,
+         u.cost_usd, u.request_ids, (t.options ? 'coordinate') as coordinates,
          (select coalesce(s.provider_session_id, s.id::text) from claude_sessions s
            where s.task_id = t.id order by s.created_at desc, s.id desc limit 1) as session_id
     from tasks t

@@ -74,7 +74,10 @@ export interface AgentProof {
   sessionId: string | null;
   /** Provider request ids of the agent's model calls, oldest first. */
   requestIds: string[];
-  /** True when the agent ended without one model call: a "spawned" agent that never ran. */
+  /**
+   * True when the agent ended without one model call: a "spawned" agent that never ran (never
+   * for a coordinated run's root, whose work is its agents').
+   */
   noModelCall: boolean;
 }
 

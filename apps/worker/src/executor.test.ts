@@ -5,6 +5,7 @@ import { teams } from '@baton/db/schema';
 import { createTestDatabase, type TestDatabase } from '@baton/db/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { terminalTask, waitUntil } from '../test/wait';
+import { TaskAbort } from './cancel';
 import { settleTask, startTask } from './lifecycle';
 import { createLogger } from './logger';
 import type { RunContext, TaskRunner } from './runner';
@@ -51,6 +52,10 @@ const scripted: TaskRunner = {
             retryable: true,
           });
         return { result: `ok after ${n}` };
+      case 'overbudget':
+        // The runner's own stop (the task's budget reached inside its run, as core reports it).
+        usage(`${ctx.task.id}-${n}`);
+        throw new TaskAbort('budget', 'budget of $0.0001 reached after $0.000105');
       case 'fatal':
         throw Object.assign(new Error('invalid x-api-key'), {
           code: 'AuthenticationFailure',
@@ -171,6 +176,17 @@ describe('executor', () => {
       return jobs.length ? jobs : undefined;
     });
     expect(dead[0]?.data.taskId).toBe(task.id);
+  });
+
+  it('ends a task whose own budget the run reached as budget_exceeded, once — not a failure to retry', async () => {
+    const task = await submit('overbudget');
+    const done = await terminal(task.id);
+    expect(done).toMatchObject({ status: 'budget_exceeded', attempts: 1 });
+    expect(done.error).toMatchObject({
+      type: 'BudgetExceeded',
+      message: 'budget of $0.0001 reached after $0.000105',
+    });
+    expect(attemptsSeen.get(task.id)).toBe(1);
   });
 
   it('cancels a running task within seconds', async () => {

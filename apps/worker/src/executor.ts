@@ -248,7 +248,13 @@ export function createExecutor(o: ExecutorOptions): Executor {
       o.onTaskFinished?.('succeeded', performance.now() - started);
       return { id: job.id, status: 'completed', output: { status: 'succeeded' } };
     } catch (raw) {
-      const abort = controller.signal.aborted ? (controller.signal.reason as TaskAbort) : undefined;
+      // Why the attempt ended early: the signal's reason, or a TaskAbort the runner threw itself
+      // (the task's own budget reached inside the run: its signal was never aborted).
+      const abort = controller.signal.aborted
+        ? (controller.signal.reason as TaskAbort)
+        : raw instanceof TaskAbort
+          ? raw
+          : undefined;
       const err = (abort ?? raw) as ClassifiedError & Partial<TaskAbort>;
       const message = err?.message ?? String(raw);
       if (abort?.reason === 'stale') {

@@ -151,6 +151,18 @@ describe('agent procedures through an MCP principal', () => {
     const cases: [() => Promise<unknown>, string][] = [
       [() => caller.agent.spawn({ task: '   ' }), 'task'],
       [() => caller.agent.spawn({ task: 'x', budget_usd: -1 }), 'budget_usd'],
+      // Below what six decimals hold (it would be stored as $0): the case the property found.
+      [() => caller.agent.spawn({ task: 'x', budget_usd: 5e-324 }), 'budget_usd'],
+      [
+        () =>
+          caller.agent.coordinate({
+            goal: 'g',
+            strategy: 'mesh',
+            agents: [{ role: 'r', instructions: 'i' }],
+            budget_usd: 5e-324,
+          }),
+        'budget_usd',
+      ],
       [() => caller.agent.wait({ agent_ids: [] }), 'agent_ids'],
       [
         () => caller.agent.wait({ agent_ids: [principal.tokenId], timeout_ms: 600_001 }),

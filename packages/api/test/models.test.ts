@@ -3,7 +3,7 @@ import { prices } from '@baton/db/schema';
 import { type RunningSimulator, startSimulator } from '@baton/simulator';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createCaller, submitTaskInput } from '../src/index';
+import { createCaller, defaultModelFor, instanceConfig, submitTaskInput } from '../src/index';
 import { MODEL_LIST_TTL_MS } from '../src/router/model';
 import { type AuthSession, type CreateContextOptions, createTRPCContext } from '../src/trpc';
 import { type Harness, makeUser, rejection, setupHarness } from './harness';
@@ -165,8 +165,11 @@ describe('model router (against the simulator)', () => {
   });
 
   it('is the default a submission without a model gets', () => {
+    // The input leaves it out; the submission takes the configuration's (core's without a file).
     const parsed = submitTaskInput.parse({ prompt: 'hi', backend: 'api' });
-    expect(parsed.model).toBe(DEFAULT_MODEL);
+    expect(parsed.model).toBeUndefined();
+    expect(defaultModelFor(instanceConfig(undefined), 'api')).toBe(DEFAULT_MODEL);
+    expect(defaultModelFor(instanceConfig(undefined), 'claude-code')).toBe(DEFAULT_MODEL);
     expect(submitTaskInput.safeParse({ prompt: 'hi', backend: 'api', model: ' ' }).success).toBe(
       false,
     );

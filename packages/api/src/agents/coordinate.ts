@@ -91,9 +91,12 @@ export async function startCoordination(
   if (
     typeof input.budgetUsd !== 'number' ||
     !Number.isFinite(input.budgetUsd) ||
-    input.budgetUsd <= 0
+    input.budgetUsd < 0.000001
   )
-    throw invalid('budgetUsd', 'budgetUsd is a positive amount of USD: a run always has a budget.');
+    throw invalid(
+      'budgetUsd',
+      'budgetUsd is a positive amount of USD, at least $0.000001: a run always has a budget.',
+    );
   const limits = resolveTreeLimits(options.limits, { budgetUsd: input.budgetUsd });
   const needed = agentsNeeded(plan);
   if (needed > limits.maxAgents)

@@ -447,8 +447,9 @@ export function createPgTaskQueue(
         !(typeof request.budgetUsd === 'number' && Number.isFinite(request.budgetUsd)) // NaN, ±∞
       )
         throw invalid('budgetUsd', 'budgetUsd is a positive amount of USD.');
-      if (request.budgetUsd !== undefined && request.budgetUsd <= 0)
-        throw invalid('budgetUsd', 'budgetUsd is a positive amount of USD.');
+      // Stored with 6 decimals (tasks and trees alike): less would be $0, which both refuse.
+      if (request.budgetUsd !== undefined && request.budgetUsd < 0.000001)
+        throw invalid('budgetUsd', 'budgetUsd is a positive amount of USD, at least $0.000001.');
       if (
         request.backend !== undefined &&
         !(BACKENDS as readonly string[]).includes(request.backend)

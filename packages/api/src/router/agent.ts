@@ -47,6 +47,7 @@ export const spawnAgentInput = z.object({
   budget_usd: z
     .number('A budget is an amount of USD.')
     .positive('A budget is a positive amount of USD.')
+    .min(0.000001, 'A budget is at least $0.000001.')
     .max(1_000_000, 'A budget is at most 1,000,000 USD.')
     .optional(),
   parent_id: agentId.optional(),
@@ -103,6 +104,8 @@ export const coordinateAgentsInput = z.object({
   budget_usd: z
     .number('A run needs a budget in USD.')
     .positive('A budget is a positive amount of USD.')
+    // Stored with 6 decimals: less would be $0, which the tree refuses.
+    .min(0.000001, 'A budget is at least $0.000001.')
     .max(1_000_000, 'A budget is at most 1,000,000 USD.'),
   max_rounds: z
     .number('Rounds are a whole number.')

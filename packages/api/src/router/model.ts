@@ -8,8 +8,6 @@
  */
 import {
   BatonError,
-  DEFAULT_FALLBACK_MODELS,
-  DEFAULT_MODEL,
   listProviderModels,
   MODEL_LIFECYCLE,
   microsToUsd,
@@ -61,10 +59,13 @@ export const modelRouter = createTRPCRouter({
   /** Whether the provider is Baton's simulator (from configuration); public: the sign-in page shows it. */
   provider: publicProcedure.query(({ ctx }) => ({ simulated: ctx.providerSimulated })),
 
-  /** Baton's default model and fallbacks (no provider call). */
-  defaults: protectedProcedure.query(() => ({
-    model: DEFAULT_MODEL,
-    fallbackModels: [...DEFAULT_FALLBACK_MODELS],
+  /**
+   * Baton's default model and fallbacks (no provider call): the configuration's `models`
+   * (without a file, @baton/core's DEFAULT_MODEL and DEFAULT_FALLBACK_MODELS).
+   */
+  defaults: protectedProcedure.query(({ ctx }) => ({
+    model: ctx.config.models.default,
+    fallbackModels: [...ctx.config.models.fallback],
   })),
 
   /**
@@ -116,6 +117,6 @@ export const modelRouter = createTRPCRouter({
         replacement: e.replacement,
       }),
     );
-    return { defaultModel: DEFAULT_MODEL, models, retired };
+    return { defaultModel: ctx.config.models.default, models, retired };
   }),
 });

@@ -33,6 +33,11 @@ export function fieldError(field: string, message: string): AppError {
 
 /** What PostgreSQL cannot store in text or jsonb, said once for every procedure. */
 export const NUL_MESSAGE = 'Remove the NUL character (\\u0000): text cannot contain it.';
+/** A lone UTF-16 surrogate: not Unicode text (jsonb refuses its escape; text would store U+FFFD). */
+export const SURROGATE_MESSAGE =
+  'This text holds half of a character (an unpaired UTF-16 surrogate): it is not valid Unicode.';
+// With the u flag a surrogate pair is one code point: only an unpaired half matches.
+const LONE_SURROGATE = /\p{Surrogate}/u;
 /** Dates PostgreSQL is sent and reads back as written (node-postgres writes 4-digit years). */
 export const DATE_RANGE_MESSAGE = 'Use a date between the years 1 and 9999.';
 // Date.UTC maps years 0–99 to 1900–1999: set the year after.
@@ -41,7 +46,7 @@ const LAST_DATE = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
 /**
  * The input's values PostgreSQL cannot take, at any depth — strings (values and keys) with a NUL
- * character, which text and jsonb refuse, and dates outside the years 1–9999 — one issue naming
+ * character, which text and jsonb refuse, or with a lone UTF-16 surrogate (not Unicode), and dates outside the years 1–9999 — one issue naming
  * each one's field (at most 20; no deeper than 64 levels, past any schema's own nesting).
  */
 export function unstorableIssues(input: unknown): FieldIssue[] {
@@ -52,6 +57,8 @@ export function unstorableIssues(input: unknown): FieldIssue[] {
     const { value, path } = stack.pop()!;
     if (typeof value === 'string') {
       if (value.includes('\u0000')) issues.push({ field: path.join('.'), message: NUL_MESSAGE });
+      else if (LONE_SURROGATE.test(value))
+        issues.push({ field: path.join('.'), message: SURROGATE_MESSAGE });
     } else if (value instanceof Date) {
       const t = value.getTime();
       if (t < FIRST_DATE || t > LAST_DATE)
@@ -61,6 +68,8 @@ export function unstorableIssues(input: unknown): FieldIssue[] {
       for (const [key, child] of Object.entries(value)) {
         if (key.includes('\u0000'))
           issues.push({ field: [...path, key].join('.'), message: NUL_MESSAGE });
+        else if (LONE_SURROGATE.test(key))
+          issues.push({ field: [...path, key].join('.'), message: SURROGATE_MESSAGE });
         stack.push({ value: child, path: [...path, key] });
       }
     }

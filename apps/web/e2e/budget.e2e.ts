@@ -88,6 +88,11 @@ async function submitTask(teamId: string, title: string): Promise<string | null>
   await hydrated(a);
   await a.getByLabel('Title (optional)').fill(title);
   await a.getByLabel('Prompt', { exact: true }).fill('Write a haiku about budgets.');
+  // The form is ready once the default model has loaded into its field (submitted before, the
+  // form asks to choose a model: the page was not yet what a user would see).
+  await expect
+    .poll(() => a.getByLabel('Model', { exact: true }).inputValue(), { timeout: 30_000 })
+    .not.toBe('');
   await a.getByRole('button', { name: 'Submit task' }).click();
   const refused = a.locator('form [role="alert"]').first();
   await expect

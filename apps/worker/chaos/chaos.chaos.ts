@@ -182,7 +182,9 @@ describe('chaos', { timeout: DEADLINE_MS + 300_000 }, () => {
       WORKER_HEARTBEAT_SECONDS: '10',
       WORKER_MONITOR_SECONDS: '2',
       WORKER_DRAIN_SECONDS: '2',
-      LOG_LEVEL: process.env.CHAOS_VERBOSE ? 'info' : 'warn',
+      // info: the harness knows a worker is up by its "worker ready" line (at warn it never came,
+      // and the run hung until vitest's timeout — CI's one red chaos run).
+      LOG_LEVEL: 'info',
     });
   }
 
